@@ -1,0 +1,33 @@
+# Two commands for a fresh machine with Python 3.11 and pip: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench bench-quick install clean
+
+$(VENV)/bin/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(STAMP): $(VENV)/bin/python setup.cfg constraints.txt pyproject.toml
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m recipes.demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run_all
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks.run_all --quick
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

@@ -1,0 +1,171 @@
+"""The ground-truth data interface: a world simulator Sim(v, w) with known generative factors.
+
+Every metric and recipe talks to datasets through `GroundTruthData`. A dataset is a grid of
+factors v (class indices, one column per factor) and a renderer that maps v (plus nuisance
+randomness w drawn from the caller's rng) to images. The interface follows
+disentanglement_lib's `GroundTruthData` (Locatello et al. 2019), with arrays laid out as
+`factors (N, K)` and images `(N, H, W, C)` float32 in [0, 1].
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Sequence
+
+import numpy as np
+
+
+def as_generator(rng) -> np.random.Generator:
+    """Returns a `np.random.Generator` from a seed, a Generator, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, np.random.RandomState):
+        return np.random.default_rng(rng.randint(2**31))
+    return np.random.default_rng(rng)
+
+
+class GroundTruthData(abc.ABC):
+    """A dataset whose every image is rendered from known factor classes.
+
+    Subclasses set `name`, `factor_names`, `factor_sizes`, `factor_values`, `observation_shape`
+    and implement `sample_observations_from_factors`.
+
+    Attributes:
+      name: registry name, e.g. "dsprites".
+      factor_names: one name per factor, in column order of `factors`.
+      factor_sizes: number of classes of each factor.
+      factor_values: per factor, the array of values its classes stand for (the value grid).
+      observation_shape: `(H, W, C)` of one image.
+    """
+
+    name: str = ""
+    factor_names: tuple[str, ...] = ()
+    factor_sizes: tuple[int, ...] = ()
+    factor_values: tuple[np.ndarray, ...] = ()
+    observation_shape: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def num_factors(self) -> int:
+        return len(self.factor_sizes)
+
+    @property
+    def num_observations(self) -> int:
+        """Size of the full factor grid (the number of distinct factor combinations)."""
+        return int(np.prod(self.factor_sizes, dtype=np.int64))
+
+    @property
+    def factor_bases(self) -> np.ndarray:
+        """Row-major strides: index = factors @ factor_bases (last factor varies fastest)."""
+        sizes = np.asarray(self.factor_sizes, dtype=np.int64)
+        return np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
+
+    def check_factors(self, factors) -> np.ndarray:
+        """Validates a factor-class array `(N, K)` and returns it as int64."""
+        factors = np.asarray(factors)
+        if factors.ndim != 2 or factors.shape[1] != self.num_factors:
+            raise ValueError(
+                f"{self.name}: factors must have shape (N, {self.num_factors}) with columns "
+                f"{list(self.factor_names)}; got shape {factors.shape}.")
+        if not np.issubdtype(factors.dtype, np.integer):
+            if not np.all(np.equal(np.mod(factors, 1), 0)):
+                raise ValueError(f"{self.name}: factors must be integer class indices; got {factors.dtype} "
+                                 "with fractional values.")
+        factors = factors.astype(np.int64)
+        sizes = np.asarray(self.factor_sizes)
+        bad = (factors < 0) | (factors >= sizes)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{self.name}: factor '{self.factor_names[col]}' must lie in [0, {sizes[col] - 1}]; "
+                f"row {row} has {factors[row, col]}.")
+        return factors
+
+    def index_of(self, factors) -> np.ndarray:
+        """Flat index of each factor combination in the dataset's own ordering, `(N,)` int64."""
+        return self.check_factors(factors) @ self.factor_bases
+
+    def factors_of(self, index) -> np.ndarray:
+        """Inverse of `index_of`: factor classes `(N, K)` of flat indices `(N,)`."""
+        index = np.asarray(index, dtype=np.int64).reshape(-1)
+        if np.any((index < 0) | (index >= self.num_observations)):
+            raise ValueError(f"{self.name}: index must lie in [0, {self.num_observations - 1}].")
+        return np.stack([(index // b) % s for b, s in zip(self.factor_bases, self.factor_sizes)], axis=1)
+
+    def sample_factors(self, n: int, rng=None) -> np.ndarray:
+        """Draws `n` factor combinations uniformly from the grid, `(n, K)` int64."""
+        rng = as_generator(rng)
+        return np.stack([rng.integers(0, s, size=int(n)) for s in self.factor_sizes], axis=1).astype(np.int64)
+
+    @abc.abstractmethod
+    def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
+        """Renders images for factor classes `(N, K)`: float32 `(N, H, W, C)` in [0, 1]."""
+
+    def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        """Returns `(factors (n, K), observations (n, H, W, C))`."""
+        rng = as_generator(rng)
+        factors = self.sample_factors(n, rng)
+        return factors, self.sample_observations_from_factors(factors, rng)
+
+    def sample_observations(self, n: int, rng=None) -> np.ndarray:
+        return self.sample(n, rng)[1]
+
+    def as_tf_dataset(self, batch_size: int = 64, seed: int = 0, *, with_factors: bool = False,
+                      batches_per_call: int = 4):
+        """A streaming, shuffled, batched, prefetched `tf.data.Dataset` of images.
+
+        Images are rendered on the fly from uniformly drawn factors (sampling with replacement is
+        the standard way disentanglement models are trained on dSprites), so the dataset is never
+        held in memory. The stream is infinite and deterministic given `seed`.
+
+        Args:
+          batch_size: images per batch.
+          seed: seeds the factor and nuisance randomness.
+          with_factors: yield `(images, factors)` instead of `images`.
+          batches_per_call: batches rendered per numpy call (amortises Python overhead).
+        """
+        import tensorflow as tf
+
+        h, w, c = self.observation_shape
+        k = self.num_factors
+        chunk = int(batch_size) * int(batches_per_call)
+
+        def render(call_index):
+            rng = np.random.default_rng([int(seed), int(call_index)])
+            factors, images = self.sample(chunk, rng)
+            return images.astype(np.float32), factors.astype(np.int64)
+
+        def tf_render(call_index):
+            images, factors = tf.numpy_function(render, [call_index], [tf.float32, tf.int64], stateful=False)
+            images.set_shape((chunk, h, w, c))
+            factors.set_shape((chunk, k))
+            return images, factors
+
+        ds = tf.data.Dataset.counter().map(tf_render, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.unbatch().batch(int(batch_size), drop_remainder=True)
+        if not with_factors:
+            ds = ds.map(lambda images, factors: images)
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def check_images(images, observation_shape: Sequence[int] | None = None, *, what: str = "images") -> np.ndarray:
+    """Returns images as float32 in [0, 1]; uint8 0..255 is scaled, anything else raises.
+
+    Args:
+      images: array `(N, H, W, C)`.
+      observation_shape: expected `(H, W, C)`, or None to accept any.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"{what} must be a 4-D array (N, H, W, C); got shape {images.shape}.")
+    if observation_shape is not None and tuple(images.shape[1:]) != tuple(observation_shape):
+        raise ValueError(f"{what} must have shape (N, {', '.join(map(str, observation_shape))}); "
+                         f"got {images.shape}.")
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"{what} must be float in [0, 1] or uint8 in [0, 255]; got dtype {images.dtype}.")
+    if images.size and (not np.all(np.isfinite(images)) or images.min() < 0.0 or images.max() > 1.0):
+        raise ValueError(f"{what} must be float in [0, 1] (or uint8 in [0, 255]); got values in "
+                         f"[{np.nanmin(images):.3g}, {np.nanmax(images):.3g}]"
+                         + ("" if np.all(np.isfinite(images)) else " with NaN/inf") + ".")
+    return images.astype(np.float32, copy=False)
