@@ -60,3 +60,10 @@ def test_check_images():
         check_images(np.zeros((2, 4, 4, 1)), (8, 8, 1))
     with pytest.raises(ValueError, match="dtype"):
         check_images(np.zeros((2, 4, 4, 1), np.int32))
+
+
+def test_stream_resumes_at_a_batch():
+    data = zoo.data.load("tiny")
+    full = [b.numpy() for b in data.as_tf_dataset(4, seed=1).take(7)]
+    resumed = [b.numpy() for b in data.as_tf_dataset(4, seed=1, start_batch=5).take(2)]
+    np.testing.assert_array_equal(np.stack(full[5:]), np.stack(resumed))

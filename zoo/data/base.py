@@ -110,7 +110,7 @@ class GroundTruthData(abc.ABC):
         return self.sample(n, rng)[1]
 
     def as_tf_dataset(self, batch_size: int = 64, seed: int = 0, *, with_factors: bool = False,
-                      batches_per_call: int = 4):
+                      batches_per_call: int = 4, start_batch: int = 0):
         """A streaming, shuffled, batched, prefetched `tf.data.Dataset` of images.
 
         Images are rendered on the fly from uniformly drawn factors (sampling with replacement is
@@ -122,6 +122,8 @@ class GroundTruthData(abc.ABC):
           seed: seeds the factor and nuisance randomness.
           with_factors: yield `(images, factors)` instead of `images`.
           batches_per_call: batches rendered per numpy call (amortises Python overhead).
+          start_batch: position in the stream to start from (a resumed run passes the number of
+            batches it has consumed, and continues with exactly the batches it would have seen).
         """
         import tensorflow as tf
 
@@ -140,8 +142,10 @@ class GroundTruthData(abc.ABC):
             factors.set_shape((chunk, k))
             return images, factors
 
-        ds = tf.data.Dataset.counter().map(tf_render, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        ds = ds.unbatch().batch(int(batch_size), drop_remainder=True)
+        first_call, skip = divmod(int(start_batch), int(batches_per_call))
+        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=tf.data.AUTOTUNE,
+                                                           deterministic=True)
+        ds = ds.unbatch().batch(int(batch_size), drop_remainder=True).skip(skip)
         if not with_factors:
             ds = ds.map(lambda images, factors: images)
         return ds.prefetch(tf.data.AUTOTUNE)
