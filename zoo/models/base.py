@@ -1,0 +1,244 @@
+"""What every model of the zoo shares: the interface the metrics and recipes rely on.
+
+`RepresentationModel` is a `keras.Model` with
+  - a fixed image shape and latent size, and hyperparameters listed per class (`hparam_names()`),
+    all in `get_config()`, so `keras.saving.serialize_keras_object(model)` is plain JSON and
+    `deserialize_keras_object` rebuilds it;
+  - all weights created in `__init__` (a fresh instance can `load_weights` at once);
+  - a step counter `model.step`: a non-trainable int64 weight, advanced once per `train_step`,
+    saved with the weights, so schedules (AnnealedVAE's capacity) and the noise survive a resume;
+  - randomness drawn with stateless ops seeded by `(seed, step)`: training is reproducible, a
+    resumed run draws the same noise as an uninterrupted one, and under `tf.distribute` each
+    replica takes its slice of the noise of the *global* batch, so the update does not depend on
+    the number of replicas;
+  - `compile(jit_compile="auto")`: Keras's "auto" (XLA when a GPU is visible, plain `tf.function`
+    on CPU-only machines and under tf.distribute strategies);
+  - `representation(images)`: the codes the metrics score, as numpy `[N, latent_dim]`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import check_images
+
+
+class HParam(NamedTuple):
+    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning."""
+    name: str
+    type: type
+    default: Any
+    doc: str
+
+
+def replica_context():
+    """The current replica context's `(num_replicas, replica_id)`; `(1, 0)` outside tf.distribute."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return 1, 0
+    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+
+
+def scale_for_replicas(loss):
+    """Divides a per-replica mean loss by the number of replicas.
+
+    The optimizers sum the replicas' gradients, so without this a mean over a replica's share of
+    the batch would count `num_replicas` times (a plain `reduce_mean` doubles the step on two).
+    """
+    num_replicas, _ = replica_context()
+    return loss if num_replicas == 1 else loss / num_replicas
+
+
+class RepresentationModel(keras.Model):
+    """Base of every objective: shapes, hyperparameters, step counter, seeded noise, trackers.
+
+    Subclasses build their networks in `__init__` (before calling `_finish_init`), implement
+    `encode`, `encode_mean`, `decode`, `train_step`, `test_step`, and list their hyperparameters in
+    `HPARAMS`.
+
+    Args:
+      input_shape: `(H, W, C)` of the images.
+      latent_dim: size of the representation.
+      seed: seeds the training noise (with the step counter) and nothing else; weights are
+        initialised by Keras's global seed (`keras.utils.set_random_seed`).
+    """
+
+    HPARAMS: tuple[HParam, ...] = ()
+    METRIC_NAMES: tuple[str, ...] = ("loss",)
+
+    def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        input_shape = tuple(int(d) for d in input_shape)
+        if len(input_shape) != 3:
+            raise ValueError(f"input_shape must be (H, W, C); got {input_shape}.")
+        if int(latent_dim) < 1:
+            raise ValueError(f"latent_dim must be positive; got {latent_dim}.")
+        self.observation_shape = input_shape
+        self.latent_dim = int(latent_dim)
+        self.seed = int(seed)
+        # Read by every train_step before its update and advanced after it. ONLY_FIRST_REPLICA:
+        # under tf.distribute each replica adds 1, and the step must advance once, not per replica.
+        self.step = self.add_weight(name="step", shape=(), dtype="int64", initializer="zeros",
+                                    trainable=False, aggregation="only_first_replica")
+
+    def _finish_init(self):
+        """Creates the trackers and marks the model built (call at the end of `__init__`)."""
+        self._trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
+        self.build(self.observation_shape)
+
+    def build(self, input_shape=None):
+        # Networks are functional models built in __init__; nothing is deferred.
+        pass
+
+    # ----------------------------------------------------------------- hyperparameters and config
+
+    @classmethod
+    def hparam_names(cls) -> tuple[str, ...]:
+        """Names of the objective's hyperparameters (the papers' symbols), e.g. `("beta",)`."""
+        return tuple(h.name for h in cls.HPARAMS)
+
+    @classmethod
+    def hparam_specs(cls) -> dict[str, HParam]:
+        """`{name: HParam(name, type, default, doc)}` for validating and parsing `--hparams`."""
+        return {h.name: h for h in cls.HPARAMS}
+
+    @property
+    def hparams(self) -> dict[str, Any]:
+        """The hyperparameters this instance was built with."""
+        return {name: getattr(self, name) for name in self.hparam_names()}
+
+    def get_config(self):
+        return {"name": self.name, "input_shape": list(self.observation_shape), "latent_dim": self.latent_dim,
+                "seed": self.seed, **self.hparams}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("trainable", None)
+        config.pop("dtype", None)
+        return cls(**config)
+
+    # ----------------------------------------------------------------- compile and training helpers
+
+    @property
+    def metrics(self):
+        return list(self._trackers)
+
+    def compile(self, optimizer=None, *, jit_compile="auto", **kwargs):
+        """Compiles for `fit`. `optimizer` defaults to the study's Adam(1e-4).
+
+        Args:
+          optimizer: the (main player's) optimizer.
+          jit_compile: "auto" (XLA when a GPU is visible, else plain `tf.function`), True or False.
+          **kwargs: passed to `keras.Model.compile` (`steps_per_execution`, `run_eagerly`, ...).
+        """
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(learning_rate=1e-4)
+        super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
+        # Build the optimizer now on exactly this player's weights (Keras would otherwise build it
+        # lazily on all trainable weights, giving a two-player model's optimizer the other's slots).
+        self.optimizer.build(self.main_trainable_variables)
+
+    def compile_from_config(self, config):
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
+    @property
+    def main_trainable_variables(self):
+        """The weights that `self.optimizer` trains (all of them for a one-player model)."""
+        return self.trainable_variables
+
+    def _images(self, data):
+        """The image batch of a `fit`/`evaluate` element: `x`, `(x,)` or `(x, y)`; uint8 is scaled."""
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        x = tf.convert_to_tensor(x)
+        if tuple(x.shape[1:]) != self.observation_shape:
+            raise ValueError(f"{self.name} expects images of shape (N, {', '.join(map(str, self.observation_shape))}); "
+                             f"got {tuple(x.shape)}.")
+        if x.dtype == tf.uint8:
+            return tf.cast(x, tf.float32) / 255.0
+        if not x.dtype.is_floating:
+            raise ValueError(f"{self.name} expects float images in [0, 1] or uint8; got {x.dtype.name}.")
+        return tf.cast(x, tf.float32)
+
+    def _seed(self, stream: int):
+        """A stateless-RNG seed `[2]` for `stream` at the current step (before its update)."""
+        return tf.stack([tf.constant(self.seed * 1000003 + stream, tf.int64), tf.cast(self.step.value, tf.int64)])
+
+    def _draw(self, sampler, batch, tail, stream: int):
+        """This replica's share of a `[global_batch, *tail]` random tensor.
+
+        `sampler(shape, seed)` is a stateless op. Drawing for the global batch and slicing keeps
+        each example's noise the same whatever the number of replicas (MirroredStrategy gives
+        replica r the r-th contiguous slice of the global batch).
+        """
+        num_replicas, replica_id = replica_context()
+        seed = self._seed(stream)
+        if num_replicas == 1:
+            return sampler([batch, *tail], seed)
+        full = sampler([batch * num_replicas, *tail], seed)
+        return full[replica_id * batch:(replica_id + 1) * batch]
+
+    def _update_trackers(self, terms: dict):
+        for tracker in self._trackers:
+            tracker.update_state(terms[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self._trackers}
+
+    # ----------------------------------------------------------------- the interface
+
+    def build_for_inference(self):
+        """Returns self: every weight already exists after `__init__`, so a fresh instance can
+        `load_weights(...)` directly. Kept so recipes can call it without knowing that."""
+        return self
+
+    def call(self, inputs, training=False):
+        """The model's forward pass is its representation: `predict(x)` gives `encode_mean(x)`."""
+        return self.encode_mean(inputs, training=training)
+
+    def encode(self, images):
+        """The posterior (or Q's estimate) of the codes, a `tfp.distributions.Distribution`."""
+        raise NotImplementedError
+
+    def encode_mean(self, images, training=False):
+        """The mean of `encode(images)`: `[batch, latent_dim]`."""
+        raise NotImplementedError
+
+    def decode(self, codes):
+        """Images `[batch, H, W, C]` in [0, 1] (the Bernoulli means) for codes `[batch, latent_dim]`."""
+        raise NotImplementedError
+
+    def reconstruct(self, images):
+        """`decode(encode_mean(images))`: `[batch, H, W, C]` in [0, 1]."""
+        return self.decode(self.encode_mean(self._checked(images)))
+
+    def _checked(self, images):
+        """Validates eager/numpy images (shape, [0, 1] or uint8) and returns a float32 tensor."""
+        if isinstance(images, tf.Tensor) and not tf.executing_eagerly():
+            return self._images(images)
+        if isinstance(images, tf.Tensor):
+            images = images.numpy()
+        return tf.convert_to_tensor(check_images(images, self.observation_shape))
+
+    def representation(self, images, batch_size: int = 256) -> np.ndarray:
+        """The codes the metrics score: `encode_mean` as numpy `[N, latent_dim]`, in batches.
+
+        Args:
+          images: `[N, H, W, C]` float in [0, 1] or uint8 in [0, 255].
+          batch_size: images per forward pass.
+        """
+        if isinstance(images, tf.Tensor):
+            images = images.numpy()
+        images = check_images(images, self.observation_shape)
+        fn = self.__dict__.get("_representation_fn")
+        if fn is None:
+            spec = tf.TensorSpec([None, *self.observation_shape], tf.float32)
+            fn = tf.function(self.encode_mean, input_signature=[spec])
+            # Bypass Keras's attribute tracking: a cache, not state.
+            object.__setattr__(self, "_representation_fn", fn)
+        out = [fn(images[i:i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
+        if not out:
+            return np.zeros((0, self.latent_dim), np.float32)
+        return np.concatenate(out, axis=0)

@@ -1,0 +1,146 @@
+"""Network builders: the field's standard convolutional encoder/decoder, FactorVAE's discriminator,
+and a DCGAN-style generator/discriminator for InfoGAN.
+
+The VAE networks are those of Burgess et al. 2018 (appendix A.1) as used by Locatello et al. 2019
+(disentanglement_lib `architectures.py`: `conv_encoder`, `deconv_decoder`, `fc_discriminator`), so
+that scores are comparable with the literature. The layer stacks are fixed; only the spatial size of
+the flattened/reshaped bottleneck follows the image size (64x64 gives the published 4x4x64), so the
+same networks run on the 16x16 test images.
+
+Each builder returns a functional `keras.Model` with named inputs and outputs; all weights exist as
+soon as it is built.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import layers
+
+_VAE_DOWNSAMPLING = 4  # four stride-2 convolutions: 64 -> 4, 16 -> 1
+
+
+def _check_divisible(input_shape, factor, what):
+    h, w, _ = input_shape
+    if h % factor or w % factor:
+        raise ValueError(f"{what} needs image height and width divisible by {factor}; got {h}x{w}.")
+
+
+def conv_encoder(input_shape=(64, 64, 1), latent_dim=10, name="encoder"):
+    """Gaussian encoder: x `[batch, H, W, C]` -> (mean, logvar), each `[batch, latent_dim]`.
+
+    conv 32 k4 s2, conv 32 k4 s2, conv 64 k2 s2, conv 64 k2 s2 (ReLU, "same"), dense 256 ReLU, then
+    two linear heads (Burgess et al. 2018, app. A.1).
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    _check_divisible(input_shape, 2 ** _VAE_DOWNSAMPLING, "conv_encoder")
+    x_in = keras.Input(input_shape, name="images")
+    h = x_in
+    for i, (filters, kernel) in enumerate([(32, 4), (32, 4), (64, 2), (64, 2)]):
+        h = layers.Conv2D(filters, kernel, strides=2, padding="same", activation="relu", name=f"conv{i + 1}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.Dense(256, activation="relu", name="dense")(h)
+    mean = layers.Dense(latent_dim, name="mean")(h)
+    logvar = layers.Dense(latent_dim, name="logvar")(h)
+    return keras.Model(x_in, [mean, logvar], name=name)
+
+
+def deconv_decoder(latent_dim=10, output_shape=(64, 64, 1), name="decoder"):
+    """Bernoulli decoder: z `[batch, latent_dim]` -> logits `[batch, H, W, C]`.
+
+    dense 256, dense (H/16 * W/16 * 64), reshape, transposed conv 64 k4 s2, 32 k4 s2, 32 k4 s2
+    (ReLU), C k4 s2 linear (Burgess et al. 2018, app. A.1; 64x64 gives dense 1024, reshape 4x4x64).
+    """
+    output_shape = tuple(int(d) for d in output_shape)
+    _check_divisible(output_shape, 2 ** _VAE_DOWNSAMPLING, "deconv_decoder")
+    h0, w0 = output_shape[0] // 2 ** _VAE_DOWNSAMPLING, output_shape[1] // 2 ** _VAE_DOWNSAMPLING
+    z_in = keras.Input((latent_dim,), name="codes")
+    h = layers.Dense(256, activation="relu", name="dense1")(z_in)
+    h = layers.Dense(h0 * w0 * 64, activation="relu", name="dense2")(h)
+    h = layers.Reshape((h0, w0, 64), name="reshape")(h)
+    for i, filters in enumerate([64, 32, 32]):
+        h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", activation="relu",
+                                   name=f"deconv{i + 1}")(h)
+    logits = layers.Conv2DTranspose(output_shape[2], 4, strides=2, padding="same", name="logits")(h)
+    return keras.Model(z_in, logits, name=name)
+
+
+def fc_discriminator(latent_dim=10, units=1000, depth=6, name="discriminator"):
+    """FactorVAE's discriminator: z `[batch, latent_dim]` -> logits `[batch, 2]`.
+
+    Six dense layers of 1000 units with leaky ReLU (slope 0.2), then two logits: class 0 "from
+    q(z)", class 1 "from prod_j q(z_j)" (Kim & Mnih 2018, app.; disentanglement_lib `fc_discriminator`).
+    """
+    z_in = keras.Input((latent_dim,), name="codes")
+    h = z_in
+    for i in range(depth):
+        h = layers.Dense(units, name=f"dense{i + 1}")(h)
+        h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
+    logits = layers.Dense(2, name="logits")(h)
+    return keras.Model(z_in, logits, name=name)
+
+
+def _dcgan_depth(image_shape):
+    h, w, _ = image_shape
+    n = math.log2(min(h, w) / 4)
+    if n < 1 or n != int(n) or h % 2 ** int(n) or w % 2 ** int(n):
+        raise ValueError(f"The DCGAN networks need image sides of 4 * 2^n (8, 16, 32, 64, ...); got {h}x{w}.")
+    return int(n)
+
+
+def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=32, name="generator"):
+    """DCGAN generator (Radford et al. 2016): noise and codes `[batch, input_dim]` -> logits.
+
+    dense to (H/2^n, W/2^n, filters * 2^(n-1)), then n transposed convolutions k4 s2 halving the
+    channels (batch norm + ReLU between), the last one to C channels: 64x64 gives
+    4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x32 -> 64x64xC with the default 32 filters.
+    """
+    output_shape = tuple(int(d) for d in output_shape)
+    n = _dcgan_depth(output_shape)
+    h0, w0 = output_shape[0] // 2 ** n, output_shape[1] // 2 ** n
+    z_in = keras.Input((input_dim,), name="noise_and_codes")
+    h = layers.Dense(h0 * w0 * filters * 2 ** (n - 1), use_bias=False, name="dense")(z_in)
+    h = layers.BatchNormalization(momentum=0.9, name="bn0")(h)
+    h = layers.ReLU(name="relu0")(h)
+    h = layers.Reshape((h0, w0, filters * 2 ** (n - 1)), name="reshape")(h)
+    for i in range(n - 1):
+        h = layers.Conv2DTranspose(filters * 2 ** (n - 2 - i), 4, strides=2, padding="same", use_bias=False,
+                                   name=f"deconv{i + 1}")(h)
+        h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+        h = layers.ReLU(name=f"relu{i + 1}")(h)
+    logits = layers.Conv2DTranspose(output_shape[2], 4, strides=2, padding="same", name="logits")(h)
+    return keras.Model(z_in, logits, name=name)
+
+
+def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, filters=32,
+                        learn_scale=True, name="discriminator"):
+    """DCGAN discriminator with InfoGAN's Q head on the shared body (Chen et al. 2016, app. C).
+
+    n convolutions k4 s2 doubling the channels from `filters` (leaky ReLU 0.2, batch norm after the
+    first), flattened; the D head is one logit; the Q head is dense 128 (batch norm, leaky ReLU),
+    then categorical logits `[batch, num_categorical]`, continuous means and log-scales
+    `[batch, num_continuous]`.
+
+    Returns:
+      a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    n = _dcgan_depth(input_shape)
+    x_in = keras.Input(input_shape, name="images")
+    h = x_in
+    for i in range(n):
+        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i + 1}")(h)
+        if i > 0:
+            h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+        h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    outputs = {"d_logits": layers.Dense(1, name="d_logits")(h)}
+    q = layers.Dense(128, use_bias=False, name="q_dense")(h)
+    q = layers.BatchNormalization(momentum=0.9, name="q_bn")(q)
+    q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
+    outputs["q_logits"] = layers.Dense(max(num_categorical, 1), name="q_logits")(q)
+    outputs["q_mean"] = layers.Dense(max(num_continuous, 1), name="q_mean")(q)
+    if learn_scale:
+        outputs["q_log_scale"] = layers.Dense(max(num_continuous, 1), name="q_log_scale")(q)
+    return keras.Model(x_in, outputs, name=name)
