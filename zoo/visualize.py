@@ -1,0 +1,143 @@
+"""Pictures of what a model learned: latent traversals, reconstructions, animated traversals.
+
+A traversal (Higgins et al. 2017, fig. 7) encodes one image, then sweeps one latent at a time over
+`[-2, 2]` while the others stay at the posterior mean; one row per latent, ordered by the latent's
+average KL to the prior (the informative latents first), each row labelled with that KL.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from zoo.data import as_generator
+
+
+def latent_kl(model, images) -> np.ndarray | None:
+    """Average KL(q(z_j|x) || N(0, 1)) of each latent over `images`, `[latent_dim]`; None when the
+    model's encoder is not a Gaussian posterior (InfoGAN's Q)."""
+    dist = model.encode(model._checked(images))
+    try:
+        mean, std = np.asarray(dist.mean()), np.asarray(dist.stddev())
+    except NotImplementedError:
+        return None
+    if mean.shape != std.shape or mean.ndim != 2:
+        return None
+    var = np.square(std)
+    # Closed-form Gaussian KL per dimension: 0.5 (mu^2 + s^2 - 1 - log s^2).
+    return np.mean(0.5 * (np.square(mean) + var - 1.0 - np.log(np.maximum(var, 1e-12))), axis=0)
+
+
+def traversal(model, image, *, values=np.linspace(-2.0, 2.0, 9)) -> tuple[np.ndarray, np.ndarray]:
+    """Decodes a sweep of each latent around `image`'s posterior mean.
+
+    Args:
+      model: a zoo model (encode_mean, decode).
+      image: one image `[H, W, C]`.
+      values: the values each latent takes in turn.
+
+    Returns:
+      `frames [latent_dim, len(values), H, W, C]` in [0, 1] and the code `[latent_dim]` swept around.
+    """
+    code = np.asarray(model.encode_mean(model._checked(image[None])))[0]
+    d = code.shape[0]
+    codes = np.repeat(code[None, None], len(values), axis=1).repeat(d, axis=0)   # [d, n, d]
+    for j in range(d):
+        codes[j, :, j] = values
+    frames = np.asarray(model.decode(codes.reshape(d * len(values), d).astype(np.float32)))
+    return frames.reshape(d, len(values), *frames.shape[1:]), code
+
+
+def _tile(frames: np.ndarray, pad: int = 2) -> np.ndarray:
+    """`[rows, cols, H, W, C]` in [0, 1] -> one uint8 image `[rows*(H+pad)+pad, ..., 3]`."""
+    rows, cols, h, w, c = frames.shape
+    if c == 1:
+        frames = np.repeat(frames, 3, axis=-1)
+    grid = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
+    for r in range(rows):
+        for k in range(cols):
+            y, x = pad + r * (h + pad), pad + k * (w + pad)
+            grid[y:y + h, x:x + w] = np.clip(frames[r, k] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return grid
+
+
+def _label_rows(grid: np.ndarray, labels: list[str], row_height: int, width: int = 70) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    canvas = Image.new("RGB", (grid.shape[1] + width, grid.shape[0]), "white")
+    canvas.paste(Image.fromarray(grid), (width, 0))
+    draw = ImageDraw.Draw(canvas)
+    for r, text in enumerate(labels):
+        draw.text((3, 2 + r * row_height + row_height // 2 - 6), text, fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def traversal_grid(model, data, *, seed: int = 0, num_values: int = 9, num_kl_images: int = 256,
+                   image=None) -> np.ndarray:
+    """A labelled traversal picture (uint8 `[H, W, 3]`): one row per latent, most informative first.
+
+    Args:
+      model: a zoo model.
+      data: a ground-truth dataset to draw the image (and the KL estimate's images) from.
+      seed: picks the images.
+      num_values: columns, evenly spaced over [-2, 2].
+      num_kl_images: images used to estimate each latent's KL.
+      image: the image to traverse around (default: one drawn from `data`).
+    """
+    rng = as_generator(seed)
+    images = data.sample_observations(num_kl_images, rng)
+    image = images[0] if image is None else image
+    frames, _ = traversal(model, image, values=np.linspace(-2.0, 2.0, num_values))
+    kl = latent_kl(model, images)
+    order = np.argsort(-kl, kind="stable") if kl is not None else np.arange(len(frames))
+    labels = [f"z{j} KL {kl[j]:.2f}" if kl is not None else f"c{j}" for j in order]
+    grid = _tile(frames[order])
+    return _label_rows(grid, labels, row_height=frames.shape[2] + 2)
+
+
+def reconstruction_grid(model, images) -> np.ndarray:
+    """Inputs (top row) above their reconstructions (bottom row), uint8 `[H, W, 3]`."""
+    recon = np.asarray(model.reconstruct(images))
+    return _tile(np.stack([np.asarray(images, np.float32), recon]))
+
+
+def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int = 80) -> Path:
+    """An animated traversal: frame t shows every latent at value t, side by side, back and forth."""
+    from PIL import Image
+
+    values = np.linspace(-2.0, 2.0, num_values)
+    frames, _ = traversal(model, image, values=values)               # [d, n, H, W, C]
+    strip = [_tile(frames[:, t][None]) for t in range(num_values)]   # one row of d images per t
+    seq = strip + strip[-2:0:-1]
+    buf = io.BytesIO()
+    Image.fromarray(seq[0]).save(buf, format="GIF", save_all=True, append_images=[Image.fromarray(f) for f in seq[1:]],
+                                 duration=duration_ms, loop=0)
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def save_png(image: np.ndarray, path) -> Path:
+    """Writes a uint8 `[H, W]` or `[H, W, 3]` image as PNG, atomically."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.asarray(image)).save(buf, format="PNG")
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def write_bytes_atomic(path, payload: bytes) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
