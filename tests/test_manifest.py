@@ -1,0 +1,133 @@
+"""The weights manifest: the repository's file against its schema and its files, and the schema's rules."""
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from zoo import manifest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHA = "a" * 64
+ENTRY = {
+    "objective": "beta_vae",
+    "config": {"input_shape": [64, 64, 1], "latent_dim": 10, "beta": 4.0},
+    "dataset": {"name": "dsprites", "variant": None, "source": "rendered"},
+    "training": {"steps": 30000, "batch_size": 64, "seed": 0, "optimizer": {"class_name": "Adam"},
+                 "versions": {"keras": "3.15.1"}},
+    "files": [{"path": "weights/betavae-dsprites/config.json", "size": 10, "sha256": SHA},
+              {"path": "weights/betavae-dsprites/model.weights.h5", "size": 20, "sha256": SHA}],
+    "hub": {"repo_id": "org/betavae-dsprites", "revision": "0" * 40},
+    "scores": {"mig.mig": 0.2, "beta_vae_score.eval_accuracy": 0.85, "dci.disentanglement": None},
+    "score_settings": {"num_train": 10000, "num_test": 5000, "seed": 0, "mig": {"num_bins": 20}},
+}
+
+
+def _manifest_with(entry):
+    return {"schema_version": 1, "models": {"betavae-dsprites": entry}}
+
+
+def test_schema_is_a_valid_json_schema():
+    jsonschema.Draft202012Validator.check_schema(manifest.schema())
+
+
+def test_repository_manifest_validates_and_every_file_matches():
+    path = REPO_ROOT / manifest.MANIFEST_NAME
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, manifest.schema(), cls=jsonschema.Draft202012Validator)
+    manifest.validate_manifest(data, source=str(path))
+    assert manifest.default_manifest_path() == path
+    for name, entry in data["models"].items():
+        names = {Path(f["path"]).name for f in entry["files"]}
+        assert {"config.json", "model.weights.h5", "metadata.json", "README.md"} <= names, name
+        for f in entry["files"]:
+            file = REPO_ROOT / f["path"]
+            assert file.is_file(), f"{name}: {f['path']} is listed in the manifest but missing"
+            assert manifest.file_digest(file) == (f["size"], f["sha256"]), f"{name}: {f['path']} differs"
+
+
+def test_a_good_entry_validates_with_and_without_jsonschema(monkeypatch):
+    manifest.validate_manifest(_manifest_with(ENTRY))
+    monkeypatch.setitem(__import__("sys").modules, "jsonschema", None)  # the runtime fallback
+    manifest.validate_manifest(_manifest_with(ENTRY))
+
+
+@pytest.mark.parametrize("change, complaint", [
+    (lambda e: e["files"][0].update(sha256="A" * 64), "does not match"),
+    (lambda e: e["files"][0].update(path="/etc/passwd"), "does not match"),
+    (lambda e: e["files"][0].update(path="weights/../../secret/config.json"), "does not match"),
+    (lambda e: e["files"].pop(1), "is too short|must include"),
+    (lambda e: e["files"][1].update(path="weights/betavae-dsprites/weights.bin"), "must include"),
+    (lambda e: e.update(hub={"repo_id": "org/x", "revision": "main"}), "is not valid|does not match"),
+    (lambda e: e["scores"].update({"mig.mig": "high"}), "is not of type"),
+    (lambda e: e["dataset"].update(source="downloaded"), "is not one of"),
+    (lambda e: e.pop("score_settings"), "is a required property"),
+    (lambda e: e["files"][1].update(path="weights/other/model.weights.h5"), "one preset folder"),
+    (lambda e: e["files"][1].update(path=e["files"][0]["path"]), "twice|must include"),
+])
+def test_bad_entries_are_rejected(change, complaint):
+    entry = copy.deepcopy(ENTRY)
+    change(entry)
+    with pytest.raises(manifest.ManifestError, match=complaint):
+        manifest.validate_manifest(_manifest_with(entry))
+
+
+def test_fallback_checks_catch_the_essentials(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "jsonschema", None)
+    for change in (lambda e: e["files"][0].update(sha256="xyz"), lambda e: e["files"][0].update(path="../x"),
+                   lambda e: e.update(hub={"repo_id": "org/x", "revision": "main"}), lambda e: e.pop("scores")):
+        entry = copy.deepcopy(ENTRY)
+        change(entry)
+        with pytest.raises(manifest.ManifestError):
+            manifest.validate_manifest(_manifest_with(entry))
+
+
+def test_write_is_atomic_and_validated(tmp_path, monkeypatch):
+    path = tmp_path / manifest.MANIFEST_NAME
+    manifest.write_manifest(_manifest_with(ENTRY), path)
+    before = path.read_text()
+    assert manifest.load_manifest(path)["models"]["betavae-dsprites"] == ENTRY
+    bad = copy.deepcopy(ENTRY)
+    bad["files"][0]["sha256"] = "nope"
+    with pytest.raises(manifest.ManifestError):
+        manifest.set_entry("betavae-dsprites", bad, path)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(json, "dump", crash)
+    with pytest.raises(OSError):
+        manifest.write_manifest(_manifest_with(ENTRY), path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == [manifest.MANIFEST_NAME]
+
+
+def test_missing_manifest_is_an_empty_registry_and_bad_json_is_named(tmp_path):
+    assert manifest.load_manifest(tmp_path / "none.json") == manifest.empty_manifest()
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(manifest.ManifestError, match="bad.json is not valid JSON"):
+        manifest.load_manifest(bad)
+
+
+def test_hub_filenames_are_relative_to_the_preset_folder():
+    assert manifest.preset_folder(ENTRY) == "weights/betavae-dsprites"
+    assert manifest.hub_filename(ENTRY, ENTRY["files"][1]["path"]) == "model.weights.h5"
+
+
+def test_entry_from_preset_records_every_file(tmp_path):
+    from zoo_testing import METADATA, NAME, SCORES, save_tiny_preset
+
+    folder = save_tiny_preset(tmp_path / "weights" / NAME)
+    entry = manifest.entry_from_preset(folder, root=tmp_path, hub=None)
+    manifest.validate_manifest(_manifest_with(entry))
+    assert entry["objective"] == "beta_vae" and entry["config"]["beta"] == 4.0
+    assert entry["config"]["input_shape"] == [16, 16, 1] and entry["config"]["latent_dim"] == 4
+    assert entry["dataset"] == METADATA["dataset"] and entry["scores"] == SCORES
+    assert entry["training"]["steps"] == 3 and "tensorflow" in entry["training"]["versions"]
+    assert sorted(Path(f["path"]).name for f in entry["files"]) == [
+        "README.md", "config.json", "metadata.json", "model.weights.h5", "traversal.png"]
+    for f in entry["files"]:
+        assert f["path"].startswith(f"weights/{NAME}/")
+        assert manifest.file_digest(tmp_path / f["path"]) == (f["size"], f["sha256"])

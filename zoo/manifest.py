@@ -1,0 +1,299 @@
+"""The weights manifest: the registry of pretrained models and the sha256 of every file.
+
+`weights_manifest.json` sits at the repository root and is plain data (code never hard-codes a
+model's numbers). Its shape, checked by `zoo/weights_manifest.schema.json`:
+
+    {"schema_version": 1,
+     "models": {
+       "factorvae-dsprites": {
+         "description": "...",                               # optional
+         "objective": "factor_vae",                          # zoo.models registry name
+         "config": {"input_shape": [64, 64, 1], "latent_dim": 10, "gamma": 35.0},
+         "dataset": {"name": "dsprites", "variant": null, "source": "rendered"},
+         "training": {"steps": 30000, "batch_size": 64, "seed": 0,
+                      "optimizer": {...}, "versions": {"tensorflow": "2.21.0", ...}},
+         "files": [{"path": "weights/factorvae-dsprites/config.json", "size": 1234,
+                    "sha256": "<64 hex>"}, ...],
+         "hub": {"repo_id": "org/factorvae-dsprites", "revision": "<40 hex commit>"} or null,
+         "scores": {"mig.mig": 0.21, "beta_vae_score.eval_accuracy": 0.84, ...},
+         "score_settings": {"num_train": 10000, "num_test": 5000, "seed": 0, ...}}}}
+
+Paths in `files` are POSIX paths relative to the folder that holds the manifest (the repository
+root); the files of one entry form a preset folder (see `zoo.presets`), conventionally
+`weights/<name>/`. On the Hugging Face Hub the same files sit at the root of `hub.repo_id`, i.e. at
+their paths relative to the preset folder.
+
+Where the manifest is found: the `manifest_path` argument, else `$ZOO_MANIFEST`, else
+`weights_manifest.json` beside the `zoo` package folder (a source checkout or an editable
+install). A non-editable install has no repository root: point `$ZOO_MANIFEST` at a checkout's
+manifest (its weights are then read from that checkout), and models missing there come from the
+Hugging Face cache or hub at their pinned revisions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import posixpath
+import re
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable
+
+SCHEMA_VERSION = 1
+MANIFEST_NAME = "weights_manifest.json"
+SCHEMA_PATH = Path(__file__).with_name("weights_manifest.schema.json")
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ManifestError(ValueError):
+    """The manifest is malformed or inconsistent."""
+
+
+class UnknownModelError(LookupError):
+    """A name that is neither in the manifest nor a path nor an `hf://` address."""
+
+
+class IntegrityError(ValueError):
+    """A file's size or sha256 differs from the one recorded for it."""
+
+
+def empty_manifest() -> dict:
+    return {"schema_version": SCHEMA_VERSION, "models": {}}
+
+
+def default_manifest_path() -> Path:
+    """`$ZOO_MANIFEST`, else `weights_manifest.json` in the folder above the `zoo` package."""
+    env = os.environ.get("ZOO_MANIFEST")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / MANIFEST_NAME
+
+
+def root_of(manifest_path: str | os.PathLike | None = None) -> Path:
+    """The folder that paths in `files` are relative to: the one holding the manifest."""
+    return Path(manifest_path or default_manifest_path()).resolve().parent
+
+
+def schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+def load_manifest(manifest_path: str | os.PathLike | None = None) -> dict:
+    """Reads and validates the manifest; a missing file reads as an empty registry."""
+    path = Path(manifest_path or default_manifest_path())
+    if not path.exists():
+        return empty_manifest()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ManifestError(f"{path} is not valid JSON: {e}") from None
+    validate_manifest(data, source=str(path))
+    return data
+
+
+def validate_manifest(data: Any, *, source: str = "manifest") -> None:
+    """Checks `data` against the JSON schema, plus what a schema cannot say.
+
+    The schema check uses `jsonschema` when it is installed (it is a test extra); otherwise the
+    essential structure (names, files, hashes, hub pin) is checked by hand, so that a bad manifest
+    never reaches the loader either way.
+    """
+    try:
+        import jsonschema
+    except ImportError:
+        _check_essentials(data, source)
+    else:
+        validator = jsonschema.Draft202012Validator(schema())
+        errors = list(validator.iter_errors(data))
+        if errors:
+            # The deepest error is the most specific (a bad path rather than "files" as a whole).
+            depth = max(len(e.absolute_path) for e in errors)
+            error = jsonschema.exceptions.best_match(e for e in errors if len(e.absolute_path) == depth)
+            where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+            message = error.message if len(error.message) < 300 else error.message[:300] + "..."
+            if error.validator == "contains":
+                message = "the files must include the preset's config.json and model.weights.h5"
+            raise ManifestError(f"{source}: at {where}: {message}"
+                                + (f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""))
+    for name, entry in data["models"].items():
+        paths = [f["path"] for f in entry["files"]]
+        if len(set(paths)) != len(paths):
+            raise ManifestError(f"{source}: model {name!r} lists a file twice.")
+        preset_folder(entry)  # all files of an entry must share one folder
+
+
+def _check_essentials(data: Any, source: str) -> None:
+    def fail(msg):
+        raise ManifestError(f"{source}: {msg}")
+
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        fail(f"expected an object with schema_version {SCHEMA_VERSION}.")
+    if not isinstance(data.get("models"), dict):
+        fail("'models' must be an object.")
+    for name, entry in data["models"].items():
+        if not isinstance(entry, dict):
+            fail(f"model {name!r} must be an object.")
+        for key in ("objective", "config", "dataset", "training", "files", "hub", "scores", "score_settings"):
+            if key not in entry:
+                fail(f"model {name!r} lacks {key!r}.")
+        files = entry["files"]
+        if not isinstance(files, list) or not files:
+            fail(f"model {name!r}: 'files' must be a non-empty list.")
+        for f in files:
+            if (not isinstance(f, dict) or not isinstance(f.get("path"), str) or not isinstance(f.get("size"), int)
+                    or not isinstance(f.get("sha256"), str) or not _SHA256.match(f["sha256"])):
+                fail(f"model {name!r}: every file needs 'path', an integer 'size' and a 64-hex 'sha256'; got {f!r}.")
+            parts = f["path"].split("/")
+            if f["path"].startswith("/") or "\\" in f["path"] or any(p in ("", ".", "..") for p in parts):
+                fail(f"model {name!r}: file path {f['path']!r} must be relative to the repository root.")
+        hub = entry["hub"]
+        if hub is not None and (not isinstance(hub, dict) or not isinstance(hub.get("repo_id"), str)
+                                or not re.fullmatch(r"[0-9a-f]{40}", str(hub.get("revision")))):
+            fail(f"model {name!r}: 'hub' must be null or {{'repo_id', 'revision': a 40-hex commit}}.")
+
+
+def names(manifest: dict) -> list[str]:
+    return sorted(manifest["models"])
+
+
+def get_entry(manifest: dict, name: str) -> dict:
+    """The entry for `name`; an unknown name raises listing the close matches and all models."""
+    try:
+        return manifest["models"][name]
+    except KeyError:
+        raise UnknownModelError(unknown_name_message(name, names(manifest))) from None
+
+
+def unknown_name_message(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    listing = ", ".join(known) if known else "(none yet: the manifest is empty)"
+    return (f"Unknown model {name!r}: not in the weights manifest, not a preset folder and not an "
+            f"'hf://org/repo[@revision]' address.{hint} zoo.list_models(): {listing}.")
+
+
+def preset_folder(entry: dict) -> str:
+    """The folder (relative to the root) holding all of an entry's files."""
+    folders = {posixpath.dirname(f["path"]) for f in entry["files"]}
+    if len(folders) != 1:
+        raise ManifestError(f"the files of one model must share one preset folder; got {sorted(folders)}.")
+    return folders.pop()
+
+
+def hub_filename(entry: dict, path: str) -> str:
+    """The path of a manifest file inside the entry's hub repository."""
+    return posixpath.relpath(path, preset_folder(entry) or ".")
+
+
+# ---------------------------------------------------------------------------- hashing
+
+
+def file_digest(path: str | os.PathLike) -> tuple[int, str]:
+    """Returns `(size in bytes, sha256 hex)` of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()
+
+
+def file_record(path: str | os.PathLike, root: str | os.PathLike) -> dict:
+    """A `{"path", "size", "sha256"}` record for `path`, with the path relative to `root`."""
+    size, sha = file_digest(path)
+    rel = Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(root))).as_posix()
+    return {"path": rel, "size": size, "sha256": sha}
+
+
+def verify_file(path: str | os.PathLike, *, size: int, sha256: str, label: str, fix: str) -> None:
+    """Raises `IntegrityError` naming the file, both hashes and `fix` unless the file matches."""
+    actual_size, actual_sha = file_digest(path)
+    if actual_size == size and actual_sha == sha256:
+        return
+    what = "is truncated" if actual_size < size else ("has the wrong size" if actual_size != size else "is corrupted")
+    raise IntegrityError(
+        f"{label}: {path} {what}: expected sha256 {sha256} ({size} bytes), found sha256 {actual_sha} "
+        f"({actual_size} bytes). Nothing was loaded. {fix}")
+
+
+def verify_files(records: Iterable[tuple[Path, dict]], *, label: str, fix: str) -> None:
+    """Verifies every `(local path, {"size", "sha256"})` pair before the caller builds anything."""
+    for path, rec in records:
+        verify_file(path, size=rec["size"], sha256=rec["sha256"], label=label, fix=fix)
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def write_json_atomic(data: Any, path: str | os.PathLike) -> None:
+    """Writes JSON to a temp file beside `path`, fsyncs it, then renames it over `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=False, allow_nan=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_manifest(data: dict, manifest_path: str | os.PathLike | None = None) -> None:
+    """Validates `data` and writes it atomically (models sorted by name)."""
+    data = {"schema_version": data["schema_version"], "models": dict(sorted(data["models"].items()))}
+    validate_manifest(data)
+    write_json_atomic(data, manifest_path or default_manifest_path())
+
+
+def entry_from_preset(preset_dir: str | os.PathLike, *, root: str | os.PathLike | None = None,
+                      hub: dict | None = None, description: str | None = None) -> dict:
+    """Builds a manifest entry from a preset folder's metadata.json and its files' hashes.
+
+    Args:
+      preset_dir: a folder written by `zoo.presets.save_preset`, inside `root`.
+      root: the repository root (default: the folder of the default manifest).
+      hub: `{"repo_id", "revision"}` once pushed (see `zoo.hub.push`), else None.
+    """
+    from zoo import presets
+
+    preset_dir = Path(preset_dir)
+    root = Path(root) if root is not None else root_of()
+    meta = presets.read_metadata(preset_dir)
+    files = [file_record(p, root) for p in sorted(preset_dir.iterdir())
+             if p.is_file() and not p.name.startswith(".")]
+    entry = {
+        "objective": meta["objective"],
+        "config": meta.get("config", {}),
+        "dataset": meta.get("dataset", {}),
+        "training": meta.get("training", {}),
+        "files": files,
+        "hub": hub,
+        "scores": meta.get("scores", {}),
+        "score_settings": meta.get("score_settings", {}),
+    }
+    if description or meta.get("description"):
+        entry = {"description": description or meta["description"], **entry}
+    return entry
+
+
+def set_entry(name: str, entry: dict, manifest_path: str | os.PathLike | None = None) -> None:
+    """Adds or replaces one model's entry (read, validate, atomic write)."""
+    data = load_manifest(manifest_path)
+    data["models"][name] = entry
+    write_manifest(data, manifest_path)
