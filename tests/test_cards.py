@@ -1,0 +1,83 @@
+"""Model cards: huggingface_hub's ModelCard round trip gives back every score; the body says what it must."""
+
+import copy
+
+from huggingface_hub import ModelCard
+
+import zoo
+from zoo import cards
+from zoo_testing import METADATA, NAME, SCORE_SETTINGS, SCORES
+
+META = {**copy.deepcopy(METADATA), "name": NAME, "objective": "beta_vae",
+        "config": {"input_shape": [16, 16, 1], "latent_dim": 4, "seed": 0, "beta": 4.0},
+        "scores": SCORES, "score_settings": SCORE_SETTINGS, "date": "2026-11-28T00:00:00+00:00"}
+
+
+def _card(tmp_path, meta=META, images=("traversal.png",)):
+    path = tmp_path / "README.md"
+    cards.make_card(meta, repo_id="zoo-test/betavae-tiny", images=images).save(path)
+    return path
+
+
+def test_round_trip_gives_back_every_score(tmp_path):
+    loaded = ModelCard.load(_card(tmp_path))
+    assert cards.scores_from_card(loaded) == SCORES
+    assert cards.scores_from_card(tmp_path / "README.md") == SCORES
+    data = loaded.data
+    assert data.library_name == "keras" and data.license == "apache-2.0" and data.datasets == ["dsprites"]
+    assert {"keras", "disentanglement", "beta_vae", "dsprites"} <= set(data.tags)
+    assert data.model_name == NAME
+    by_key = {r.metric_type: r for r in data.eval_results}
+    mig = by_key["mig.mig"]
+    assert mig.metric_name == "MIG" and mig.metric_args == {"num_train": 100, "num_test": 50, "seed": 0,
+                                                            "num_bins": 20}
+    assert by_key["beta_vae_score.eval_accuracy"].metric_name == "BetaVAE score (eval_accuracy)"
+    assert by_key["beta_vae_score.eval_accuracy"].metric_args["batch_size"] == 16
+    assert "batch_size" not in by_key["dci.disentanglement"].metric_args
+    assert mig.dataset_type == "dsprites" and "rendered" in mig.dataset_name
+
+
+def test_body_says_what_how_limits_traversal_and_loading(tmp_path):
+    text = ModelCard.load(_card(tmp_path)).text.lstrip()
+    assert text.startswith(f"# {NAME}")
+    assert "β-VAE" in text and "Higgins et al." in text  # what it is
+    assert "| steps | 3 |" in text and "| batch_size | 8 |" in text  # how it was trained
+    assert "not DeepMind's file" in text  # rendered dSprites
+    assert "![latent traversal](traversal.png)" in text
+    assert f'zoo.load("{NAME}")' in text and 'zoo.load("hf://zoo-test/betavae-tiny")' in text
+    assert "np.zeros((8, 16, 16, 1), np.float32)" in text
+    for key in SCORES:
+        assert f"`{key}`" in text
+
+
+def test_undefined_scores_and_no_scores(tmp_path):
+    meta = {**META, "scores": {**SCORES, "sap_score.sap_score": None}}
+    path = _card(tmp_path, meta)
+    assert cards.scores_from_card(path) == SCORES  # null scores stay out of the model-index...
+    assert "n/a (undefined)" in ModelCard.load(path).text  # ...and show in the table
+    path = _card(tmp_path, {**META, "scores": {}}, images=())
+    card = ModelCard.load(path)
+    assert cards.scores_from_card(card) == {} and "Not evaluated yet." in card.text
+    assert "traversal" not in card.text
+
+
+def test_zoo_model_card_returns_text_and_metadata(tmp_path):
+    _card(tmp_path)
+    text, meta = zoo.model_card(str(tmp_path))
+    assert text.startswith(f"# {NAME}") and "---" not in text.splitlines()[0]
+    assert meta["library_name"] == "keras"
+    metrics = meta["model-index"][0]["results"][0]["metrics"]
+    assert {m["type"]: m["value"] for m in metrics} == SCORES
+
+
+def test_update_scores_rewrites_card_and_metadata(tmp_path):
+    from zoo import presets
+    from zoo_testing import save_tiny_preset
+
+    folder = save_tiny_preset(tmp_path / NAME)
+    assert cards.scores_from_card(folder / "README.md") == SCORES
+    new = {"mig.mig": 0.33, "beta_vae_score.eval_accuracy": 0.9}
+    presets.update_scores(folder, new, {"num_train": 10000, "num_test": 5000, "seed": 1})
+    assert cards.scores_from_card(folder / "README.md") == new
+    assert presets.check_preset(folder)["scores"] == new
+    assert "![latent traversal](traversal.png)" in (folder / "README.md").read_text()

@@ -1,0 +1,190 @@
+"""zoo.load from the repository, the HF cache (pinned revision) and a folder; refusals of bad files."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+import zoo.api
+import zoo.presets
+from zoo.manifest import IntegrityError, UnknownModelError
+from zoo_testing import NAME, flip_byte, folder_bytes, images, make_hf_cache, make_repo, save_tiny_preset
+
+REPO_ID = "zoo-test/betavae-tiny"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+OTHER_COMMIT = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+@pytest.fixture(scope="module")
+def preset(tmp_path_factory):
+    """A saved tiny preset and the codes the saved model gives for `images()`."""
+    from zoo_testing import tiny_model
+
+    model = tiny_model()
+    folder = save_tiny_preset(tmp_path_factory.mktemp("preset") / NAME, model)
+    return folder, model.representation(images())
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "hf-cache"
+    folder.mkdir()
+    monkeypatch.setenv("HF_HUB_CACHE", str(folder))
+    return folder
+
+
+def _assert_same_model(model, codes):
+    np.testing.assert_allclose(model.representation(images()), codes, rtol=1e-5, atol=1e-6)
+
+
+def _no_build(monkeypatch):
+    """Makes any attempt to build a model fail the test: refusals must happen before building."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was built from files that failed their sha256 check")
+    monkeypatch.setattr(zoo.presets, "load_preset", refuse)
+
+
+def test_load_from_repository(preset, tmp_path):
+    folder, codes = preset
+    manifest = make_repo(tmp_path, folder)
+    assert zoo.list_models(manifest_path=manifest) == [NAME]
+    model = zoo.load(NAME, manifest_path=manifest)
+    _assert_same_model(model, codes)
+    assert zoo.api.resolve(NAME, manifest_path=manifest) == tmp_path / "weights" / NAME
+
+
+def test_load_from_local_folder(preset):
+    folder, codes = preset
+    model = zoo.load(str(folder))
+    assert type(model).__name__ == "BetaVAE" and model.beta == 4.0 and model.latent_dim == 4
+    _assert_same_model(model, codes)
+    assert not model.compiled
+    assert zoo.load(str(folder), compile=True).compiled
+
+
+def test_load_from_hf_cache_at_pinned_revision(preset, tmp_path, cache):
+    folder, codes = preset
+    manifest = make_repo(tmp_path, folder, hub={"repo_id": REPO_ID, "revision": COMMIT}, copy_files=False)
+    snapshot = make_hf_cache(cache, REPO_ID, COMMIT, folder_bytes(folder))
+    # main points at another commit whose weights differ: only the pinned commit may be used.
+    changed = folder_bytes(folder)
+    changed["model.weights.h5"] = changed["model.weights.h5"][:-1] + b"?"
+    make_hf_cache(cache, REPO_ID, OTHER_COMMIT, changed, branch="main")
+    assert zoo.api.resolve(NAME, manifest_path=manifest) == snapshot
+    _assert_same_model(zoo.load(NAME, manifest_path=manifest, revision=COMMIT), codes)
+
+
+def test_load_hf_address_offline_from_cache(preset, cache):
+    folder, codes = preset
+    make_hf_cache(cache, REPO_ID, COMMIT, folder_bytes(folder), branch="main")
+    _assert_same_model(zoo.load(f"hf://{REPO_ID}@{COMMIT}"), codes)
+    _assert_same_model(zoo.load(f"hf://{REPO_ID}"), codes)  # main, through refs/main
+    with pytest.raises(FileNotFoundError, match="HF_HUB_OFFLINE"):
+        zoo.load(f"hf://{REPO_ID}@{OTHER_COMMIT}")
+    with pytest.raises(ValueError, match="revision"):
+        zoo.load(f"hf://{REPO_ID}@{COMMIT}", revision=OTHER_COMMIT)
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate"])
+def test_damaged_repository_file_is_refused(preset, tmp_path, monkeypatch, damage):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder)
+    weights = tmp_path / "weights" / NAME / "model.weights.h5"
+    expected = json.loads(manifest.read_text())["models"][NAME]["files"]
+    expected_sha = next(f["sha256"] for f in expected if f["path"].endswith("model.weights.h5"))
+    if damage == "flip":
+        flip_byte(weights)
+    else:
+        weights.write_bytes(weights.read_bytes()[:1000])
+    _no_build(monkeypatch)
+    with pytest.raises(IntegrityError) as err:
+        zoo.load(NAME, manifest_path=manifest)
+    message = str(err.value)
+    actual_sha = zoo.manifest.file_digest(weights)[1]
+    assert str(weights) in message and expected_sha in message and actual_sha in message
+    assert "git checkout" in message
+    assert ("truncated" in message) == (damage == "truncate")
+
+
+def test_damaged_cache_file_is_refused(preset, tmp_path, cache, monkeypatch):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder, hub={"repo_id": REPO_ID, "revision": COMMIT}, copy_files=False)
+    snapshot = make_hf_cache(cache, REPO_ID, COMMIT, folder_bytes(folder))
+    flip_byte(snapshot / "config.json", offset=3)
+    _no_build(monkeypatch)
+    with pytest.raises(IntegrityError, match=r"config\.json.*Delete the damaged copy"):
+        zoo.load(NAME, manifest_path=manifest)
+
+
+def test_missing_everywhere_offline_says_what_was_tried(preset, tmp_path, cache):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder, hub={"repo_id": REPO_ID, "revision": COMMIT}, copy_files=False)
+    with pytest.raises(FileNotFoundError) as err:
+        zoo.load(NAME, manifest_path=manifest)
+    message = str(err.value)
+    assert "repository" in message and "Hugging Face cache" in message and "HF_HUB_OFFLINE" in message
+
+
+def test_pinned_revision_only_for_manifest_names(preset, tmp_path):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder, hub={"repo_id": REPO_ID, "revision": COMMIT})
+    with pytest.raises(ValueError, match=f"hf://<org>/<repo>@{OTHER_COMMIT}"):
+        zoo.load(NAME, manifest_path=manifest, revision=OTHER_COMMIT)
+
+
+def test_unknown_name_lists_close_matches_and_models(preset, tmp_path):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder)
+    with pytest.raises(UnknownModelError) as err:
+        zoo.load("betavae-tiyn", manifest_path=manifest)
+    assert "Did you mean 'betavae-tiny'?" in str(err.value)
+    assert f"zoo.list_models(): {NAME}" in str(err.value)
+    with pytest.raises(UnknownModelError, match="manifest is empty"):
+        zoo.load("factorvae-dsprites", manifest_path=tmp_path / "absent.json")
+
+
+def test_preset_folder_checks_its_own_hashes(preset, tmp_path):
+    copy = shutil.copytree(preset[0], tmp_path / "copy")
+    flip_byte(copy / "model.weights.h5")
+    with pytest.raises(IntegrityError, match="metadata.json"):
+        zoo.load(str(copy))
+    (copy / "config.json").unlink()
+    with pytest.raises(zoo.presets.PresetError, match="missing config.json"):
+        zoo.load(str(copy))
+
+
+def test_config_is_loaded_in_safe_mode(preset, tmp_path):
+    """A config carrying Python bytecode (a Lambda layer) is refused even if the hashes are rewritten."""
+    copy = shutil.copytree(preset[0], tmp_path / "copy")
+    config = {"module": "keras.layers", "class_name": "Lambda", "registered_name": None,
+              "config": {"name": "evil", "function": {"class_name": "__lambda__",
+                                                       "config": {"code": "4wEAAAAAAAAA", "defaults": None,
+                                                                  "closure": None}}}}
+    (copy / "config.json").write_text(json.dumps(config))
+    with pytest.raises(zoo.presets.PresetError, match=r"Cannot build(.|\n)*safe_mode"):
+        zoo.presets.load_preset(copy, verify=False)
+
+
+def test_save_is_atomic(preset, tmp_path, monkeypatch):
+    target = shutil.copytree(preset[0], tmp_path / NAME)
+    before = folder_bytes(target)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed while writing the card")
+    monkeypatch.setattr(zoo.cards, "make_card", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_tiny_preset(target)
+    assert folder_bytes(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [NAME]  # no temp folders left behind
+
+
+def test_import_zoo_is_light():
+    code = "import sys, zoo; print(sorted(m for m in ('tensorflow', 'keras', 'huggingface_hub') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert out.stdout.strip() == "[]"

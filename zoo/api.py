@@ -1,0 +1,177 @@
+"""`zoo.load`, `zoo.list_models` and `zoo.model_card`: pretrained models by name, hub address or folder.
+
+A manifest name resolves, in order, to
+  1. the weights in the repository (`<root>/weights/<name>/...`; works offline),
+  2. the Hugging Face cache at the entry's pinned revision,
+  3. `huggingface_hub.hf_hub_download` at the pinned revision (only when HF_HUB_OFFLINE is unset).
+Every file is checked against the manifest's size and sha256 before anything is built; a mismatch
+raises `zoo.manifest.IntegrityError` naming the file, both hashes and the fix, and nothing is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from zoo import manifest as _manifest
+from zoo import presets
+
+
+class WeightsNotFoundError(FileNotFoundError):
+    """No source holds a model's files; the message says what was tried."""
+
+
+def list_models(*, manifest_path: str | os.PathLike | None = None) -> list[str]:
+    """Names of the pretrained models in the weights manifest."""
+    return _manifest.names(_manifest.load_manifest(manifest_path))
+
+
+def load(name: str, *, revision: str | None = None, compile: bool = False,
+         manifest_path: str | os.PathLike | None = None):
+    """Loads a pretrained model, ready for `model.representation(images)`.
+
+    Args:
+      name: a manifest name (`zoo.list_models()`), `"hf://org/repo[@revision]"`, or a preset folder.
+      revision: for `hf://` addresses, the branch, tag or commit (same as `@revision`); for a
+        manifest name it may only repeat the pinned commit.
+      compile: also compile the model with its default optimizers (to train it further).
+      manifest_path: another weights manifest (default: `zoo.manifest.default_manifest_path()`).
+
+    Returns:
+      The Keras model, built from its config (no pickled code) with its weights loaded.
+
+    Raises:
+      zoo.manifest.UnknownModelError: the name is unknown (the message lists close matches).
+      zoo.manifest.IntegrityError: a file differs from its recorded sha256.
+      WeightsNotFoundError: no source holds the files (the message says what was tried).
+
+    Example:
+      >>> model = zoo.load("factorvae-dsprites")  # doctest: +SKIP
+      >>> model.representation(np.zeros((2, 64, 64, 1), np.float32)).shape  # doctest: +SKIP
+      (2, 10)
+    """
+    return presets.load_preset(resolve(name, revision=revision, manifest_path=manifest_path), compile=compile)
+
+
+def model_card(name: str, *, revision: str | None = None,
+               manifest_path: str | os.PathLike | None = None) -> tuple[str, dict]:
+    """(the model card's Markdown body, its YAML metadata as a dict: tags, model-index, ...)."""
+    from zoo import cards
+
+    folder = resolve(name, revision=revision, manifest_path=manifest_path)
+    card = folder / presets.CARD
+    if not card.is_file():
+        raise WeightsNotFoundError(f"{name!r} has no model card ({card}).")
+    return cards.read_card(card)
+
+
+def resolve(name: str, *, revision: str | None = None,
+            manifest_path: str | os.PathLike | None = None) -> Path:
+    """The verified local preset folder for a manifest name, `hf://` address or folder."""
+    from zoo import hub
+
+    if name.startswith(hub.HF_SCHEME):
+        return _resolve_hf(name, revision)
+    path = Path(name).expanduser()
+    if _looks_like_path(name) and path.is_dir():
+        return _local(path, revision)
+    data = _manifest.load_manifest(manifest_path)
+    if name in data["models"]:
+        return _resolve_entry(name, data["models"][name], _manifest.root_of(manifest_path), revision)
+    if path.is_dir():
+        return _local(path, revision)
+    raise _manifest.UnknownModelError(_manifest.unknown_name_message(name, _manifest.names(data)))
+
+
+def _looks_like_path(name: str) -> bool:
+    return os.sep in name or "/" in name or name.startswith((".", "~"))
+
+
+def _local(path: Path, revision: str | None) -> Path:
+    if revision is not None:
+        raise ValueError(f"revision={revision!r} makes no sense for the local folder {path}.")
+    return path
+
+
+def _resolve_entry(name: str, entry: dict, root: Path, revision: str | None) -> Path:
+    from zoo import hub as _hub
+
+    pin = entry["hub"]
+    if revision is not None and (pin is None or revision != pin["revision"]):
+        pinned = f"pins {pin['repo_id']}@{pin['revision']}" if pin else "has no hub copy"
+        raise ValueError(f"{name!r} {pinned}; its sha256 sums hold for that revision only. To load another "
+                         f"revision, use zoo.load('hf://<org>/<repo>@{revision}').")
+    files = entry["files"]
+    tried = []
+
+    # 1. The repository's own copy.
+    local = [(root / f["path"], f) for f in files]
+    missing = [f["path"] for p, f in local if not p.is_file()]
+    if not missing:
+        _manifest.verify_files(local, label=f"model {name!r}", fix=(
+            "Restore the file from git (`git checkout -- <file>`, or `git lfs pull` if the weights are in Git LFS). "
+            "If the weights changed on purpose, rewrite the manifest entry (zoo.manifest.entry_from_preset)."))
+        return root / _manifest.preset_folder(entry)
+    tried.append(f"the repository ({root}) lacks {', '.join(missing)}")
+    if pin is None:
+        raise WeightsNotFoundError(_not_found(name, tried + ["the manifest records no hub copy (hub: null)"]))
+
+    # 2. The Hugging Face cache, at the pinned commit.
+    repo_id, commit = pin["repo_id"], pin["revision"]
+    names = [_manifest.hub_filename(entry, f["path"]) for f in files]
+    cached = [_hub.cached_file(repo_id, n, commit) for n in names]
+    repo_cache = Path(_hub.cache_dir()) / f"models--{repo_id.replace('/', '--')}"
+    if all(p is not None for p in cached):
+        _manifest.verify_files(zip(cached, files), label=f"model {name!r} (Hugging Face cache)", fix=(
+            f"Delete the damaged copy (the folder {repo_cache}, or `hf cache delete`) and run again online to "
+            "download it afresh."))
+        return cached[0].parent
+    tried.append(f"the Hugging Face cache ({_hub.cache_dir()}) lacks {repo_id}@{commit}")
+
+    # 3. The hub, at the pinned commit.
+    if _hub.offline():
+        raise WeightsNotFoundError(_not_found(name, tried + ["downloading is off (HF_HUB_OFFLINE is set)"]))
+    try:
+        fetched = [_hub.download(repo_id, n, commit) for n in names]
+    except Exception as e:
+        raise WeightsNotFoundError(_not_found(name, tried + [
+            f"downloading {repo_id}@{commit} failed: {type(e).__name__}: {e}"])) from e
+    _manifest.verify_files(zip(fetched, files), label=f"model {name!r} (downloaded from {repo_id}@{commit})", fix=(
+        "The hub's copy differs from the manifest: the entry or the hub repository is wrong, so these weights must "
+        f"not be used. Delete {repo_cache} and report it."))
+    return fetched[0].parent
+
+
+def _not_found(name: str, tried: list[str]) -> str:
+    return (f"Cannot find the files of model {name!r}: " + "; ".join(tried) + ". Fix: check out the repository's "
+            "weights (git lfs pull), or run once with network access (HF_HUB_OFFLINE unset) to fill the cache.")
+
+
+def _resolve_hf(uri: str, revision: str | None) -> Path:
+    from zoo import hub as _hub
+
+    repo_id, at = _hub.parse_uri(uri)
+    if revision is not None and at is not None and revision != at:
+        raise ValueError(f"{uri!r} names revision {at!r} but revision={revision!r} was passed.")
+    revision = revision or at
+
+    def fetch(filename, rev):
+        try:
+            return _hub.download(repo_id, filename, rev)
+        except Exception as e:
+            where = "in the Hugging Face cache (HF_HUB_OFFLINE is set)" if _hub.offline() else "on the hub"
+            raise WeightsNotFoundError(f"Cannot get {filename} of {repo_id}@{rev or 'main'} {where}: "
+                                       f"{type(e).__name__}: {e}") from e
+
+    first = fetch(presets.METADATA, revision)
+    # Pin the commit the first file came from (snapshots/<commit>/...) so every file is of one commit
+    # even if the branch moves meanwhile.
+    commit = first.parent.name
+    wanted = set(presets.read_metadata(first.parent).get("files", {})) | {presets.CONFIG, presets.WEIGHTS}
+    for filename in sorted(wanted):
+        fetch(filename, commit)
+    try:
+        fetch(presets.CARD, commit)
+    except WeightsNotFoundError:
+        pass
+    return first.parent

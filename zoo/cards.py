@@ -1,0 +1,204 @@
+"""Model cards for presets, made with huggingface_hub's `ModelCard`, `ModelCardData` and `EvalResult`.
+
+The YAML header carries `library_name: keras`, tags, the dataset, and a `model-index` with one
+metric per score: `type` is the flat key `zoo.metrics.evaluate` returns (e.g. `mig.mig`), so
+`scores_from_card(ModelCard.load(path))` gives back the exact dict; `name` is a readable name;
+`args` holds the settings the score was computed with. The body says what the model is, how it
+was trained and scored, its limits, shows the latent traversal, and how to load it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+# registry name -> (display name, reference)
+OBJECTIVES = {
+    "vae": ("VAE", "Kingma & Welling, Auto-Encoding Variational Bayes, ICLR 2014",
+            "https://arxiv.org/abs/1312.6114"),
+    "beta_vae": ("β-VAE", "Higgins et al., β-VAE: Learning Basic Visual Concepts with a Constrained Variational "
+                 "Framework, ICLR 2017", "https://openreview.net/forum?id=Sy2fzU9gl"),
+    "annealed_vae": ("AnnealedVAE", "Burgess et al., Understanding disentangling in β-VAE, 2018",
+                     "https://arxiv.org/abs/1804.03599"),
+    "dip_vae_i": ("DIP-VAE-I", "Kumar et al., Variational Inference of Disentangled Latent Concepts from Unlabeled "
+                  "Observations, ICLR 2018", "https://arxiv.org/abs/1711.00848"),
+    "dip_vae_ii": ("DIP-VAE-II", "Kumar et al., Variational Inference of Disentangled Latent Concepts from Unlabeled "
+                   "Observations, ICLR 2018", "https://arxiv.org/abs/1711.00848"),
+    "beta_tcvae": ("β-TCVAE", "Chen et al., Isolating Sources of Disentanglement in Variational Autoencoders, "
+                   "NeurIPS 2018", "https://arxiv.org/abs/1802.04942"),
+    "factor_vae": ("FactorVAE", "Kim & Mnih, Disentangling by Factorising, ICML 2018",
+                   "https://arxiv.org/abs/1802.05983"),
+    "infogan": ("InfoGAN", "Chen et al., InfoGAN: Interpretable Representation Learning by Information Maximizing "
+                "Generative Adversarial Nets, NeurIPS 2016", "https://arxiv.org/abs/1606.03657"),
+}
+
+METRIC_NAMES = {
+    "beta_vae_score": "BetaVAE score", "factor_vae_score": "FactorVAE score", "mig": "MIG", "dci": "DCI",
+    "sap_score": "SAP score", "sap": "SAP score", "modularity_explicitness": "Modularity/Explicitness",
+    "irs": "IRS", "unsupervised": "Unsupervised scores",
+}
+
+DATASET_NAMES = {"dsprites": "dSprites", "color_dsprites": "Color-dSprites", "noisy_dsprites": "Noisy-dSprites",
+                 "scream_dsprites": "Scream-dSprites", "smallnorb": "SmallNORB", "cars3d": "Cars3D",
+                 "shapes3d": "3dshapes", "mpi3d_toy": "MPI3D-toy", "tiny": "tiny sprites (test data)"}
+
+TASK_TYPE = "feature-extraction"
+TASK_NAME = "Unsupervised disentangled representation learning"
+
+
+def metric_name(key: str) -> str:
+    """A readable name for a flat score key: 'beta_vae_score.eval_accuracy' -> 'BetaVAE score (eval_accuracy)'."""
+    family, _, rest = key.partition(".")
+    pretty = METRIC_NAMES.get(family, family)
+    return f"{pretty} ({rest})" if rest and rest != family else pretty
+
+
+def metric_settings(key: str, score_settings: Mapping[str, Any]) -> dict:
+    """Settings a score was computed with: the shared ones plus its metric's own (`score_settings[family]`)."""
+    family = key.partition(".")[0]
+    shared = {k: v for k, v in score_settings.items() if not isinstance(v, Mapping)}
+    own = score_settings.get(family)
+    return {**shared, **(dict(own) if isinstance(own, Mapping) else {})}
+
+
+def make_card(metadata: Mapping[str, Any], *, repo_id: str | None = None, images: Sequence[str] = ()):
+    """Builds the `huggingface_hub.ModelCard` of a preset from its metadata.json contents.
+
+    Args:
+      metadata: as written by `zoo.presets.save_preset`: name, objective, config, dataset,
+        training, scores, score_settings, date.
+      repo_id: the hub repository, for the loading instructions (optional).
+      images: image files in the preset; `traversal.png` is shown in the card.
+    """
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    name = metadata.get("name") or "model"
+    objective = metadata.get("objective", "")
+    dataset = dict(metadata.get("dataset") or {})
+    scores = dict(metadata.get("scores") or {})
+    settings = dict(metadata.get("score_settings") or {})
+    dataset_id = dataset.get("name") or "unknown"
+    dataset_pretty = DATASET_NAMES.get(dataset_id, dataset_id)
+    if dataset.get("source") == "rendered":
+        dataset_pretty += " (rendered by zoo.data)"
+
+    eval_results = [
+        EvalResult(task_type=TASK_TYPE, task_name=TASK_NAME, dataset_type=dataset_id, dataset_name=dataset_pretty,
+                   dataset_config=dataset.get("variant") or None, metric_type=key, metric_value=float(value),
+                   metric_name=metric_name(key), metric_args=metric_settings(key, settings) or None)
+        for key, value in scores.items() if value is not None
+    ]
+    tags = ["keras", "tensorflow", "zoo", "disentanglement", "representation-learning", "vae", objective,
+            dataset_id]
+    if objective == "infogan":
+        tags[tags.index("vae")] = "gan"
+    data = ModelCardData(library_name="keras", license="apache-2.0", pipeline_tag=TASK_TYPE,
+                         tags=[t for t in tags if t], datasets=[dataset_id], model_name=name,
+                         eval_results=eval_results or None)
+    body = _body(metadata, name=name, dataset_pretty=dataset_pretty, repo_id=repo_id, images=images)
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
+
+
+def scores_from_card(card) -> dict[str, float]:
+    """The flat score dict stored in a card's model-index (a `ModelCard`, or a README path)."""
+    from huggingface_hub import ModelCard
+
+    if not hasattr(card, "data"):
+        card = ModelCard.load(card)
+    return {r.metric_type: r.metric_value for r in (card.data.eval_results or [])}
+
+
+def read_card(path: str | os.PathLike) -> tuple[str, dict]:
+    """(the card's Markdown body, its YAML metadata as a dict) of a README.md."""
+    from huggingface_hub import ModelCard
+
+    card = ModelCard.load(Path(path))
+    return card.text.lstrip("\n"), card.data.to_dict()
+
+
+# ---------------------------------------------------------------------------- body
+
+
+def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: str | None,
+          images: Sequence[str]) -> str:
+    objective = meta.get("objective", "")
+    pretty, reference, url = OBJECTIVES.get(objective, (objective or "model", None, None))
+    config = dict(meta.get("config") or {})
+    training = dict(meta.get("training") or {})
+    dataset = dict(meta.get("dataset") or {})
+    scores = dict(meta.get("scores") or {})
+    settings = dict(meta.get("score_settings") or {})
+    input_shape = config.get("input_shape")
+    latent_dim = config.get("latent_dim")
+
+    out = [f"# {name}", ""]
+    what = f"A **{pretty}** encoder/decoder" if objective != "infogan" else "An **InfoGAN** generator with its Q network"
+    out.append(f"{what} trained without labels on {dataset_pretty}, from the `zoo` model zoo for "
+               "disentangled representation learning (TensorFlow/Keras 3). "
+               + (f"It maps images `{_shape(input_shape)}` to {latent_dim} latent codes. " if latent_dim else "")
+               + (f"Objective: {reference} ([paper]({url}))." if reference else ""))
+    out += ["", "## Model", "", "| setting | value |", "|---|---|"]
+    out += [f"| `{k}` | `{json.dumps(v)}` |" for k, v in config.items()]
+
+    out += ["", "## Training", ""]
+    rows = [("dataset", f"{dataset.get('name', '?')}" + (f" ({dataset['variant']})" if dataset.get("variant") else "")
+             + f", source: {dataset.get('source', '?')}")]
+    for key in ("steps", "batch_size", "seed", "learning_rate"):
+        if key in training:
+            rows.append((key, training[key]))
+    if "optimizer" in training:
+        rows.append(("optimizer", json.dumps(training["optimizer"])))
+    if meta.get("date"):
+        rows.append(("date", meta["date"]))
+    versions = training.get("versions") or {}
+    if versions:
+        rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    out += ["| setting | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+
+    out += ["", "## Scores", ""]
+    if scores:
+        out += ["| metric | key | value | settings |", "|---|---|---|---|"]
+        for key, value in scores.items():
+            shown = "n/a (undefined)" if value is None else f"{value:.4f}"
+            args = ", ".join(f"{k}={v}" for k, v in metric_settings(key, settings).items())
+            out.append(f"| {metric_name(key)} | `{key}` | {shown} | {args} |")
+        out += ["", "Computed with `zoo.metrics.evaluate` on freshly sampled data (`python -m recipes.evaluate`); "
+                "every score is also in this card's `model-index` and in the zoo's `weights_manifest.json`."]
+    else:
+        out.append("Not evaluated yet.")
+
+    out += ["", "## Limits", ""]
+    if dataset.get("source") == "rendered" and "dsprites" in str(dataset.get("name", "")):
+        out.append("- Trained and scored on dSprites images **rendered by `zoo.data`** from the dSprites factor grid. "
+                   "This is not DeepMind's file (`dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`): the sprites are "
+                   "drawn by this package's renderer, so pixels differ slightly and scores are not directly "
+                   "comparable with numbers computed on the original file.")
+    elif dataset.get("source") == "rendered":
+        out.append(f"- Trained on images rendered by `zoo.data`, not on the published {dataset_pretty} files.")
+    out += ["- Unsupervised disentanglement is not identifiable without inductive biases, and scores vary widely "
+            "across random seeds and hyperparameters (Locatello et al., ICML 2019): this is one seed of one "
+            "setting, not the best the method can reach.",
+            f"- Inputs must look like the training data: float32 images {_shape(input_shape)} with values in [0, 1]."]
+
+    if "traversal.png" in images:
+        out += ["", "## Latent traversal", "",
+                "Each row varies one latent from -2 to 2 while the others stay at an encoded image's values.", "",
+                "![latent traversal](traversal.png)"]
+    others = [i for i in images if i != "traversal.png" and i.lower().endswith((".png", ".gif", ".jpg"))]
+    for image in others:
+        out += ["", f"![{Path(image).stem}]({image})"]
+
+    out += ["", "## How to load", "", "```python", "import numpy as np", "import zoo", "",
+            f'model = zoo.load("{name}")  # the zoo\'s committed weights, offline; sha256-checked']
+    if repo_id:
+        out.append(f'# or from the Hub: zoo.load("hf://{repo_id}")')
+    out.append("# or from this folder: zoo.load(\"path/to/preset\")")
+    batch = f"np.zeros((8, {', '.join(str(d) for d in input_shape)}), np.float32)" if input_shape else "images"
+    out += [f"codes = model.representation({batch})  # [N, {latent_dim or 'latent_dim'}] latent means", "```", ""]
+    return "\n".join(out)
+
+
+def _shape(input_shape) -> str:
+    return f"[N, {', '.join(str(d) for d in input_shape)}]" if input_shape else "[N, H, W, C]"

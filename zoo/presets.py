@@ -1,0 +1,339 @@
+"""Preset folders: one pretrained model as plain files, saved atomically and loaded without pickles.
+
+A preset folder holds
+
+    config.json        the model's Keras config (`keras.saving.serialize_keras_object`)
+    model.weights.h5   its weights (`model.save_weights`)
+    metadata.json      objective, constructor config, dataset, training settings, library
+                       versions, date, scores, and the size and sha256 of every other file
+    README.md          the model card (`zoo.cards`)
+    traversal.png ...  optional images shown in the card
+
+`save_preset` writes everything into a temporary folder beside the target and then swaps it in, so
+an interrupted save leaves the previous preset whole. `load_preset` checks the files against
+metadata.json, rebuilds the model from config.json with Keras's safe mode (no pickled code, no
+lambdas), creates its variables and loads the weights. A folder holding a single `model.keras`
+archive instead is loaded with `keras.saving.load_model(..., safe_mode=True)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import io
+import json
+import os
+import platform
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+from zoo import manifest as _manifest
+
+CONFIG = "config.json"
+WEIGHTS = "model.weights.h5"
+METADATA = "metadata.json"
+CARD = "README.md"
+TRAVERSAL = "traversal.png"
+KERAS_ARCHIVE = "model.keras"
+REQUIRED = (CONFIG, WEIGHTS, METADATA)
+
+# Keys Keras adds to every layer config; the rest are the objective's constructor arguments.
+_BASE_CONFIG_KEYS = {"name", "trainable", "dtype"}
+
+
+class PresetError(ValueError):
+    """A preset folder is incomplete or inconsistent."""
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for dist in ("zoo", "tensorflow", "keras", "numpy", "h5py", "huggingface_hub"):
+        try:
+            versions[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return versions
+
+
+def constructor_config(model) -> dict:
+    """The objective's own arguments from `model.get_config()` (Keras's name/dtype left out)."""
+    return {k: v for k, v in _jsonable(model.get_config()).items() if k not in _BASE_CONFIG_KEYS}
+
+
+def save_preset(model, directory: str | os.PathLike, *, objective: str | None = None,
+                metadata: Mapping[str, Any] | None = None, scores: Mapping[str, float | None] | None = None,
+                score_settings: Mapping[str, Any] | None = None, images: Mapping[str, Any] | None = None,
+                name: str | None = None, repo_id: str | None = None) -> Path:
+    """Writes `model` as a preset folder, atomically replacing any previous one.
+
+    Args:
+      model: a built zoo model (a registered Keras model with get_config).
+      directory: the preset folder, e.g. `weights/factorvae-dsprites`.
+      objective: the zoo.models registry name (default: `metadata["objective"]`, else the class
+        name in snake case).
+      metadata: dataset (`{"name", "variant", "source"}`), training (`{"steps", "batch_size",
+        "seed", "optimizer", ...}`), description, and anything else worth recording.
+      scores: the flat dict `zoo.metrics.evaluate` returns, e.g. `{"mig.mig": 0.2}`.
+      score_settings: how the scores were computed (num_train, num_test, seed, ...).
+      images: file name -> PNG bytes, a path to copy, or an image array `[H, W]`/`[H, W, C]`
+        (uint8, or float in [0, 1]); `traversal.png` is shown in the card.
+      name: the model's name in the zoo (default: the folder name).
+      repo_id: the hub repository, shown in the card's loading instructions.
+
+    Returns:
+      The preset folder.
+    """
+    import keras
+
+    from zoo import cards
+
+    directory = Path(directory)
+    name = name or directory.name
+    meta = dict(metadata or {})
+    meta["name"] = name
+    meta["objective"] = objective or meta.get("objective") or _snake(type(model).__name__)
+    meta["class_name"] = keras.saving.get_registered_name(type(model))
+    meta["config"] = constructor_config(model)
+    if scores is not None:
+        meta["scores"] = _clean_scores(scores)
+    if score_settings is not None:
+        meta["score_settings"] = _jsonable(dict(score_settings))
+    meta.setdefault("scores", {})
+    meta.setdefault("score_settings", {})
+    meta.setdefault("training", {})
+    meta["training"] = {**meta["training"], "versions": {**library_versions(),
+                                                          **meta["training"].get("versions", {})}}
+    meta.setdefault("date", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+
+    with _staging(directory) as tmp:
+        config = _jsonable(keras.saving.serialize_keras_object(model))
+        _write_json(config, tmp / CONFIG)
+        model.save_weights(str(tmp / WEIGHTS))
+        for file_name, image in (images or {}).items():
+            _write_image(image, tmp / file_name)
+        meta["files"] = {p.name: dict(zip(("size", "sha256"), _manifest.file_digest(p)))
+                         for p in sorted(tmp.iterdir()) if p.is_file()}
+        _write_json(_jsonable(meta), tmp / METADATA)
+        card = cards.make_card(meta, repo_id=repo_id, images=sorted(images or {}))
+        (tmp / CARD).write_text(str(card), encoding="utf-8")
+    return directory
+
+
+def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | None],
+                  score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None) -> Path:
+    """Rewrites a preset's metadata.json and model card with new scores (atomically)."""
+    from zoo import cards
+
+    directory = Path(directory)
+    check_preset(directory)
+    meta = read_metadata(directory)
+    meta["scores"] = _clean_scores(scores)
+    if score_settings is not None:
+        meta["score_settings"] = _jsonable(dict(score_settings))
+    images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
+    with _staging(directory) as tmp:
+        for p in directory.iterdir():
+            if p.is_file() and p.name not in (METADATA, CARD):
+                shutil.copy2(p, tmp / p.name)
+        _write_json(meta, tmp / METADATA)
+        (tmp / CARD).write_text(str(cards.make_card(meta, repo_id=repo_id, images=images)), encoding="utf-8")
+    return directory
+
+
+def read_metadata(directory: str | os.PathLike) -> dict:
+    path = Path(directory) / METADATA
+    if not path.exists():
+        raise PresetError(f"{directory} is not a preset folder: it has no {METADATA}.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def check_preset(directory: str | os.PathLike) -> dict:
+    """Checks a preset folder's files against its metadata.json; returns the metadata.
+
+    Raises `PresetError` for a missing file and `zoo.manifest.IntegrityError` naming the file and
+    both hashes for a changed one.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise PresetError(f"{directory} is not a folder.")
+    missing = [f for f in REQUIRED if not (directory / f).is_file()]
+    if missing:
+        raise PresetError(f"{directory} is not a complete preset folder: missing {', '.join(missing)} "
+                          f"(a preset holds {', '.join(REQUIRED)} and {CARD}).")
+    meta = read_metadata(directory)
+    records = meta.get("files", {})
+    for required in (CONFIG, WEIGHTS):
+        if required not in records:
+            raise PresetError(f"{directory / METADATA} records no size and sha256 for {required}; "
+                              "re-save the preset with zoo.presets.save_preset.")
+    for file_name, rec in records.items():
+        path = directory / file_name
+        if not path.is_file():
+            raise PresetError(f"{directory} lacks {file_name}, which its {METADATA} lists.")
+        _manifest.verify_file(path, size=rec["size"], sha256=rec["sha256"], label=f"preset file {file_name}",
+                              fix=f"The folder no longer matches its {METADATA}: restore the file or re-save "
+                                  "the preset.")
+    return meta
+
+
+def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: bool = True):
+    """Builds the model of a preset folder and loads its weights.
+
+    Args:
+      directory: a folder written by `save_preset` (or one holding a `model.keras` archive).
+      compile: also call `model.compile()` with the objective's default optimizers.
+      verify: check every file against the sizes and sha256 in metadata.json first.
+
+    Returns:
+      The model, built, with its weights loaded: `model.representation(images)` works at once.
+    """
+    import keras
+
+    directory = Path(directory)
+    _import_models()
+    if not (directory / CONFIG).exists() and (directory / KERAS_ARCHIVE).is_file():
+        return keras.saving.load_model(str(directory / KERAS_ARCHIVE), compile=compile, safe_mode=True)
+    if verify:
+        check_preset(directory)
+    else:
+        missing = [f for f in (CONFIG, WEIGHTS) if not (directory / f).is_file()]
+        if missing:
+            raise PresetError(f"{directory} is not a preset folder: missing {', '.join(missing)}.")
+    config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as e:
+        raise PresetError(f"Cannot build the model of {directory / CONFIG} (class "
+                          f"{config.get('registered_name') or config.get('class_name')!r}): {e}") from e
+    build(model, config)
+    try:
+        model.load_weights(str(directory / WEIGHTS))
+    except Exception as e:
+        raise PresetError(f"{directory / WEIGHTS} does not fit the model built from {CONFIG}: {e}") from e
+    if compile:
+        model.compile()
+    return model
+
+
+def build(model, config: dict | None = None) -> None:
+    """Creates every variable of a freshly built model, so that its weights can be loaded.
+
+    Uses the model's own `build_for_inference()` when it has one (zoo objectives create every
+    variable in `__init__` and keep it as a hook); otherwise runs one forward pass on zeros of
+    `[1, *input_shape]` if deserialization left the model unbuilt.
+    """
+    import numpy as np
+
+    if hasattr(model, "build_for_inference"):
+        model.build_for_inference()
+        return
+    if model.built and model.weights:
+        return
+    inner = (config or {}).get("config", {})
+    input_shape = inner.get("input_shape") or getattr(model, "input_shape", None)
+    if not input_shape:
+        raise PresetError(f"Cannot build {type(model).__name__}: its config gives no input_shape.")
+    model(np.zeros((1, *input_shape), dtype="float32"))
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _import_models() -> None:
+    """Registers the zoo's objectives with Keras so that configs naming them deserialize."""
+    try:
+        import zoo.models  # noqa: F401
+    except ModuleNotFoundError as e:
+        if e.name != "zoo.models":
+            raise
+
+
+@contextlib.contextmanager
+def _staging(directory: Path):
+    """Yields an empty temp folder beside `directory`; on success swaps it in place of `directory`.
+
+    The swap is two renames on one filesystem (old -> `.name.old-*`, new -> name); the old folder
+    is deleted only after the new one is in place, so some complete preset exists at every moment.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    try:
+        yield tmp
+        for p in tmp.iterdir():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o777 & ~_manifest._umask())
+        if directory.exists():
+            old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
+            os.rename(directory, old)
+            try:
+                os.rename(tmp, directory)
+            except BaseException:
+                os.rename(old, directory)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _clean_scores(scores: Mapping[str, Any]) -> dict:
+    """Scores as Python floats; NaN/inf (an undefined metric) become None, which JSON can hold."""
+    import math
+
+    out = {}
+    for key, value in scores.items():
+        value = None if value is None else float(value)
+        out[str(key)] = value if value is not None and math.isfinite(value) else None
+    return out
+
+
+def _write_json(data: Any, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _write_image(image: Any, path: Path) -> None:
+    if isinstance(image, (bytes, bytearray)):
+        path.write_bytes(bytes(image))
+    elif isinstance(image, (str, os.PathLike)):
+        shutil.copyfile(image, path)
+    else:
+        import numpy as np
+        from PIL import Image
+
+        array = np.asarray(image)
+        if array.dtype != np.uint8:
+            array = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        if array.ndim == 3 and array.shape[-1] == 1:
+            array = array[..., 0]
+        buf = io.BytesIO()
+        Image.fromarray(array).save(buf, format="PNG")
+        path.write_bytes(buf.getvalue())
+
+
+def _jsonable(obj: Any) -> Any:
+    """Tuples -> lists, numpy scalars -> Python numbers, recursively (what json.dumps needs)."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item) and getattr(obj, "ndim", None) == 0:
+        return obj.item()
+    return obj
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and (not name[i - 1].isupper() or (i + 1 < len(name) and name[i + 1].islower())):
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
