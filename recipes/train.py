@@ -30,31 +30,39 @@ from recipes._common import UsageError
 
 FLAGS = flags.FLAGS
 
-flags.DEFINE_string("model", "beta_vae", "Objective: vae, beta_vae, annealed_vae, dip_vae_i, dip_vae_ii, "
-                    "beta_tcvae, factor_vae, infogan.")
-flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()).")
-flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load (e.g. source=file,path=...).")
-flags.DEFINE_integer("steps", 30000, "Total training steps (a resumed run counts the steps already done).")
-flags.DEFINE_integer("batch_size", 64, "Global batch size.")
-flags.DEFINE_integer("seed", 0, "Seeds the weights, the data stream and the training noise.")
-flags.DEFINE_float("learning_rate", None, "Main optimizer's learning rate (default: the objective's, "
-                   "Adam 1e-4 for the VAEs as in the study).")
-flags.DEFINE_integer("latent_dim", 10, "Number of latents.")
-flags.DEFINE_string("hparams", "", "Objective hyperparameters as k=v,... (e.g. beta=4).")
-for _name in _common.HPARAM_FLAGS:
-    flags.DEFINE_string(_name, None, f"Objective hyperparameter {_name} (same as --hparams={_name}=...).")
-flags.DEFINE_string("out", None, "Run folder (created; a folder holding a different run is refused).")
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute strategy.")
-flags.DEFINE_bool("resume", True, "Continue from the latest checkpoint in --out (rerunning a command resumes).")
-flags.DEFINE_integer("checkpoint_every", 1000, "Steps between checkpoints.")
-flags.DEFINE_integer("keep_checkpoints", 2, "Checkpoints kept.")
-flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism (bitwise-reproducible resume).")
-flags.DEFINE_bool("progress", True, "Show a progress bar.")
-flags.DEFINE_bool("preset", True, "Write a preset folder (config, weights, card, traversal) at the end.")
-flags.DEFINE_integer("debug_kill_at_step", None, "Testing only: SIGKILL this process after this step.")
+
+def define_flags():
+    """Defines this recipe's flags (once; absl flags are global, so only the recipe being run defines them)."""
+    if "checkpoint_every" in FLAGS:
+        return
+    flags.DEFINE_string("model", "beta_vae", "Objective: vae, beta_vae, annealed_vae, dip_vae_i, dip_vae_ii, "
+                        "beta_tcvae, factor_vae, infogan.")
+    flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()).")
+    flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load (e.g. source=file,path=...).")
+    flags.DEFINE_integer("steps", 30000, "Total training steps (a resumed run counts the steps already done).")
+    flags.DEFINE_integer("batch_size", 64, "Global batch size.")
+    flags.DEFINE_integer("seed", 0, "Seeds the weights, the data stream and the training noise.")
+    flags.DEFINE_float("learning_rate", None, "Main optimizer's learning rate (default: the objective's, "
+                       "Adam 1e-4 for the VAEs as in the study).")
+    flags.DEFINE_integer("latent_dim", 10, "Number of latents.")
+    flags.DEFINE_string("hparams", "", "Objective hyperparameters as k=v,... (e.g. beta=4).")
+    for _name in _common.HPARAM_FLAGS:
+        flags.DEFINE_string(_name, None, f"Objective hyperparameter {_name} (same as --hparams={_name}=...).")
+    flags.DEFINE_string("out", None, "Run folder (created; a folder holding a different run is refused).")
+    flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker", "tpu"], "tf.distribute strategy.")
+    flags.DEFINE_bool("resume", True, "Continue from the latest checkpoint in --out (rerunning a command resumes).")
+    flags.DEFINE_integer("checkpoint_every", 1000, "Steps between checkpoints.")
+    flags.DEFINE_integer("keep_checkpoints", 2, "Checkpoints kept.")
+    flags.DEFINE_bool("deterministic", False, "Enable TensorFlow op determinism (bitwise-reproducible resume).")
+    flags.DEFINE_bool("progress", True, "Show a progress bar.")
+    flags.DEFINE_bool("preset", True, "Write a preset folder (config, weights, card, traversal) at the end.")
+    flags.DEFINE_string("name", None, "The model's name in its preset and card (default <model>-<dataset>).")
+    flags.DEFINE_integer("debug_kill_at_step", None, "Testing only: SIGKILL this process after this step.")
+
 
 # Settings that identify a run: a folder holding a run with other values is refused.
-IDENTITY = ("model", "dataset", "dataset_options", "batch_size", "seed", "learning_rate", "latent_dim", "hparams")
+IDENTITY = ("model", "dataset", "dataset_options", "batch_size", "seed", "learning_rate", "latent_dim", "hparams",
+            "init_from")
 
 
 def run_settings() -> dict:
@@ -78,7 +86,7 @@ def run_settings() -> dict:
     return {"model": FLAGS.model, "dataset": FLAGS.dataset, "dataset_options": _parse_options(FLAGS.dataset_options),
             "batch_size": FLAGS.batch_size, "seed": FLAGS.seed, "learning_rate": FLAGS.learning_rate,
             "latent_dim": FLAGS.latent_dim, "hparams": hparams, "steps": FLAGS.steps,
-            "strategy": FLAGS.strategy, "deterministic": FLAGS.deterministic}
+            "strategy": FLAGS.strategy, "deterministic": FLAGS.deterministic, "init_from": None}
 
 
 def _parse_options(text: str) -> dict:
@@ -113,13 +121,29 @@ def check_run_folder(out: Path, settings: dict, resume: bool) -> bool:
     return True
 
 
+def zoo_name(model: str, dataset: str) -> str:
+    """The zoo's name for a model trained on a dataset: "factor_vae", "dsprites" -> "factorvae-dsprites",
+    "dip_vae_ii", "color_dsprites" -> "dipvae2-color-dsprites"."""
+    short = {"dip_vae_i": "dipvae1", "dip_vae_ii": "dipvae2"}.get(model, model.replace("_", ""))
+    return f"{short}-{dataset.replace('_', '-')}"
+
+
 class NonFiniteLossError(RuntimeError):
     """A loss term became NaN or inf."""
 
 
 def train(settings: dict, out: Path, *, progress: bool = True, write_preset: bool = True,
-          checkpoint_every: int = 1000, keep_checkpoints: int = 2, kill_at_step: int | None = None) -> Path:
-    """Trains (or resumes) the run in `out` up to `settings["steps"]`; returns the run folder."""
+          checkpoint_every: int = 1000, keep_checkpoints: int = 2, kill_at_step: int | None = None,
+          initialize=None, preset_name: str | None = None) -> Path:
+    """Trains (or resumes) the run in `out` up to `settings["steps"]`; returns the run folder.
+
+    Args:
+      settings: from `run_settings()` (model, dataset, hparams, batch_size, seed, ...).
+      out: the run folder.
+      initialize: `fn(model)` run on a fresh (not resumed) model before training, e.g. to load
+        pretrained weights for fine-tuning. The optimizers start fresh either way.
+      preset_name: the model's name in its preset and card (default `<model>-<dataset>`).
+    """
     resuming = check_run_folder(out, settings, resume=True)
     out.mkdir(parents=True, exist_ok=True)
     _common.write_json_atomic(out / "run.json", settings)
@@ -142,6 +166,8 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
     manager = tf.train.CheckpointManager(checkpoint, str(out / "checkpoints"), max_to_keep=keep_checkpoints)
     if resuming and manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    elif initialize is not None:
+        initialize(model)
     step = int(model.step.numpy())
     total = settings["steps"]
     if step > 0:
@@ -163,7 +189,8 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
         if isinstance(callback, _Progress):
             callback.close()
     if write_preset:
-        write_run_preset(model, data, settings, out / "preset")
+        name = preset_name or zoo_name(settings["model"], settings["dataset"])
+        write_run_preset(model, data, settings, out / "preset", name=name)
     return out
 
 
@@ -216,7 +243,7 @@ class _KillAt(keras.callbacks.Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def write_run_preset(model, data, settings: dict, directory: Path) -> Path:
+def write_run_preset(model, data, settings: dict, directory: Path, name: str | None = None) -> Path:
     """Writes the preset folder: inference weights, config, metadata, card and a traversal image."""
     from zoo import presets, visualize
 
@@ -229,8 +256,10 @@ def write_run_preset(model, data, settings: dict, directory: Path) -> Path:
                      "optimizer": _optimizer_summary(model), "strategy": settings["strategy"],
                      "hparams": settings["hparams"], "latent_dim": settings["latent_dim"]},
     }
+    if settings.get("init_from"):
+        metadata["training"]["init_from"] = settings["init_from"]
     return presets.save_preset(model, directory, objective=settings["model"], metadata=metadata,
-                               images={"traversal.png": traversal})
+                               images={"traversal.png": traversal}, name=name)
 
 
 def _optimizer_summary(model) -> dict:
@@ -260,7 +289,7 @@ def main(argv):
     try:
         train(settings, out, progress=FLAGS.progress, write_preset=FLAGS.preset,
               checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
-              kill_at_step=FLAGS.debug_kill_at_step)
+              kill_at_step=FLAGS.debug_kill_at_step, preset_name=FLAGS.name)
     except NonFiniteLossError as e:
         print(f"error: {e}", file=sys.stderr)
         return 3
@@ -270,4 +299,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)

@@ -55,6 +55,7 @@ def _settings_from(argv):
 
     from recipes import train
 
+    train.define_flags()
     flags.FLAGS.unparse_flags()
     flags.FLAGS(["train", *argv])
     try:
