@@ -27,11 +27,7 @@ def tiny_model():
     import zoo.models
 
     keras.utils.set_random_seed(1)
-    if hasattr(zoo.models, "get"):
-        return zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=4, beta=4.0)
-    from zoo.models.beta_vae import BetaVAE  # until zoo.models.get lands
-
-    return BetaVAE(input_shape=(16, 16, 1), latent_dim=4, beta=4.0)
+    return zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=4, beta=4.0)
 
 
 def images(n=3):

@@ -3,7 +3,10 @@
 A preset folder holds
 
     config.json        the model's Keras config (`keras.saving.serialize_keras_object`)
-    model.weights.h5   its weights (`model.save_weights`)
+    model.weights.h5   the weights inference needs, in Keras's `.weights.h5` format: no
+                       optimizer state, and none of the sub-networks the model's class lists
+                       in `TRAINING_ONLY` (e.g. FactorVAE's discriminator), recorded as
+                       `weights_left_out` in metadata.json
     metadata.json      objective, constructor config, dataset, training settings, library
                        versions, date, scores, and the size and sha256 of every other file
     README.md          the model card (`zoo.cards`)
@@ -113,7 +116,7 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
     with _staging(directory) as tmp:
         config = _jsonable(keras.saving.serialize_keras_object(model))
         _write_json(config, tmp / CONFIG)
-        model.save_weights(str(tmp / WEIGHTS))
+        meta["weights_left_out"] = save_inference_weights(model, tmp / WEIGHTS)
         for file_name, image in (images or {}).items():
             _write_image(image, tmp / file_name)
         meta["files"] = {p.name: dict(zip(("size", "sha256"), _manifest.file_digest(p)))
@@ -199,11 +202,12 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
     if not (directory / CONFIG).exists() and (directory / KERAS_ARCHIVE).is_file():
         return keras.saving.load_model(str(directory / KERAS_ARCHIVE), compile=compile, safe_mode=True)
     if verify:
-        check_preset(directory)
+        meta = check_preset(directory)
     else:
         missing = [f for f in (CONFIG, WEIGHTS) if not (directory / f).is_file()]
         if missing:
             raise PresetError(f"{directory} is not a preset folder: missing {', '.join(missing)}.")
+        meta = read_metadata(directory) if (directory / METADATA).is_file() else {}
     config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
@@ -212,12 +216,51 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
                           f"{config.get('registered_name') or config.get('class_name')!r}): {e}") from e
     build(model, config)
     try:
-        model.load_weights(str(directory / WEIGHTS))
+        load_inference_weights(model, directory / WEIGHTS, meta.get("weights_left_out", []))
     except Exception as e:
         raise PresetError(f"{directory / WEIGHTS} does not fit the model built from {CONFIG}: {e}") from e
     if compile:
         model.compile()
     return model
+
+
+def save_inference_weights(model, path: str | os.PathLike) -> list[str]:
+    """Saves the weights inference needs; returns the names of the training-only parts left out.
+
+    Optimizer state is never saved (a preset is for inference and fine-tuning with fresh
+    optimizers), nor the sub-networks named in the class attribute `TRAINING_ONLY` (a tuple of
+    attribute names), e.g. FactorVAE's total-correlation discriminator.
+    """
+    from keras.src.saving import saving_lib  # save_weights has no public way to skip objects
+
+    left_out = [name for name in getattr(model, "TRAINING_ONLY", ()) if getattr(model, name, None) is not None]
+    skip = _optimizers(model) + [getattr(model, name) for name in left_out]
+    saving_lib.save_weights_only(model, str(path), objects_to_skip=skip)
+    return left_out
+
+
+def load_inference_weights(model, path: str | os.PathLike, left_out=()) -> None:
+    """Loads weights written by `save_inference_weights`; the parts in `left_out` keep fresh values.
+
+    Every other variable must be in the file with its shape (Keras raises otherwise).
+    """
+    from keras.src.saving import saving_lib
+
+    missing = [name for name in left_out if getattr(model, name, None) is None]
+    if missing:
+        raise PresetError(f"{type(model).__name__} has no {', '.join(missing)}, which the weights file leaves out.")
+    skip = _optimizers(model) + [getattr(model, name) for name in left_out]
+    saving_lib.load_weights_only(model, str(path), objects_to_skip=skip)
+
+
+def _optimizers(model) -> list:
+    import keras
+
+    found = [v for v in vars(model).values() if isinstance(v, keras.optimizers.Optimizer)]
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and all(optimizer is not o for o in found):
+        found.append(optimizer)
+    return found
 
 
 def build(model, config: dict | None = None) -> None:
