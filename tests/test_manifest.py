@@ -46,6 +46,26 @@ def test_repository_manifest_validates_and_every_file_matches():
             file = REPO_ROOT / f["path"]
             assert file.is_file(), f"{name}: {f['path']} is listed in the manifest but missing"
             assert manifest.file_digest(file) == (f["size"], f["sha256"]), f"{name}: {f['path']} differs"
+        meta = json.loads((REPO_ROOT / manifest.preset_folder(entry) / "metadata.json").read_text())
+        assert (meta["objective"], meta["config"]) == (entry["objective"], entry["config"]), name
+        assert meta.get("scores", {}) == entry["scores"], f"{name}: the card/metadata and manifest scores differ"
+
+
+def _repository_models():
+    return sorted(json.loads((REPO_ROOT / manifest.MANIFEST_NAME).read_text())["models"])
+
+
+@pytest.mark.parametrize("name", _repository_models())
+def test_every_repository_model_loads_offline(name):
+    """What `python -c "import zoo; zoo.load(NAME).representation(x)"` does, for each entry."""
+    import numpy as np
+
+    import zoo
+
+    entry = json.loads((REPO_ROOT / manifest.MANIFEST_NAME).read_text())["models"][name]
+    model = zoo.load(name)
+    x = np.zeros((2, *entry["config"]["input_shape"]), np.float32)
+    assert model.representation(x).shape == (2, entry["config"]["latent_dim"])
 
 
 def test_a_good_entry_validates_with_and_without_jsonschema(monkeypatch):

@@ -80,7 +80,12 @@ def resolve(name: str, *, revision: str | None = None,
         return _resolve_entry(name, data["models"][name], _manifest.root_of(manifest_path), revision)
     if path.is_dir():
         return _local(path, revision)
-    raise _manifest.UnknownModelError(_manifest.unknown_name_message(name, _manifest.names(data)))
+    message = _manifest.unknown_name_message(name, _manifest.names(data))
+    where = Path(manifest_path or _manifest.default_manifest_path())
+    if not where.exists():
+        message += (f" (There is no weights manifest at {where}: with a non-editable install, set ZOO_MANIFEST "
+                    "to a checkout's weights_manifest.json.)")
+    raise _manifest.UnknownModelError(message)
 
 
 def _looks_like_path(name: str) -> bool:

@@ -159,13 +159,16 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
 
     out += ["", "## Scores", ""]
     if scores:
-        out += ["| metric | key | value | settings |", "|---|---|---|---|"]
+        out += ["| metric | key | value | own settings |", "|---|---|---|---|"]
         for key, value in scores.items():
             shown = "n/a (undefined)" if value is None else f"{value:.4f}"
-            args = ", ".join(f"{k}={v}" for k, v in metric_settings(key, settings).items())
-            out.append(f"| {metric_name(key)} | `{key}` | {shown} | {args} |")
-        out += ["", "Computed with `zoo.metrics.evaluate` on freshly sampled data (`python -m recipes.evaluate`); "
-                "every score is also in this card's `model-index` and in the zoo's `weights_manifest.json`."]
+            own = settings.get(key.partition(".")[0])
+            own = ", ".join(f"{k}={v}" for k, v in own.items()) if isinstance(own, Mapping) else ""
+            out.append(f"| {metric_name(key)} | `{key}` | {shown} | {own} |")
+        shared = ", ".join(f"{k}={v}" for k, v in settings.items() if not isinstance(v, Mapping))
+        out += ["", "Computed with `zoo.metrics.evaluate` (`python -m recipes.evaluate`)"
+                + (f" with {shared}" if shared else "") + "; every score, with the settings that produced it, "
+                "is also in this card's `model-index` and in the zoo's `weights_manifest.json`."]
     else:
         out.append("Not evaluated yet.")
 
