@@ -212,6 +212,7 @@ def test_preset_weights_hold_no_optimizer_state(tmp_path):
     loaded = zoo.load(str(folder))
     _assert_same_model(loaded, model.representation(images()))
     assert int(loaded.step.numpy()) == 7
+    assert not loaded.compiled and "compile_config" not in (folder / "config.json").read_text()
 
 
 def test_training_only_networks_are_left_out(tmp_path, monkeypatch):

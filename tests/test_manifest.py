@@ -97,7 +97,8 @@ def test_bad_entries_are_rejected(change, complaint):
 def test_fallback_checks_catch_the_essentials(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "jsonschema", None)
     for change in (lambda e: e["files"][0].update(sha256="xyz"), lambda e: e["files"][0].update(path="../x"),
-                   lambda e: e.update(hub={"repo_id": "org/x", "revision": "main"}), lambda e: e.pop("scores")):
+                   lambda e: e.update(hub={"repo_id": "org/x", "revision": "main"}), lambda e: e.pop("scores"),
+                   lambda e: e["files"].pop(0)):
         entry = copy.deepcopy(ENTRY)
         change(entry)
         with pytest.raises(manifest.ManifestError):

@@ -150,6 +150,9 @@ def _check_essentials(data: Any, source: str) -> None:
             parts = f["path"].split("/")
             if f["path"].startswith("/") or "\\" in f["path"] or any(p in ("", ".", "..") for p in parts):
                 fail(f"model {name!r}: file path {f['path']!r} must be relative to the repository root.")
+        file_names = {posixpath.basename(f["path"]) for f in files}
+        if not {"config.json", "model.weights.h5"} <= file_names:
+            fail(f"model {name!r}: the files must include the preset's config.json and model.weights.h5.")
         hub = entry["hub"]
         if hub is not None and (not isinstance(hub, dict) or not isinstance(hub.get("repo_id"), str)
                                 or not re.fullmatch(r"[0-9a-f]{40}", str(hub.get("revision")))):

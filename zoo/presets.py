@@ -113,8 +113,15 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
                                                           **meta["training"].get("versions", {})}}
     meta.setdefault("date", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
+    for file_name in images or {}:
+        if file_name in (CONFIG, WEIGHTS, METADATA, CARD) or "/" in file_name or file_name.startswith("."):
+            raise ValueError(f"Bad image file name {file_name!r}: a plain name other than the preset's own files.")
+
     with _staging(directory) as tmp:
         config = _jsonable(keras.saving.serialize_keras_object(model))
+        # A preset is for inference and fine-tuning with fresh optimizers: Keras would otherwise
+        # compile the model on deserialization (the training settings are in metadata.json).
+        config.pop("compile_config", None)
         _write_json(config, tmp / CONFIG)
         meta["weights_left_out"] = save_inference_weights(model, tmp / WEIGHTS)
         for file_name, image in (images or {}).items():
