@@ -1,0 +1,160 @@
+"""Each loss term of zoo/losses.py against numbers derived by hand or with numpy/scipy."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
+from scipy import special, stats
+
+from zoo import losses
+
+tfd = tfp.distributions
+
+
+def test_gaussian_kl_of_known_gaussians():
+    # KL(N(mu, s^2) || N(0, 1)) = 1/2 (mu^2 + s^2 - log s^2 - 1) per latent:
+    # latent 1: mu=1, s^2=1 -> 1/2;  latent 2: mu=0, s^2=4 -> 1/2 (4 - log 4 - 1) = 0.8068528.
+    mean = tf.constant([[1.0, 0.0], [0.0, 0.0]])
+    logvar = tf.constant([[0.0, math.log(4.0)], [0.0, 0.0]])
+    kl = losses.gaussian_kl(mean, logvar).numpy()
+    np.testing.assert_allclose(kl, [0.5 + 0.5 * (3.0 - math.log(4.0)), 0.0], rtol=1e-6, atol=1e-7)
+    # ... and the same as TFP's KL between the distributions the models return from encode().
+    posterior = tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * logvar))
+    prior = tfd.MultivariateNormalDiag(tf.zeros(2), tf.ones(2))
+    np.testing.assert_allclose(kl, tfd.kl_divergence(posterior, prior).numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(losses.gaussian_kl_per_latent(mean, logvar).numpy().sum(1), kl, rtol=1e-6)
+
+
+def test_bernoulli_nll_from_logits():
+    # x=1, logit 0: -log sigmoid(0) = log 2;  x=0, logit log 3 (p = 3/4): -log(1/4) = log 4.
+    images = tf.constant([[[[1.0], [0.0]]]])            # [1, 1, 2, 1]
+    logits = tf.constant([[[[0.0], [math.log(3.0)]]]])
+    np.testing.assert_allclose(losses.bernoulli_nll(images, logits).numpy(), [math.log(2.0) + math.log(4.0)],
+                               rtol=1e-6)
+    # Saturated logits stay finite: -log(1 - sigmoid(100)) = 100 (to float precision).
+    np.testing.assert_allclose(losses.bernoulli_nll(tf.zeros([1, 1, 1, 1]), tf.fill([1, 1, 1, 1], 100.0)).numpy(),
+                               [100.0], rtol=1e-6)
+    # Against numpy on random grey images, per example.
+    rng = np.random.default_rng(0)
+    x = rng.uniform(size=(3, 4, 4, 1)).astype(np.float32)
+    l = rng.normal(size=(3, 4, 4, 1)).astype(np.float32)
+    p = 1.0 / (1.0 + np.exp(-l))
+    expected = -(x * np.log(p) + (1 - x) * np.log(1 - p)).reshape(3, -1).sum(1)
+    np.testing.assert_allclose(losses.bernoulli_nll(x, l).numpy(), expected, rtol=1e-5)
+
+
+def test_gaussian_log_density_and_nll():
+    x = np.array([[0.3, -1.2]], np.float32)
+    mean = np.array([[0.0, 0.5]], np.float32)
+    log_scale = np.array([[0.0, math.log(2.0)]], np.float32)
+    expected = stats.norm.logpdf(x, mean, np.exp(log_scale))
+    np.testing.assert_allclose(losses.gaussian_log_density(x, mean, 2 * log_scale).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(losses.gaussian_nll(x, mean, log_scale).numpy(), -expected.sum(1), rtol=1e-6)
+
+
+def test_categorical_and_gan_losses():
+    logits = np.array([[2.0, 0.0, -1.0]], np.float32)
+    onehot = np.array([[0.0, 1.0, 0.0]], np.float32)
+    np.testing.assert_allclose(losses.categorical_nll(logits, onehot).numpy(),
+                               -(logits[0, 1] - special.logsumexp(logits[0])), rtol=1e-6)
+    real, fake = np.array([[2.0], [0.0]], np.float32), np.array([[-1.0], [3.0]], np.float32)
+    d_loss, g_loss = losses.sigmoid_gan_losses(real, fake)
+    sig = special.expit
+    np.testing.assert_allclose(d_loss.numpy(), -np.log(sig(real)).mean() - np.log(1 - sig(fake)).mean(), rtol=1e-6)
+    np.testing.assert_allclose(g_loss.numpy(), -np.log(sig(fake)).mean(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("variant", ["i", "ii"])
+def test_dip_covariance_against_numpy(variant):
+    rng = np.random.default_rng(1)
+    mean = rng.normal(size=(7, 3)).astype(np.float32)
+    logvar = rng.normal(size=(7, 3)).astype(np.float32)
+    cov_mu = np.cov(mean, rowvar=False, bias=True)          # Cov_p(x)[mu(x)], 1/N
+    if variant == "i":
+        expected = cov_mu
+    else:
+        # E[Sigma(x)] with Sigma(x) = diag(exp(logvar(x))) built as a matrix per example.
+        sigmas = np.stack([np.diag(np.exp(lv)) for lv in logvar])
+        expected = sigmas.mean(0) + cov_mu
+    got = losses.dip_covariance(mean, logvar, variant).numpy()
+    assert got.shape == (3, 3)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    # Variant II differs from variant I on the diagonal only.
+    off = ~np.eye(3, dtype=bool)
+    np.testing.assert_allclose(got[off], cov_mu[off], rtol=1e-5, atol=1e-6)
+
+
+def test_dip_covariance_rejects_unknown_variant():
+    with pytest.raises(ValueError, match="'i' or 'ii'"):
+        losses.dip_covariance(tf.zeros([2, 2]), tf.zeros([2, 2]), "iii")
+
+
+def test_dip_penalty_by_hand():
+    # Off-diagonal: 2 * 0.5^2 = 0.5; diagonal: (2 - 1)^2 + (1 - 1)^2 = 1.
+    cov = tf.constant([[2.0, 0.5], [0.5, 1.0]])
+    assert losses.dip_penalty(cov, lambda_od=10.0, lambda_d=3.0).numpy() == pytest.approx(10 * 0.5 + 3 * 1.0)
+    assert losses.dip_penalty(tf.eye(4), 10.0, 100.0).numpy() == 0.0
+
+
+def _numpy_total_correlation(z, mean, logvar):
+    """The same estimator written as explicit loops over the batch, in float64."""
+    m, d = z.shape
+    log_q = np.zeros(m)
+    log_marginals = np.zeros(m)
+    for i in range(m):
+        dens = stats.norm.logpdf(z[i][None, :], mean, np.exp(0.5 * logvar))        # [m, d]: log q(z_ij | x_k)
+        log_q[i] = special.logsumexp(dens.sum(1)) - np.log(m)
+        log_marginals[i] = sum(special.logsumexp(dens[:, j]) - np.log(m) for j in range(d))
+    return float(np.mean(log_q - log_marginals))
+
+
+def test_total_correlation_matches_numpy_loops():
+    rng = np.random.default_rng(2)
+    mean = rng.normal(size=(9, 3)).astype(np.float32)
+    logvar = rng.normal(scale=0.3, size=(9, 3)).astype(np.float32)
+    z = (mean + np.exp(0.5 * logvar) * rng.normal(size=(9, 3))).astype(np.float32)
+    assert losses.total_correlation(z, mean, logvar).numpy() == pytest.approx(
+        _numpy_total_correlation(z.astype(np.float64), mean.astype(np.float64), logvar.astype(np.float64)), abs=1e-4)
+
+
+def test_total_correlation_independent_vs_correlated_codes():
+    # Posteriors N(mu_m, 0.3^2) with mu_m ~ N(0, I): the aggregate q(z) is N(0, 1.09 I), TC = 0.
+    # With both latents' means equal, q(z) is Gaussian with correlation rho = 1 / 1.09 and
+    # TC = I(z_1; z_2) = -1/2 log(1 - rho^2) = 0.9216 nats.
+    rng = np.random.default_rng(3)
+    m, s = 1000, 0.3
+    mean = rng.normal(size=(m, 2)).astype(np.float32)
+    logvar = np.full((m, 2), np.log(s * s), np.float32)
+    independent = losses.total_correlation(mean + s * rng.normal(size=(m, 2)).astype(np.float32), mean, logvar)
+    correlated_mean = np.repeat(mean[:, :1], 2, axis=1)
+    correlated = losses.total_correlation(
+        correlated_mean + s * rng.normal(size=(m, 2)).astype(np.float32), correlated_mean, logvar)
+    assert abs(float(independent)) < 0.05
+    assert float(correlated) == pytest.approx(-0.5 * np.log(1 - (1 / (1 + s * s)) ** 2), abs=0.05)
+
+
+@pytest.mark.parametrize("step, expected", [(0, 0.0), (50, 12.5), (100, 25.0), (200, 25.0)])
+def test_capacity_schedule(step, expected):
+    assert losses.capacity(step, c_max=25.0, iteration_threshold=100).numpy() == pytest.approx(expected)
+
+
+def test_permute_dims_permutes_each_column_independently():
+    z = tf.reshape(tf.range(40, dtype=tf.float32), [20, 2])  # every entry distinct
+    permuted = losses.permute_dims(z, seed=tf.constant([1, 2], tf.int64)).numpy()
+    np.testing.assert_array_equal(np.sort(permuted, axis=0), z.numpy())            # columns are permutations
+    rows = {tuple(r) for r in z.numpy()}
+    assert sum(tuple(r) in rows for r in permuted) < 10                           # pairs are broken up
+    np.testing.assert_array_equal(permuted, losses.permute_dims(z, tf.constant([1, 2], tf.int64)).numpy())
+
+
+def test_density_ratio_and_discriminator_loss():
+    logits_q = np.array([[2.0, 0.0], [1.0, 1.0]], np.float32)
+    logits_perm = np.array([[0.0, 3.0], [-1.0, 1.0]], np.float32)
+    d_q = special.softmax(logits_q, axis=1)[:, 0]
+    # log D / (1 - D) with D the softmax's class 0.
+    assert losses.density_ratio_tc(logits_q).numpy() == pytest.approx(np.mean(np.log(d_q / (1 - d_q))), rel=1e-6)
+    d_perm = special.softmax(logits_perm, axis=1)[:, 0]
+    expected = -(0.5 * np.log(d_q).mean() + 0.5 * np.log(1 - d_perm).mean())
+    assert losses.discriminator_loss(logits_q, logits_perm).numpy() == pytest.approx(expected, rel=1e-6)
