@@ -69,6 +69,8 @@ class RepresentationModel(keras.Model):
 
     HPARAMS: tuple[HParam, ...] = ()
     METRIC_NAMES: tuple[str, ...] = ("loss",)
+    # Sub-networks (attribute names) that only training needs; presets may leave their weights out.
+    TRAINING_ONLY: tuple[str, ...] = ()
 
     def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
         super().__init__(**kwargs)

@@ -31,6 +31,8 @@ class FactorVAE(VAE):
 
     HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation"),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss", "discriminator_loss")
+    # Presets ship what inference needs: the discriminator (5M weights, 20 MB) only trains.
+    TRAINING_ONLY = ("discriminator",)
 
     def __init__(self, gamma=10.0, **kwargs):
         self.gamma = float(gamma)
