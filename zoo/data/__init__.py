@@ -44,8 +44,10 @@ def _ensure_builtin():
     if _loaded:
         return
     _loaded = True
-    from zoo.data import tiny
+    from zoo.data import dsprites, tiny
     register("tiny")(tiny.TinySprites)
+    for cls in (dsprites.DSprites, dsprites.ColorDSprites, dsprites.NoisyDSprites, dsprites.ScreamDSprites):
+        register(cls.name)(cls)
 
 
 __all__ = ["GroundTruthData", "as_generator", "check_images", "load", "names", "register"]

@@ -10,6 +10,10 @@ disentanglement_lib's `GroundTruthData` (Locatello et al. 2019), with arrays lai
 from __future__ import annotations
 
 import abc
+import atexit
+import contextlib
+import threading
+import time
 from typing import Sequence
 
 import numpy as np
@@ -127,28 +131,81 @@ class GroundTruthData(abc.ABC):
         """
         import tensorflow as tf
 
+        _StreamExitGuard.install()
         h, w, c = self.observation_shape
         k = self.num_factors
-        chunk = int(batch_size) * int(batches_per_call)
+        batches, batch_size = int(batches_per_call), int(batch_size)
+        chunk = batch_size * batches
 
         def render(call_index):
-            rng = np.random.default_rng([int(seed), int(call_index)])
-            factors, images = self.sample(chunk, rng)
-            return images.astype(np.float32), factors.astype(np.int64)
+            if _StreamExitGuard.closing:
+                return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
+            with _StreamExitGuard.call():
+                rng = np.random.default_rng([int(seed), int(call_index)])
+                factors, images = self.sample(chunk, rng)
+                return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
 
         def tf_render(call_index):
             images, factors = tf.numpy_function(render, [call_index], [tf.float32, tf.int64], stateful=False)
-            images.set_shape((chunk, h, w, c))
-            factors.set_shape((chunk, k))
+            # Whole batches are cut here, so unbatch below moves batches, not single images.
+            images = tf.reshape(images, (batches, batch_size, h, w, c))
+            factors = tf.reshape(factors, (batches, batch_size, k))
             return images, factors
 
-        first_call, skip = divmod(int(start_batch), int(batches_per_call))
-        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=tf.data.AUTOTUNE,
-                                                           deterministic=True)
-        ds = ds.unbatch().batch(int(batch_size), drop_remainder=True).skip(skip)
+        # Two renders in flight (one per core on the target machines) and bounded buffers: with
+        # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
+        first_call, skip = divmod(int(start_batch), batches)
+        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
+        ds = ds.unbatch().skip(skip)
         if not with_factors:
             ds = ds.map(lambda images, factors: images)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return ds.prefetch(2)
+
+
+class _StreamExitGuard:
+    """Lets Python exit while a `tf.numpy_function` stream is still filling its buffers.
+
+    tf.data's threads call back into Python. If the interpreter starts finalising while such a
+    call runs (say, a script that exits right after its last training step), the call can never
+    retake the GIL and TensorFlow waits for it forever: the process hangs at exit. At exit this
+    guard makes new calls return zeros at once and waits (at most a few seconds) until no call is
+    in flight, so the buffers fill and the producers go idle before finalisation begins.
+    """
+
+    closing = False
+    _installed = False
+    _active = 0
+    _last_start = 0.0
+    _lock = threading.Lock()
+
+    @classmethod
+    def install(cls):
+        if not cls._installed:
+            cls._installed = True
+            atexit.register(cls._drain)
+
+    @classmethod
+    @contextlib.contextmanager
+    def call(cls):
+        with cls._lock:
+            cls._active += 1
+            cls._last_start = time.monotonic()
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls._active -= 1
+
+    @classmethod
+    def _drain(cls, timeout: float = 5.0, quiet: float = 0.2):
+        cls.closing = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with cls._lock:
+                idle = cls._active == 0 and time.monotonic() - cls._last_start > quiet
+            if idle:
+                return
+            time.sleep(0.02)
 
 
 def check_images(images, observation_shape: Sequence[int] | None = None, *, what: str = "images") -> np.ndarray:

@@ -1,0 +1,145 @@
+"""dSprites: factor grid, renderer geometry and fidelity to real frames, variants, stream."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo.data
+from zoo.data import dsprites_files, dsprites_render
+from zoo.data.dsprites import ScreamDSprites
+from zoo.data.texture import swirl_texture
+
+VARIANTS = ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites"]
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+
+
+@pytest.fixture(scope="module")
+def dsprites():
+    return zoo.data.load("dsprites")
+
+
+def test_factor_grid(dsprites):
+    assert dsprites.factor_names == ("shape", "scale", "orientation", "posX", "posY")
+    assert dsprites.factor_sizes == (3, 6, 40, 32, 32)
+    assert dsprites.observation_shape == (64, 64, 1)
+    np.testing.assert_allclose(dsprites.factor_values[1], [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    orientation = dsprites.factor_values[2]
+    assert len(orientation) == 40 and orientation[0] == 0 and orientation[-1] == pytest.approx(2 * np.pi)
+    np.testing.assert_allclose(dsprites.factor_values[3], np.arange(32) / 31)
+    # DeepMind's bases [737280, 245760, 40960, 1024, 32, 1] without the constant color factor.
+    np.testing.assert_array_equal(dsprites.factor_bases, [245760, 40960, 1024, 32, 1])
+    assert dsprites.num_observations == dsprites_files.NUM_IMAGES == 737280
+
+
+def test_index_round_trip_matches_deepmind_order(dsprites):
+    index = np.r_[0, 1, 31, 32, 1023, 1024, 40959, 40960, 245759, 245760, 737279,
+                  np.random.default_rng(0).integers(0, 737280, 1000)]
+    factors = dsprites.factors_of(index)
+    np.testing.assert_array_equal(dsprites.index_of(factors), index)
+    with_color = np.concatenate([np.zeros((len(factors), 1), np.int64), factors], axis=1)
+    np.testing.assert_array_equal(with_color @ np.array(dsprites_files.FILE_FACTOR_BASES), index)
+    np.testing.assert_array_equal(dsprites.factors_of([737279])[0], [2, 5, 39, 31, 31])
+
+
+def test_renderer_geometry():
+    # Square, scale 1, orientation 0, at posX = posY = 0: centre (16, 16), side 19.2 -> 20x20
+    # pixel centres, rows and columns 6..25.
+    square = dsprites_render.render([0], [1.0], [0.0], [0.0], [0.0])[0]
+    rows, cols = np.nonzero(square)
+    assert square.sum() == 400 and (rows.min(), rows.max(), cols.min(), cols.max()) == (6, 25, 6, 25)
+    # posX moves columns, posY moves rows, 32 px across the range.
+    moved = dsprites_render.render([0], [1.0], [0.0], [1.0], [0.0])[0]
+    np.testing.assert_array_equal(moved[:, 32:], square[:, :32])
+    moved = dsprites_render.render([0], [1.0], [0.0], [0.0], [1.0])[0]
+    np.testing.assert_array_equal(moved[32:], square[:32])
+    # The heart's lobes point up (small rows), its tip down; a half turn flips it about the centre.
+    heart = dsprites_render.render([2, 2], [1.0, 1.0], [0.0, np.pi], [0.5, 0.5], [0.5, 0.5])
+    rows = np.nonzero(heart[0])[0]
+    assert heart[0][rows.min()].sum() > heart[0][rows.max()].sum()
+    np.testing.assert_array_equal(heart[1], heart[0][::-1, ::-1])
+    # A quarter turn is counter-clockwise on screen: the tip (below the centre) moves right.
+    quarter = dsprites_render.render([2], [1.0], [np.pi / 2], [0.5], [0.5])[0]
+    cols = np.nonzero(quarter)[1]
+    assert quarter[:, cols.max()].sum() < quarter[:, cols.min()].sum()
+    with pytest.raises(ValueError, match="scale"):
+        dsprites_render.render([0], [1.5], [0.0], [0.0], [0.0])
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference frames not found at {REFERENCE}")
+def test_fidelity_to_real_frames(dsprites):
+    reference = np.load(REFERENCE)
+    real, factors = reference["images"].astype(bool), reference["factor_classes"]
+    ours = dsprites.sprites(factors).astype(bool)
+    mismatched = (ours != real).sum(axis=(1, 2))
+    iou = (ours & real).sum(axis=(1, 2)) / (ours | real).sum(axis=(1, 2))
+    square, ellipse, heart = (factors[:, 0] == s for s in range(3))
+    assert (mismatched[square] == 0).sum() >= 60, mismatched[square]
+    assert mismatched[ellipse].mean() <= 1.5
+    assert iou[heart].mean() >= 0.95
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_variants_range_dtype_determinism(name):
+    data = zoo.data.load(name)
+    f1, x1 = data.sample(16, 3)
+    f2, x2 = data.sample(16, np.random.default_rng(3))
+    np.testing.assert_array_equal(f1, f2)
+    np.testing.assert_array_equal(x1, x2)
+    assert x1.dtype == np.float32 and x1.shape == (16,) + data.observation_shape
+    assert x1.min() >= 0.0 and x1.max() <= 1.0
+    assert data.factor_sizes == (3, 6, 40, 32, 32)
+    # Same factors, another seed: only the nuisance may change.
+    x3 = data.sample_observations_from_factors(f1, 4)
+    assert np.array_equal(x1, x3) == (name == "dsprites")
+
+
+def test_variants_apply_on_the_binary_sprite(dsprites):
+    factors = dsprites.sample_factors(8, 0)
+    sprite = dsprites.sprites(factors).astype(bool)[..., None]
+
+    color = zoo.data.load("color_dsprites").sample_observations_from_factors(factors, 1)
+    assert np.all(color[~np.broadcast_to(sprite, color.shape)] == 0)
+    per_image = color.max(axis=(1, 2))  # the colour, since every sprite has on pixels
+    assert np.all((per_image >= 0.5) & (per_image <= 1.0))
+    np.testing.assert_array_equal(color, sprite * per_image[:, None, None, :])
+
+    noisy = zoo.data.load("noisy_dsprites").sample_observations_from_factors(factors, 1)
+    on = np.broadcast_to(sprite, noisy.shape)
+    assert np.all(noisy[on] == 1.0) and noisy[~on].max() < 1.0 and noisy[~on].std() > 0.2
+
+    flat = ScreamDSprites(background=np.full((80, 90, 3), 0.2, np.float32))
+    scream = flat.sample_observations_from_factors(factors, 1)
+    background = scream[:, :1, :1, :]  # the corner is never on the sprite
+    assert np.all((background >= 0.1) & (background <= 0.6))  # (0.2 + U(0, 1)) / 2
+    np.testing.assert_allclose(scream, np.where(sprite, 1.0 - background, background), atol=1e-6)
+
+
+def test_procedural_scream_texture():
+    texture = swirl_texture()
+    assert texture.shape == (274, 221, 3) and texture.dtype == np.float32
+    assert 0.0 <= texture.min() and texture.max() <= 1.0 and texture.std() > 0.1
+    np.testing.assert_array_equal(texture, swirl_texture.__wrapped__())  # deterministic, not just cached
+    # Smooth: neighbouring pixels differ far less than pixels drawn at random.
+    shuffled = np.random.default_rng(0).permutation(texture.reshape(-1, 3))
+    assert np.abs(np.diff(texture, axis=0)).mean() < 0.25 * np.abs(texture.reshape(-1, 3) - shuffled).mean()
+
+
+def test_stream(dsprites):
+    ds = dsprites.as_tf_dataset(32, seed=5, with_factors=True)
+    (a, fa), = ds.take(1).as_numpy_iterator()
+    (b, fb), = ds.take(1).as_numpy_iterator()
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (32, 64, 64, 1) and a.dtype == np.float32 and fa.shape == (32, 5)
+    np.testing.assert_array_equal(a, dsprites.sample_observations_from_factors(fa))
+    c = next(iter(dsprites.as_tf_dataset(32, seed=6))).numpy()
+    assert not np.array_equal(a, c)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="source must be one of 'render', 'file', 'tfds'"):
+        zoo.data.load("dsprites", source="web")
+    with pytest.raises(ValueError, match="path= is read only with source='file'"):
+        zoo.data.load("dsprites", path="x.npz")
+    with pytest.raises(ValueError, match="Known datasets:.*scream_dsprites"):
+        zoo.data.load("dsprite")
