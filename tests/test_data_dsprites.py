@@ -143,3 +143,12 @@ def test_bad_options():
         zoo.data.load("dsprites", path="x.npz")
     with pytest.raises(ValueError, match="Known datasets:.*scream_dsprites"):
         zoo.data.load("dsprite")
+
+
+def test_docstring_examples():
+    import doctest
+
+    from zoo.data import dsprites, texture
+
+    for module in (dsprites_render, dsprites, texture):
+        assert doctest.testmod(module).failed == 0, module.__name__
