@@ -1,0 +1,219 @@
+"""Training speed of every objective at batch 64 on 64x64 images, against a hand-written loop.
+
+    .venv/bin/python -m benchmarks.train_bench [--quick] [--out out/bench/train.json]
+
+Measures steps/s of `model.fit` (Keras's train function around each model's `train_step`) for
+every registered objective, and in the same run a plain `tf.function` training loop written by
+hand for the same beta-VAE networks and loss, so that the ratio is not confounded by the machine
+or its load. The configurations are timed in interleaved rounds (each round times every
+configuration once, in alternating order), and the median, min and max over rounds are reported; the beta-VAE's ratio to the hand-written loop is the median of same-round ratios.
+Also timed: the
+beta-VAE under `jit_compile=True` (XLA), to show what `jit_compile="auto"` avoids on CPU, and,
+when PyTorch is importable, the same network in PyTorch eager (otherwise skipped with a note).
+
+Data: a fixed in-memory set of random binary 64x64 images, repeated, so that no time goes to
+rendering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+BATCH = 64
+SHAPE = (64, 64, 1)
+
+
+def _dataset(tf):
+    images = (np.random.default_rng(0).uniform(size=(BATCH * 8, *SHAPE)) < 0.1).astype(np.float32)
+    return tf.data.Dataset.from_tensor_slices(images).repeat().batch(BATCH, drop_remainder=True).prefetch(4)
+
+
+class _FitRunner:
+    """`model.fit` for `steps` steps on the shared dataset."""
+
+    def __init__(self, name, jit_compile="auto", **hparams):
+        import tensorflow as tf
+
+        import zoo.models
+
+        self.model = zoo.models.get(name, input_shape=SHAPE, **hparams)
+        self.model.compile(jit_compile=jit_compile)
+        self.data = _dataset(tf)
+
+    def __call__(self, steps):
+        self.model.fit(self.data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+
+
+class _HandWrittenRunner:
+    """The loop one would write by hand: same beta-VAE networks and loss, one `tf.function` step."""
+
+    def __init__(self, beta=4.0):
+        import keras
+        import tensorflow as tf
+
+        from zoo.models import networks
+
+        encoder = networks.conv_encoder(SHAPE, 10)
+        decoder = networks.deconv_decoder(10, SHAPE)
+        variables = encoder.trainable_variables + decoder.trainable_variables
+        optimizer = keras.optimizers.Adam(1e-4)
+        optimizer.build(variables)
+
+        @tf.function
+        def step(x):
+            with tf.GradientTape() as tape:
+                mean, logvar = encoder(x, training=True)
+                z = mean + tf.exp(0.5 * logvar) * tf.random.normal(tf.shape(mean))
+                logits = decoder(z, training=True)
+                reconstruction = tf.reduce_mean(tf.reduce_sum(
+                    tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), axis=[1, 2, 3]))
+                kl = tf.reduce_mean(0.5 * tf.reduce_sum(tf.square(mean) + tf.exp(logvar) - logvar - 1.0, axis=1))
+                loss = reconstruction + beta * kl
+            optimizer.apply(tape.gradient(loss, variables), variables)
+            return loss
+
+        self.step = step
+        self.iterator = iter(_dataset(tf))
+
+    def __call__(self, steps):
+        for _ in range(steps):
+            loss = self.step(next(self.iterator))
+        loss.numpy()  # wait for the last step
+
+
+class _TorchRunner:
+    """The same beta-VAE network and loss in PyTorch eager mode (channels-first)."""
+
+    def __init__(self, beta=4.0):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        self.torch = torch
+        self.encoder = nn.Sequential(
+            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(32, 64, 2, 2), nn.ReLU(), nn.Conv2d(64, 64, 2, 2), nn.ReLU(),
+            nn.Flatten(), nn.Linear(1024, 256), nn.ReLU(), nn.Linear(256, 20))
+        self.decoder = nn.Sequential(
+            nn.Linear(10, 256), nn.ReLU(), nn.Linear(256, 1024), nn.ReLU(), nn.Unflatten(1, (64, 4, 4)),
+            nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1))
+        params = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        self.optimizer = torch.optim.Adam(params, lr=1e-4)
+        images = (np.random.default_rng(0).uniform(size=(BATCH * 8, 1, *SHAPE[:2])) < 0.1).astype(np.float32)
+        self.batches = [torch.from_numpy(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]
+        self.beta = beta
+
+    def __call__(self, steps):
+        torch = self.torch
+        for i in range(steps):
+            x = self.batches[i % len(self.batches)]
+            mean, logvar = self.encoder(x).chunk(2, dim=1)
+            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+            logits = self.decoder(z)
+            reconstruction = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, x, reduction="none").sum(dim=(1, 2, 3)).mean()
+            kl = (0.5 * (mean ** 2 + logvar.exp() - logvar - 1.0).sum(dim=1)).mean()
+            loss = reconstruction + self.beta * kl
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+
+
+def _summary(rates):
+    return {"steps_per_s_median": round(statistics.median(rates), 3), "steps_per_s_min": round(min(rates), 3),
+            "steps_per_s_max": round(max(rates), 3), "ms_per_step_median": round(1000 / statistics.median(rates), 2),
+            "rounds": [round(r, 3) for r in rates]}
+
+
+def run(quick: bool = False, objectives=None, log=print) -> dict:
+    """Times every configuration; returns the results as a JSON-able dict."""
+    import keras
+    import tensorflow as tf
+
+    import zoo.models
+
+    keras.utils.set_random_seed(0)
+    steps, rounds = (15, 3) if quick else (40, 5)
+    objectives = list(objectives or zoo.models.names())
+    runners = {"hand_written_beta_vae": _HandWrittenRunner}
+    for name in objectives:
+        runners[name] = lambda name=name: _FitRunner(name)
+    runners["beta_vae_xla"] = lambda: _FitRunner("beta_vae", jit_compile=True)
+    notes = []
+    try:
+        import torch  # noqa: F401
+        runners["torch_eager_beta_vae"] = _TorchRunner
+    except ImportError:
+        notes.append("PyTorch comparison skipped: torch is not importable in this environment.")
+
+    built, setup_s = {}, {}
+    for key, make in runners.items():
+        start = time.perf_counter()
+        runner = make()
+        runner(3)  # trace/compile and warm up
+        built[key] = runner
+        setup_s[key] = round(time.perf_counter() - start, 2)
+        log(f"  ready {key} ({setup_s[key]} s to build and warm up)")
+
+    rates = {key: [] for key in built}
+    for r in range(rounds):
+        # Alternate the order (ABC, CBA, ...) so that drifts in the machine's load even out.
+        for key, runner in (list(built.items()) if r % 2 == 0 else list(built.items())[::-1]):
+            start = time.perf_counter()
+            runner(steps)
+            rates[key].append(steps / (time.perf_counter() - start))
+        log(f"  round {r + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.1f}" for k, v in rates.items()))
+
+    results = {key: {**_summary(v), "setup_s": setup_s[key]} for key, v in rates.items()}
+    hand = results["hand_written_beta_vae"]["steps_per_s_median"]
+    if "beta_vae" in results:
+        # Same-round ratios, so that load changes between rounds cancel.
+        per_round = [a / b for a, b in zip(rates["beta_vae"], rates["hand_written_beta_vae"])]
+        results["beta_vae"]["ratio_to_hand_written"] = round(statistics.median(per_round), 3)
+        results["beta_vae"]["ratio_to_hand_written_min_max"] = [round(min(per_round), 3), round(max(per_round), 3)]
+    for key, value in results.items():
+        value.setdefault("ratio_to_hand_written", round(value["steps_per_s_median"] / hand, 3))
+    return {
+        "benchmark": "train_step steps/s, batch 64, 64x64x1, 10 latents, Adam",
+        "quick": quick, "steps_per_round": steps, "rounds": rounds,
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
+                    "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]},
+        "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__, "keras": keras.__version__},
+        "jit_compile_auto_resolves_to": built[objectives[0]].model.jit_compile if objectives else None,
+        "results": results, "notes": notes,
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (about a minute or two)")
+    parser.add_argument("--out", default="out/bench/train.json")
+    parser.add_argument("--objectives", default="", help="comma-separated subset of zoo.models.names()")
+    args = parser.parse_args(argv)
+    report = run(quick=args.quick, objectives=[s for s in args.objectives.split(",") if s] or None)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\n{'configuration':24s} {'steps/s':>8s} {'min':>7s} {'max':>7s} {'ms/step':>8s} {'vs hand':>8s}")
+    for key, value in report["results"].items():
+        print(f"{key:24s} {value['steps_per_s_median']:8.2f} {value['steps_per_s_min']:7.2f} "
+              f"{value['steps_per_s_max']:7.2f} {value['ms_per_step_median']:8.1f} {value['ratio_to_hand_written']:8.3f}")
+    for note in report["notes"]:
+        print(note)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
