@@ -110,8 +110,9 @@ class ColorDSprites(DSprites):
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
         rng = as_generator(rng)
         sprites = self.sprites(factors)
-        color = rng.uniform(0.5, 1.0, (len(sprites), 1, 1, 3)).astype(np.float32)
-        return sprites[..., None] * color
+        color = rng.uniform(0.5, 1.0, (len(sprites), 3)).astype(np.float32)
+        images = np.multiply(_channels(sprites), _row_of(color), dtype=np.float32)
+        return images.reshape(-1, 64, 64, 3)
 
 
 class NoisyDSprites(DSprites):
@@ -127,7 +128,9 @@ class NoisyDSprites(DSprites):
         rng = as_generator(rng)
         sprites = self.sprites(factors)
         noise = rng.random((len(sprites), 64, 64, 3), dtype=np.float32)
-        return np.minimum(noise + sprites[..., None], 1.0, out=noise)
+        # For a 0/1 sprite and noise in [0, 1), min(noise + sprite, 1) = max(noise, sprite).
+        np.maximum(noise.reshape(-1, 64, 192), _channels(sprites), out=noise.reshape(-1, 64, 192))
+        return noise
 
 
 class ScreamDSprites(DSprites):
@@ -157,16 +160,35 @@ class ScreamDSprites(DSprites):
 
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
         rng = as_generator(rng)
-        sprites = self.sprites(factors)
-        n = len(sprites)
+        on = self.sprites(factors).view(bool)
+        n = len(on)
         height, width, _ = self.background.shape
         top = rng.integers(0, height - 64 + 1, n)
         left = rng.integers(0, width - 64 + 1, n)
-        steps = np.arange(64)
-        crops = self.background[top[:, None, None] + steps[None, :, None], left[:, None, None] + steps[None, None, :]]
-        color = rng.uniform(0.0, 1.0, (n, 1, 1, 3)).astype(np.float32)
-        background = (crops + color) * np.float32(0.5)
-        return np.where(sprites[..., None].astype(bool), 1.0 - background, background)
+        color = rng.uniform(0.0, 1.0, (n, 3)).astype(np.float32)
+        images = np.empty((n, 64, 64, 3), np.float32)
+        # One block copy per crop: 15x faster than gathering all crops with fancy indexing.
+        for i in range(n):
+            images[i] = self.background[top[i]:top[i] + 64, left[i]:left[i] + 64]
+        rows = images.reshape(n, 64, 192)
+        rows += _row_of(color)
+        rows *= np.float32(0.5)
+        np.subtract(np.float32(1.0), rows, out=rows, where=_channels(on))
+        return images
+
+
+# Per-pixel RGB work is done on rows of 64 pixels x 3 channels ([n, 64, 192]): broadcasting a
+# per-image colour over a trailing axis of length 3 makes numpy's inner loops 3 long, about 10x
+# slower than these 192-long rows.
+
+def _channels(sprites) -> np.ndarray:
+    """`[n, 64, 64]` -> `[n, 64, 192]`, each pixel repeated for R, G, B."""
+    return np.repeat(sprites, 3, axis=2)
+
+
+def _row_of(color) -> np.ndarray:
+    """`[n, 3]` colours -> `[n, 1, 192]`, one row of 64 pixels in that colour."""
+    return np.tile(color, 64).reshape(len(color), 1, 192)
 
 
 def _load_background(background) -> np.ndarray:

@@ -1,0 +1,184 @@
+"""Data-layer benchmark: images/s through the training pipeline, peak memory, fidelity to real frames.
+
+    .venv/bin/python -m benchmarks.data_bench [--quick]
+
+Prints, and writes to `out/bench/data.json`:
+- images/s of `as_tf_dataset` (batch 64, float32 64x64 frames) for dSprites and its variants,
+  the median of several timed repeats with min and max, after a warm-up;
+- images/s of the bare numpy renderer (no tf.data);
+- for both, images per CPU-second as well (process CPU time, all threads): on a shared machine
+  the wall-clock rate depends on the neighbours' load, the CPU cost per image does not;
+- peak memory: the process's peak resident set (getrusage; includes TensorFlow itself) and the
+  peak numpy/Python allocation of rendering one pipeline call (tracemalloc);
+- per-shape agreement of the rendered frames with the 320 real frames in
+  `../shared/reference/` (skipped, with a note, if that folder is absent).
+The target on the 2-core CI machines is >= 20,000 dSprites images/s through the pipeline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+
+import zoo.data  # noqa: E402
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+TARGET_IMAGES_PER_S = 20_000
+
+
+def _spread(values, cpu_values=None):
+    spread = {"median": statistics.median(values), "min": min(values), "max": max(values), "repeats": len(values)}
+    if cpu_values:
+        spread["per_cpu_second_median"] = statistics.median(cpu_values)
+    return spread
+
+
+def _timed(step, count):
+    """(wall, process CPU) seconds of `count` calls of `step`; CPU time sums all threads."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(count):
+        step()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def pipeline_throughput(name: str, *, batch_size: int = 64, batches: int = 200, repeats: int = 5) -> dict:
+    """Images/s pulled through `as_tf_dataset`, per repeat of `batches` batches."""
+    data = zoo.data.load(name)
+    iterator = iter(data.as_tf_dataset(batch_size, seed=0))
+    for _ in range(20):  # warm-up: graph tracing, buffers filled
+        next(iterator)
+    rates, cpu_rates = [], []
+    for _ in range(repeats):
+        wall, cpu = _timed(lambda: next(iterator), batches)
+        rates.append(batches * batch_size / wall)
+        cpu_rates.append(batches * batch_size / cpu)
+    del iterator
+    return _spread(rates, cpu_rates)
+
+
+def render_throughput(name: str, *, chunk: int = 256, calls: int = 40, repeats: int = 5) -> dict:
+    """Images/s of `sample` alone (numpy, one thread), in pipeline-sized calls."""
+    data = zoo.data.load(name)
+    data.sample(chunk, 0)
+    rates, cpu_rates = [], []
+    for r in range(repeats):
+        seeds = iter(range(calls))
+        wall, cpu = _timed(lambda: data.sample(chunk, np.random.default_rng([r, next(seeds)])), calls)
+        rates.append(calls * chunk / wall)
+        cpu_rates.append(calls * chunk / cpu)
+    return _spread(rates, cpu_rates)
+
+
+def render_peak_bytes(name: str, chunk: int = 256) -> int:
+    """Peak bytes allocated (tracemalloc) while rendering one pipeline call of `chunk` images."""
+    data = zoo.data.load(name)
+    data.sample(chunk, 0)
+    tracemalloc.start()
+    data.sample(chunk, 1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
+def fidelity(path: Path = REFERENCE) -> dict:
+    """Per-shape agreement of the renderer with real dSprites frames."""
+    if not path.exists():
+        return {"skipped": f"reference frames not found at {path}"}
+    reference = np.load(path)
+    real, factors = reference["images"].astype(bool), reference["factor_classes"]
+    ours = zoo.data.load("dsprites").sprites(factors).astype(bool)
+    mismatched = (ours != real).sum(axis=(1, 2))
+    iou = (ours & real).sum(axis=(1, 2)) / np.maximum((ours | real).sum(axis=(1, 2)), 1)
+    result = {}
+    for shape, shape_name in enumerate(("square", "ellipse", "heart")):
+        k = factors[:, 0] == shape
+        result[shape_name] = {"frames": int(k.sum()), "pixel_exact": int((mismatched[k] == 0).sum()),
+                              "mismatched_px_per_frame": float(mismatched[k].mean()),
+                              "mean_iou": float(iou[k].mean()), "min_iou": float(iou[k].min())}
+    return result
+
+
+def run(quick: bool = False) -> dict:
+    names = ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites"]
+    repeats, batches = (3, 60) if quick else (5, 200)
+    results = {
+        "machine": {"cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+                    "load_average_1min": os.getloadavg()[0], "python": platform.python_version(),
+                    "numpy": np.__version__},
+        "quick": quick,
+        "target_images_per_s": TARGET_IMAGES_PER_S,
+        "fidelity": fidelity(),
+        "render_images_per_s": {n: render_throughput(n, repeats=repeats, calls=10 if quick else 40) for n in names},
+        "render_call_peak_mib": {n: render_peak_bytes(n) / 2**20 for n in names},
+        "pipeline_images_per_s": {},
+    }
+    for name in names if not quick else names[:1] + names[3:]:
+        results["pipeline_images_per_s"][name] = pipeline_throughput(name, batches=batches, repeats=repeats)
+    import tensorflow as tf
+
+    results["machine"]["tensorflow"] = tf.__version__
+    results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    results["meets_target"] = results["pipeline_images_per_s"]["dsprites"]["median"] >= TARGET_IMAGES_PER_S
+    return results
+
+
+def report(results: dict) -> str:
+    lines = [f"data layer benchmark ({'quick' if results['quick'] else 'full'}; {results['machine']['cpus']} CPUs, "
+             f"load {results['machine']['load_average_1min']:.1f})"]
+    fid = results["fidelity"]
+    if "skipped" in fid:
+        lines.append(f"fidelity: skipped ({fid['skipped']})")
+    else:
+        lines.append("fidelity to real dSprites frames:")
+        for shape, r in fid.items():
+            lines.append(f"  {shape:8s} {r['pixel_exact']:3d}/{r['frames']} pixel-exact, "
+                         f"{r['mismatched_px_per_frame']:.2f} mismatched px/frame, IoU mean {r['mean_iou']:.4f} "
+                         f"min {r['min_iou']:.4f}")
+    for title, key in (("pipeline (as_tf_dataset, batch 64)", "pipeline_images_per_s"),
+                       ("numpy renderer alone (one thread)", "render_images_per_s")):
+        lines.append(f"{title}, images/s median [min, max]; images per CPU-second:")
+        for name, r in results[key].items():
+            lines.append(f"  {name:16s} {r['median']:9,.0f} [{r['min']:,.0f}, {r['max']:,.0f}]; "
+                         f"{r['per_cpu_second_median']:,.0f} per CPU-s")
+    lines.append("peak memory: process RSS {:.0f} MiB (TensorFlow included); one 256-image render call "
+                 "allocates at most ".format(results["peak_rss_mib"])
+                 + ", ".join(f"{n} {v:.1f} MiB" for n, v in results["render_call_peak_mib"].items()))
+    lines.append(f"target >= {TARGET_IMAGES_PER_S:,} dSprites images/s through the pipeline: "
+                 + ("met" if results["meets_target"] else "NOT met"))
+    return "\n".join(lines)
+
+
+def write_json(results: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    parser.add_argument("--out", type=Path, default=Path("out/bench/data.json"))
+    args = parser.parse_args(argv)
+    results = run(quick=args.quick)
+    print(report(results))
+    write_json(results, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
