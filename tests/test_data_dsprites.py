@@ -152,3 +152,15 @@ def test_docstring_examples():
 
     for module in (dsprites_render, dsprites, texture):
         assert doctest.testmod(module).failed == 0, module.__name__
+
+
+def test_scream_background_from_an_image_file(tmp_path):
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (300, 400, 3)).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "scream.png")
+    data = ScreamDSprites(background=tmp_path / "scream.png")
+    assert data.background.shape == (263, 350, 3)  # 300 x 400 fitted into 350 x 274, as disentanglement_lib does
+    assert data.sample(2, 0)[1].shape == (2, 64, 64, 3)
+    with pytest.raises(ValueError, match="at least 64x64"):
+        ScreamDSprites(background=np.zeros((32, 80, 3)))
