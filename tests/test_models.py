@@ -67,6 +67,7 @@ def test_model(name, tiny, batch, tmp_path):
     # counter advance once per batch.
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert model.jit_compile is False  # "auto" on a CPU-only machine: plain tf.function
+    assert model.get_compile_config()["jit_compile"] == "auto"  # and still "auto" when loaded elsewhere
     history = model.fit(tiny.as_tf_dataset(batch_size=32, seed=0), epochs=3, steps_per_epoch=4, shuffle=False, verbose=0).history
     assert set(history) == set(model.METRIC_NAMES)
     assert all(np.isfinite(v).all() for v in history.values())
@@ -258,3 +259,14 @@ def test_training_is_reproducible_and_step_seeded(batch):
     z1 = a.forward(tf.constant(batch)).z
     a.step.assign_add(1)
     assert not np.allclose(z1, a.forward(tf.constant(batch)).z)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import zoo.models.beta_vae
+    import zoo.models.vae
+
+    for module in (zoo.models, zoo.models.vae, zoo.models.beta_vae):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, module.__name__

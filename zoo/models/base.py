@@ -141,6 +141,8 @@ class RepresentationModel(keras.Model):
         if optimizer is None:
             optimizer = keras.optimizers.Adam(learning_rate=1e-4)
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
+        # Keras records the resolved value; keep "auto" so a model saved on a CPU uses XLA on a GPU.
+        self._compile_config.config["jit_compile"] = jit_compile
         # Build the optimizer now on exactly this player's weights (Keras would otherwise build it
         # lazily on all trainable weights, giving a two-player model's optimizer the other's slots).
         self.optimizer.build(self.main_trainable_variables)
