@@ -36,6 +36,8 @@ def define_flags():
     flags.DEFINE_string("json", None, "Where to write the scores (default: out/eval/<model>.json).")
     flags.DEFINE_bool("update_card", False, "Write the scores into the preset's card and metadata and, for a "
                       "manifest model, into weights_manifest.json.")
+    flags.DEFINE_string("add_to_zoo", None, "After scoring, copy the preset to weights/<NAME>/ and list it in "
+                        "weights_manifest.json under NAME (implies --update_card).")
 
 
 def resolve_model(spec: str):
@@ -57,8 +59,9 @@ def score(model, data, *, metrics, num_train, num_test, seed, dci_backend="exact
     import zoo.metrics
 
     chosen = zoo.metrics.ALL if metrics in ("all", None) else [m.strip() for m in metrics.split(",") if m.strip()]
+    options = {"dci": {"backend": dci_backend}} if "dci" in chosen else None
     scores = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed, num_train=num_train,
-                                  num_test=num_test, dci_backend=dci_backend)
+                                  num_test=num_test, metric_options=options)
     settings = {"metrics": list(chosen), "num_train": num_train, "num_test": num_test, "seed": seed,
                 "dataset": data.name, "dci_backend": dci_backend,
                 "reference": "google-research/disentanglement_lib definitions (Locatello et al. 2019)"}
@@ -110,6 +113,10 @@ def main(argv):
         print(f"error: {e}", file=sys.stderr)
         return 2
     meta = presets.read_metadata(folder)
+    if FLAGS.add_to_zoo and meta.get("name") != FLAGS.add_to_zoo:
+        print(f"error: the preset at {folder} is named {meta.get('name')!r} in its card, not {FLAGS.add_to_zoo!r}; "
+              f"add it as {meta.get('name')!r}, or train with --name={FLAGS.add_to_zoo}.", file=sys.stderr)
+        return 2
     dataset = FLAGS.dataset or meta.get("dataset", {}).get("name", "dsprites")
     data = zoo.data.load(dataset)
     start = time.time()
@@ -121,7 +128,7 @@ def main(argv):
     out = Path(FLAGS.json or Path("out") / "eval" / f"{(name or folder.name)}.json")
     _common.write_json_atomic(out, {"model": name or str(folder), "scores": scores, "settings": settings})
     print(f"wrote {out}")
-    if FLAGS.update_card:
+    if FLAGS.update_card or FLAGS.add_to_zoo:
         presets.update_scores(folder, scores, settings)
         if name is not None:
             # The card's bytes changed, so a pinned hub copy no longer matches the manifest's sha256:
@@ -133,7 +140,39 @@ def main(argv):
                      f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))
         else:
             print(f"updated the card in {folder}")
+    if FLAGS.add_to_zoo:
+        target = add_to_zoo(folder, FLAGS.add_to_zoo)
+        print(f"added {FLAGS.add_to_zoo!r} to the zoo: {target} and weights_manifest.json")
     return 0
+
+
+def add_to_zoo(preset: Path, name: str) -> Path:
+    """Copies a scored preset folder to `weights/<name>/` (atomically) and lists it in the manifest."""
+    import shutil
+    import tempfile
+
+    from zoo import manifest, presets
+
+    if presets.read_metadata(preset).get("name") != name:
+        raise _common.UsageError(f"the preset at {preset} is named otherwise in its card; add it under that name.")
+    root = manifest.root_of()
+    target = root / "weights" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=target.parent))
+    try:
+        for path in sorted(preset.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                shutil.copy2(path, staging / path.name)
+        old = target.with_name(f".{name}.old")
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    manifest.set_entry(name, manifest.entry_from_preset(target, root=root, hub=None))
+    return target
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import as_generator
+from zoo.data.sweep import save_png  # noqa: F401  (one atomic PNG writer for the project)
 
 
 def latent_kl(model, images) -> np.ndarray | None:
@@ -116,15 +117,6 @@ def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int 
     buf = io.BytesIO()
     Image.fromarray(seq[0]).save(buf, format="GIF", save_all=True, append_images=[Image.fromarray(f) for f in seq[1:]],
                                  duration=duration_ms, loop=0)
-    return write_bytes_atomic(path, buf.getvalue())
-
-
-def save_png(image: np.ndarray, path) -> Path:
-    """Writes a uint8 `[H, W]` or `[H, W, 3]` image as PNG, atomically."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(np.asarray(image)).save(buf, format="PNG")
     return write_bytes_atomic(path, buf.getvalue())
 
 
