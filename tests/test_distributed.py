@@ -20,7 +20,7 @@ def test_mirrored_step_equals_single_device_step():
     assert proc.returncode == 0, proc.stderr[-4000:]
     results = json.loads(proc.stdout.strip().splitlines()[-1])
     assert results["num_replicas"] == 2
-    for name in ("vae", "factor_vae"):
+    for name in ("vae", "factor_vae", "vae_adam"):
         result = results[name]
         assert result["plain_step"] == result["mirrored_step"] == 1, result
         for key, value in result["plain_logs"].items():

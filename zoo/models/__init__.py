@@ -24,6 +24,7 @@ from zoo.models.beta_vae import BetaVAE
 from zoo.models.dip_vae import DIPVAE
 from zoo.models.factor_vae import FactorVAE
 from zoo.models.infogan import InfoGAN
+from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE, VAEOutputs
 
 # name -> (class, the study's defaults for that name; Locatello et al. 2019, table 2)
@@ -85,5 +86,5 @@ def get(name: str, **kwargs) -> RepresentationModel:
     return cls(**{**fixed, **kwargs})
 
 
-__all__ = ["AnnealedVAE", "BetaTCVAE", "BetaVAE", "DIPVAE", "FactorVAE", "HParam", "InfoGAN", "RepresentationModel",
-           "VAE", "VAEOutputs", "get", "get_class", "hparams", "names"]
+__all__ = ["AnnealedVAE", "BetaTCVAE", "BetaVAE", "DIPVAE", "FactorVAE", "FusedAdam", "HParam", "InfoGAN",
+           "RepresentationModel", "VAE", "VAEOutputs", "get", "get_class", "hparams", "names"]

@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import check_images
+from zoo.models.optimizers import FusedAdam
 
 
 class HParam(NamedTuple):
@@ -131,7 +132,7 @@ class RepresentationModel(keras.Model):
         return list(self._trackers)
 
     def compile(self, optimizer=None, *, jit_compile="auto", **kwargs):
-        """Compiles for `fit`. `optimizer` defaults to the study's Adam(1e-4).
+        """Compiles for `fit`. `optimizer` defaults to the study's Adam(1e-4) (as `FusedAdam`).
 
         Args:
           optimizer: the (main player's) optimizer.
@@ -139,7 +140,7 @@ class RepresentationModel(keras.Model):
           **kwargs: passed to `keras.Model.compile` (`steps_per_execution`, `run_eagerly`, ...).
         """
         if optimizer is None:
-            optimizer = keras.optimizers.Adam(learning_rate=1e-4)
+            optimizer = FusedAdam(learning_rate=1e-4)
         super().compile(optimizer=optimizer, jit_compile=jit_compile, **kwargs)
         # Keras records the resolved value; keep "auto" so a model saved on a CPU uses XLA on a GPU.
         self._compile_config.config["jit_compile"] = jit_compile

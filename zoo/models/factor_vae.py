@@ -8,6 +8,7 @@ import tensorflow as tf
 from zoo import losses
 from zoo.models import networks
 from zoo.models.base import HParam, replica_context, scale_for_replicas
+from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE
 
 
@@ -54,7 +55,7 @@ class FactorVAE(VAE):
         `discriminator_optimizer` for D (default Adam(1e-4, beta_1=0.5, beta_2=0.9))."""
         super().compile(optimizer=optimizer, **kwargs)
         if discriminator_optimizer is None:
-            discriminator_optimizer = keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.5, beta_2=0.9)
+            discriminator_optimizer = FusedAdam(learning_rate=1e-4, beta_1=0.5, beta_2=0.9)
         self.discriminator_optimizer = discriminator_optimizer
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 

@@ -11,6 +11,7 @@ import tensorflow_probability as tfp
 from zoo import losses
 from zoo.models import networks
 from zoo.models.base import HParam, RepresentationModel, scale_for_replicas
+from zoo.models.optimizers import FusedAdam
 
 tfd = tfp.distributions
 
@@ -32,6 +33,7 @@ class InfoGAN(RepresentationModel):
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
     paper's learning rates. Each `train_step` runs one forward pass (D sees real and generated
     images in one batch), gives each player its own tape and weights and updates both once.
+    Batch-norm statistics are per replica under tf.distribute (not synchronised).
 
     `encode(x)` is Q's estimate of the codes, a `tfd.Blockwise` of a one-hot categorical and
     Gaussians; its mean (class probabilities, then continuous means) is the representation, so
@@ -43,7 +45,8 @@ class InfoGAN(RepresentationModel):
       noise_dim: size of the incompressible noise z; default 62 (the paper's MNIST setting).
       lambda_info: weight of the mutual-information term; default 1.
       learn_scale: whether Q learns the continuous codes' scale (else fixed at 1).
-      filters: width of the DCGAN networks (channels of the first convolution); default 32.
+      filters: width of the DCGAN networks (channels of D's first convolution, doubling per layer);
+        default 16, so that a step costs about what a VAE step does (64x64: 16-32-64-128 channels).
       input_shape: `(H, W, C)` with sides 4 * 2^n; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -55,12 +58,12 @@ class InfoGAN(RepresentationModel):
         HParam("noise_dim", int, 62, "size of the incompressible noise"),
         HParam("lambda_info", float, 1.0, "weight of the mutual-information term"),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
-        HParam("filters", int, 32, "channels of the first convolution of D and last of G"),
+        HParam("filters", int, 16, "channels of the first convolution of D and last of G"),
     )
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, learn_scale=True,
-                 filters=32, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 filters=16, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = int(num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -131,10 +134,10 @@ class InfoGAN(RepresentationModel):
         """Compiles both players: `optimizer` for G (default Adam(1e-3, beta_1=0.5)) and
         `discriminator_optimizer` for D and Q (default Adam(2e-4, beta_1=0.5))."""
         if optimizer is None:
-            optimizer = keras.optimizers.Adam(learning_rate=1e-3, beta_1=0.5)
+            optimizer = FusedAdam(learning_rate=1e-3, beta_1=0.5)
         super().compile(optimizer=optimizer, **kwargs)
         if discriminator_optimizer is None:
-            discriminator_optimizer = keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+            discriminator_optimizer = FusedAdam(learning_rate=2e-4, beta_1=0.5)
         self.discriminator_optimizer = discriminator_optimizer
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
 

@@ -89,12 +89,12 @@ def _dcgan_depth(image_shape):
     return int(n)
 
 
-def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=32, name="generator"):
+def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=16, name="generator"):
     """DCGAN generator (Radford et al. 2016): noise and codes `[batch, input_dim]` -> logits.
 
     dense to (H/2^n, W/2^n, filters * 2^(n-1)), then n transposed convolutions k4 s2 halving the
     channels (batch norm + ReLU between), the last one to C channels: 64x64 gives
-    4x4x256 -> 8x8x128 -> 16x16x64 -> 32x32x32 -> 64x64xC with the default 32 filters.
+    4x4x128 -> 8x8x64 -> 16x16x32 -> 32x32x16 -> 64x64xC with the default 16 filters.
     """
     output_shape = tuple(int(d) for d in output_shape)
     n = _dcgan_depth(output_shape)
@@ -113,7 +113,7 @@ def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=32, name="gener
     return keras.Model(z_in, logits, name=name)
 
 
-def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, filters=32,
+def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, filters=16,
                         learn_scale=True, name="discriminator"):
     """DCGAN discriminator with InfoGAN's Q head on the shared body (Chen et al. 2016, app. C).
 
