@@ -103,7 +103,7 @@ def markdown_table(header: list[str], rows: list[list], align: str | None = None
     """A GitHub Markdown table; `align` is one of 'l'/'r' per column (default: first left, rest right)."""
     align = align or "l" + "r" * (len(header) - 1)
     cells = [[str(c).replace("|", "\\|") for c in row] for row in rows]
-    lines = ["| " + " | ".join(header) + " |",
+    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h in header) + " |",
              "|" + "|".join(":---" if a == "l" else "---:" for a in align) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)

@@ -205,13 +205,20 @@ def summary_line(report: dict) -> str:
 def markdown(report: dict) -> str:
     s = report["sizes"]
     ours, paper = np.asarray(report["ours"], np.float64), np.asarray(report["paper"], np.float64)
+    labels = [m[2] for m in METRICS]
+    cells = [[labels[i]] + [f"{_pct(ours[i, j])} ({_pct(paper[i, j])})" for j in range(len(labels))]
+             for i in range(len(labels))]
+    groups = {}
+    for row in report["representations"]:
+        groups[row["group"]] = groups.get(row["group"], 0) + 1
     lines = [f"Spearman rank correlation (%) across {report['num_representations']} representations on "
-             f"{report['dataset']} (ours, left) and across the paper's trained models on Noisy-dSprites (right). "
+             f"{report['dataset']}, ours (and in brackets the paper's, across its trained models on Noisy-dSprites). "
              f"MIG/DCI/SAP/Modularity on {s['num_train']} / {s['num_test']} points, BetaVAE/FactorVAE on "
              f"{s['intervention_train']} / {s['intervention_eval']} points of {s['batch_size']} images, DCI backend "
              f"{s['dci_backend']}" + (" (quick sizes)" if report["quick"] else "") + ".", "",
-             _report.markdown_table(matrix_header(), matrix_rows(ours, paper)), "",
-             summary_line(report) + "."]
+             _report.markdown_table(["ours (paper)"] + labels, cells), "",
+             summary_line(report) + ".", "",
+             "Representations: " + ", ".join(f"{g} {n}" for g, n in groups.items()) + "."]
     if report["skipped"]:
         lines += ["", f"Left out ({len(report['skipped'])}): "
                   + "; ".join(f"{s['name']} ({s['reason']})" for s in report["skipped"])]
@@ -273,7 +280,8 @@ def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), o
     _report.write_csv(out_dir / "metric_agreement.csv", ["source", "metric"] + names,
                       [["ours", n] + list(ours[i]) for i, n in enumerate(names)]
                       + [["paper", n] + list(paper[i]) for i, n in enumerate(names)])
-    _report.write_csv(out_dir / "metric_agreement_scores.csv", ["representation", "group"] + names + ["seconds", "note"],
+    _report.write_csv(out_dir / "metric_agreement_scores.csv",
+                      ["representation", "group"] + names + ["seconds", "note"],
                       [[r["name"], r["group"]] + [r[n] for n in names] + [r["seconds"], r["note"]] for r in scored])
     _draw.heatmaps(out_dir / "metric_agreement.png",
                    [(f"ours: {len(scored)} representations, {dataset}", ours.tolist()),
