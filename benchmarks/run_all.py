@@ -1,0 +1,223 @@
+"""Runs every benchmark in sequence and collects the results: what `make bench` and `make bench-quick` call.
+
+    .venv/bin/python -m benchmarks.run_all [--quick] [--runs_dir /work/runs] [--only betavae_table,...]
+
+Runs, one after another (never in parallel: the target machines have 2 cores), each benchmark
+that exists, as its own process (`python -m benchmarks.<name>`, with `--quick` where it takes it):
+
+    data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
+    train_bench       training steps/s of every objective vs a hand-written loop (and PyTorch if present)
+    metrics_bench     the metric suite's time vs the reference implementation
+    betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
+    metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
+
+It prints the machine (CPU model, cores, memory) and library versions, streams each benchmark's
+output (also kept in `out/bench/logs/<name>.log`), then writes `out/bench/summary.json` (every
+JSON the run wrote, with the machine, versions, and each step's exit status and seconds) and
+`out/bench/README.md` (the tables as Markdown, the plots linked). A failed step does not stop the
+others; the exit status is non-zero if any failed. `--quick` is meant to finish within 10 minutes
+on 2 idle cores, and says how long it took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import _report
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = ["data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
+QUICK_BUDGET_S = 600
+TITLES = {
+    "data_bench": "Data pipeline",
+    "train_bench": "Training speed",
+    "metrics_bench": "Metric suite speed",
+    "betavae_table": "Higgins et al. 2017, Table 1 (BetaVAE score on dSprites)",
+    "metric_agreement": "Locatello et al. 2019, metric agreement",
+}
+
+
+def _module_file(name: str) -> Path:
+    return ROOT / "benchmarks" / f"{name}.py"
+
+
+def command(name: str, *, quick: bool, out_dir: Path, runs_dirs=(), agreement_dataset: str | None = None) -> list[str]:
+    """The command line of one step."""
+    cmd = [sys.executable, "-m", f"benchmarks.{name}"]
+    source = _module_file(name).read_text()
+    if quick and '"--quick"' in source:
+        cmd.append("--quick")
+    if name in ("betavae_table", "metric_agreement"):
+        cmd += ["--out_dir", str(out_dir)]
+        for folder in runs_dirs:
+            cmd += ["--runs_dir", str(folder)]
+        if name == "metric_agreement" and agreement_dataset:
+            cmd += ["--dataset", agreement_dataset]
+    elif name == "data_bench":
+        cmd += ["--out", str(out_dir / "data.json")]
+    elif name == "train_bench":
+        cmd += ["--out", str(out_dir / "train.json")]
+    return cmd
+
+
+def run_step(name: str, cmd: list[str], log_path: Path) -> dict:
+    """Runs one benchmark, echoing its output and keeping it in `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    print(f"\n=== {name}: {' '.join(cmd[1:])}", flush=True)
+    start = time.perf_counter()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                   bufsize=1)
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            log.write(line)
+        returncode = process.wait()
+    seconds = round(time.perf_counter() - start, 1)
+    print(f"=== {name}: {'done' if returncode == 0 else f'FAILED (exit {returncode})'} in {seconds:.0f} s", flush=True)
+    return {"name": name, "command": cmd[1:], "returncode": returncode, "seconds": seconds, "log": str(log_path)}
+
+
+def collect(out_dir: Path, since: float) -> dict:
+    """Every `*.json` under `out_dir` (summary.json aside), each marked fresh if written after `since`."""
+    results = {}
+    for path in sorted(out_dir.glob("*.json")):
+        if path.name == "summary.json":
+            continue
+        try:
+            content = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            content = {"unreadable": f"{type(e).__name__}: {e}"}
+        results[path.stem] = {"file": path.name, "fresh": path.stat().st_mtime >= since, "content": content}
+    return results
+
+
+def _console_tail(log: str, lines: int = 60) -> str:
+    """The end of a step's output, without progress-bar redraws or TensorFlow's start-up chatter."""
+    try:
+        text = Path(log).read_text(errors="replace")
+    except OSError:
+        return ""
+    kept = [line.split("\r")[-1] for line in text.splitlines()]
+    noise = ("cuda", "absl::", "oneDNN", "cpu_feature_guard", "TF-TRT", "computation placer", "WARNING: All log")
+    kept = [line for line in kept if line.strip() and not any(n in line for n in noise)]
+    return "\n".join(kept[-lines:])
+
+
+def readme(summary: dict) -> str:
+    """out/bench/README.md: when and where it ran, each step's status, and each benchmark's tables."""
+    m, v = summary["machine"], summary["versions"]
+    lines = [
+        "# Benchmarks: latest run", "",
+        f"{summary['finished']}, {'quick' if summary['quick'] else 'full'} mode, {summary['seconds']:.0f} s in total"
+        + (f" (quick budget {QUICK_BUDGET_S} s: {'met' if summary['seconds'] <= QUICK_BUDGET_S else 'EXCEEDED'})"
+           if summary["quick"] else "") + ".", "",
+        f"Machine: {m['cpu']}, {m['usable_cores']} of {m['logical_cores']} cores usable, {m['memory_gib']} GiB, "
+        f"load {m['load_average_1min']} at the start.  ",
+        "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if val) + ".", "",
+        _report.markdown_table(["step", "status", "seconds", "output"],
+                               [[s["name"], "ok" if s["returncode"] == 0 else
+                                 ("not present" if s["returncode"] is None else f"failed (exit {s['returncode']})"),
+                                 "-" if s["seconds"] is None else f"{s['seconds']:.0f}", s.get("json") or "-"]
+                                for s in summary["steps"]]),
+    ]
+    stems = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics",
+             "betavae_table": "betavae_table", "metric_agreement": "metric_agreement"}
+    for step in summary["steps"]:
+        name = step["name"]
+        if step["returncode"] is None:
+            continue
+        lines += ["", f"## {TITLES.get(name, name)}", ""]
+        result = summary["results"].get(stems.get(name, name))
+        if result and not result["fresh"]:
+            lines += [f"*{result['file']} was not rewritten by this run: the numbers below are from an earlier run.*",
+                      ""]
+        content = (result or {}).get("content", {})
+        if isinstance(content, dict) and content.get("markdown"):
+            lines.append(content["markdown"])
+        else:
+            tail = _console_tail(step["log"])
+            lines += ["```", tail or "(no output)", "```"]
+        for png in (f"{stems.get(name, name)}.png",):
+            if (Path(summary["out_dir"]) / png).is_file():
+                lines += ["", f"![{TITLES.get(name, name)}]({png})"]
+    others = [k for k in summary["results"] if k not in stems.values()]
+    if others:
+        lines += ["", "## Other results in this folder", ""]
+        lines += [f"- `{summary['results'][k]['file']}`" + ("" if summary["results"][k]["fresh"] else " (earlier run)")
+                  for k in others]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"every benchmark's quick mode (target: under "
+                        f"{QUICK_BUDGET_S // 60} minutes on 2 idle cores)")
+    parser.add_argument("--out_dir", type=Path, default=Path("out/bench"))
+    parser.add_argument("--only", help=f"comma list of steps to run (default: all of {','.join(STEPS)})")
+    parser.add_argument("--runs_dir", action="append", default=[],
+                        help="training-run folders, passed to betavae_table and metric_agreement (repeatable)")
+    parser.add_argument("--agreement_dataset", help="metric_agreement's --dataset (its default: noisy_dsprites)")
+    args = parser.parse_args(argv)
+    chosen = STEPS if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(STEPS))
+    if unknown:
+        parser.error(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    out_dir = args.out_dir if args.out_dir.is_absolute() else ROOT / args.out_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    machine, versions = _report.machine(), _report.versions()
+    print(f"benchmarks, {'quick' if args.quick else 'full'} mode -> {out_dir}")
+    print(_report.describe(machine, versions))
+    if args.quick:
+        from benchmarks import betavae_table, metric_agreement
+
+        print(f"quick sizes: betavae_table {betavae_table.QUICK}; metric_agreement {metric_agreement.QUICK} "
+              "and a shorter list of baselines; data/train/metrics benches: their own --quick")
+    started_wall, start = time.time(), time.perf_counter()
+    steps = []
+    for name in chosen:
+        if not _module_file(name).is_file():
+            print(f"\n=== {name}: not present (benchmarks/{name}.py), skipped", flush=True)
+            steps.append({"name": name, "command": None, "returncode": None, "seconds": None, "log": None})
+            continue
+        cmd = command(name, quick=args.quick, out_dir=out_dir, runs_dirs=args.runs_dir,
+                      agreement_dataset=args.agreement_dataset)
+        steps.append(run_step(name, cmd, out_dir / "logs" / f"{name}.log"))
+    seconds = round(time.perf_counter() - start, 1)
+
+    results = collect(out_dir, since=started_wall)
+    stems = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
+    for step in steps:
+        stem = stems.get(step["name"], step["name"])
+        step["json"] = results[stem]["file"] if stem in results else None
+    summary = {
+        "finished": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "quick": args.quick,
+        "seconds": seconds, "machine": machine, "versions": versions, "out_dir": str(out_dir), "steps": steps,
+        "results": results,
+    }
+    _report.write_json(out_dir / "summary.json", summary)
+    _report.write_text(out_dir / "README.md", readme(summary))
+
+    print(f"\n=== all done in {seconds:.0f} s" + (f" (quick budget {QUICK_BUDGET_S} s: "
+                                                  f"{'met' if seconds <= QUICK_BUDGET_S else 'EXCEEDED'})"
+                                                  if args.quick else ""))
+    print(_report.text_table(["step", "status", "seconds"],
+                             [[s["name"], "not present" if s["returncode"] is None else
+                               ("ok" if s["returncode"] == 0 else f"FAILED ({s['returncode']})"),
+                               "-" if s["seconds"] is None else f"{s['seconds']:.0f}"] for s in steps]))
+    print(_report.describe(machine, versions))
+    print(f"wrote {out_dir / 'summary.json'} and {out_dir / 'README.md'}")
+    return 1 if any(s["returncode"] not in (0, None) for s in steps) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
