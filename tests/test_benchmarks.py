@@ -1,0 +1,113 @@
+"""The paper benchmarks' cores on the tiny dataset: structure, and facts that can fail.
+
+The BetaVAE table: the ground truth scores ~100%, a constant code about chance; the ordering checker
+finds the paper's chain in its own numbers and reports a reversal it is given. The metric agreement:
+a metric's rank correlation with itself is 1, with its negation -1, and the ground truth beats a
+constant code on every score. Sizes are tiny: this is about the plumbing, not the numbers.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo.data
+from benchmarks import _representations as reps
+from benchmarks import betavae_table, metric_agreement
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    data = zoo.data.load("tiny")
+    return data, reps.FactorOracle(data)
+
+
+def test_factor_oracle_gives_the_factors_of_its_last_batch_only(tiny):
+    data, oracle = tiny
+    factors = data.sample_factors(5, 0)
+    images = oracle.sample_observations_from_factors(factors)
+    np.testing.assert_array_equal(oracle.factors_for(images), factors)
+    with pytest.raises(RuntimeError, match="did not just render"):
+        oracle.factors_for(images.copy())
+
+
+def test_betavae_table_ground_truth_tops_and_constant_is_near_chance(tiny):
+    _, oracle = tiny
+    rows = [betavae_table.Row("ground_truth", "ground truth", [(reps.ground_truth(oracle), [0, 1, 2])], "gt"),
+            betavae_table.Row("constant", "constant", [(reps.constant(), [0, 1, 2])], "zeros"),
+            betavae_table.Row("vae", "VAE", [], "absent", "not in the zoo yet")]
+    results = betavae_table.score_rows(oracle, rows, num_train=100, num_eval=60, batch_size=8,
+                                       paper=betavae_table.paper_table(), log=lambda line: None)
+    gt, const, absent = results
+    assert gt["seeds"] == [0, 1, 2] and len(gt["scores"]) == 3
+    assert gt["paper_mean"] == 100.0 and gt["mean"] > 99.0
+    # 4 factors: chance is 25%; a constant code gives the classifier nothing to go on.
+    assert const["mean"] < 50.0 and const["paper_mean"] is None
+    assert absent["mean"] is None and absent["scores"] == [] and absent["status"] == "not in the zoo yet"
+    assert absent["paper_mean"] == 61.58  # the paper's number stays, ours is never filled in
+
+
+def test_ordering_checker_reports_a_reversal_and_ties():
+    paper = {"a": (90.0, 1.0), "b": (50.0, 1.0), "c": (49.0, 1.0)}
+    ours = {"a": (40.0, 1.0), "b": (50.0, 1.0), "c": (48.5, 0.1)}
+    pairs = {(p["a"], p["b"]): p for p in betavae_table.compare_orderings(paper, ours)}
+    assert pairs[("a", "b")]["verdict"] == "reversed" and pairs[("a", "b")]["paper"] == ">"
+    assert pairs[("b", "c")]["paper"] == "~" and pairs[("b", "c")]["ours"] == ">"
+    assert pairs[("b", "c")]["verdict"] == "tie vs order"
+    assert betavae_table.chain(ours) == "b > c > a"
+    assert betavae_table.chain(paper) == "a > b ~ c"
+
+
+def test_the_papers_own_ordering():
+    rows = betavae_table.paper_table()["rows"]
+    labels = {k: label for k, label, _ in betavae_table.PAPER_ROWS}
+    assert betavae_table.chain({k: tuple(v) for k, v in rows.items()}, {**labels, "ground_truth": "GT"}) == (
+        "GT > DC-IGN ~ beta-VAE > PCA (10) > InfoGAN > VAE > raw pixels ~ VAE untrained ~ ICA (10)")
+    same = {k: tuple(v) for k, v in rows.items()}
+    assert all(p["verdict"] == "agree" for p in betavae_table.compare_orderings(same, same))
+
+
+def test_betavae_table_run_writes_json_csv_png(tiny, tmp_path):
+    report = betavae_table.run(quick=True, dataset="tiny", out_dir=tmp_path, only=["ground_truth", "pca"],
+                               num_train=40, num_eval=30, batch_size=8, fit_images=100, seeds=[0, 1, 2])
+    saved = json.loads((tmp_path / "betavae_table.json").read_text())
+    assert [r["key"] for r in saved["rows"]] == ["ground_truth", "pca"]
+    assert saved["ordering"]["rows_compared"] == ["ground_truth", "pca"] and "markdown" in saved
+    assert (tmp_path / "betavae_table.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len((tmp_path / "betavae_table.csv").read_text().splitlines()) == 3
+    assert report["rows"][0]["mean"] > 95.0  # 30 points of 8 pairs: a rare batch leaves a factor unchanged
+
+
+def test_rank_correlation_of_a_metric_with_itself_is_one():
+    rng = np.random.default_rng(0)
+    x = rng.random(8)
+    scored = [{"m": a, "same": 2 * a + 1, "negated": -a, "flat": 0.5, "noise": b} for a, b in zip(x, rng.random(8))]
+    r = metric_agreement.rank_correlation(scored, ["m", "same", "negated", "flat", "noise"])
+    assert r[0, 1] == pytest.approx(1.0) and r[0, 2] == pytest.approx(-1.0)
+    np.testing.assert_allclose(np.diag(r), 1.0)
+    assert np.isnan(r[0, 3]) and np.isnan(r[3, 4])  # a metric that ranks nothing
+    np.testing.assert_allclose(r, r.T)
+
+
+def test_metric_agreement_scores_and_matrix_on_tiny(tiny):
+    data, oracle = tiny
+    representations = [reps.ground_truth(oracle), reps.constant(), reps.noisy_ground_truth(oracle, 0.3, 0),
+                       reps.rotated_ground_truth(oracle, 45), reps.random_projection(data, 4, 0)]
+    scored, skipped = metric_agreement.score_representations(
+        oracle, representations, num_train=200, num_test=100, intervention_train=30, intervention_eval=20,
+        num_variance_estimate=200, batch_size=8, log=lambda line: None)
+    assert skipped == [] and [r["name"] for r in scored] == [r.name for r in representations]
+    names = [m[0] for m in metric_agreement.METRICS]
+    gt, const = scored[0], scored[1]
+    for name in names:
+        assert gt[name] > const[name], name
+    ours = metric_agreement.rank_correlation(scored, names)
+    _, paper, _ = metric_agreement.paper_matrix()
+    assert ours.shape == paper.shape == (6, 6)
+    np.testing.assert_allclose(np.diag(ours), 1.0)
+    comparison = metric_agreement.compare(ours, paper)
+    assert comparison["pairs"] <= 15
+    report = {"sizes": {**metric_agreement.QUICK}, "quick": True, "dataset": "tiny", "num_representations": 5,
+              "representations": scored, "skipped": skipped, "ours": ours.tolist(), "paper": paper.tolist(),
+              "comparison": comparison}
+    assert "across 5 representations" in metric_agreement.markdown(report)
