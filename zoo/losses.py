@@ -85,10 +85,10 @@ def covariance(x):
 
 
 def dip_covariance(mean, logvar, variant):
-    """The covariance that DIP-VAE pushes towards the identity (Kumar et al. 2018).
+    """The covariance that DIP-VAE pushes towards the identity (Kumar et al. 2018, sec. 3).
 
-    Variant "i" (eq. 6): Cov_p(x)[mu(x)].
-    Variant "ii" (eq. 7): Cov_q(z)[z] = E_p(x)[Sigma(x)] + Cov_p(x)[mu(x)], where
+    Variant "i": Cov_p(x)[mu(x)].
+    Variant "ii": Cov_q(z)[z] = E_p(x)[Sigma(x)] + Cov_p(x)[mu(x)], where
     Sigma(x) = diag(exp(logvar(x))) is a diagonal *matrix* per example, so its expectation adds
     mean(exp(logvar)) to the diagonal only. (disent built `Sigma` with `torch.diag` on a 2-D batch,
     which extracts a diagonal instead of building matrices; the test checks this against numpy.)
@@ -109,7 +109,7 @@ def dip_covariance(mean, logvar, variant):
 
 
 def dip_penalty(cov, lambda_od, lambda_d):
-    """lambda_od * sum_{i != j} Cov_ij^2 + lambda_d * sum_i (Cov_ii - 1)^2 (Kumar et al. 2018, eq. 6)."""
+    """lambda_od * sum_{i != j} Cov_ij^2 + lambda_d * sum_i (Cov_ii - 1)^2 (Kumar et al. 2018, sec. 3)."""
     diag = tf.linalg.diag_part(cov)
     off_diag = cov - tf.linalg.diag(diag)
     return lambda_od * tf.reduce_sum(tf.square(off_diag)) + lambda_d * tf.reduce_sum(tf.square(diag - 1.0))
@@ -120,7 +120,7 @@ def total_correlation(z, mean, logvar):
 
     The aggregate posterior is estimated on the batch itself, q(z) ~ 1/M sum_m q(z | x_m), and
     likewise each marginal q(z_j), as in disentanglement_lib's `total_correlation` (the minibatch
-    weighted sampling of Chen et al. 2018, eq. S6, with the batch as the population). Unlike
+    weighted sampling of Chen et al. 2018, sec. 3.1, with the batch as the population). Unlike
     disentanglement_lib this keeps the log M normalisers, (latents - 1) * log M in all: they do not
     change the gradients, but with them the estimate converges to the true total correlation of the
     codes as the batch grows (about 0 for independent codes), which makes it testable and readable.

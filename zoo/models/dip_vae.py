@@ -11,7 +11,7 @@ from zoo.models.vae import VAE
 
 @keras.saving.register_keras_serializable(package="zoo")
 class DIPVAE(VAE):
-    """DIP-VAE (Kumar et al. 2018, eqs. 6-7): the ELBO plus a penalty driving a covariance to I.
+    """DIP-VAE (Kumar et al. 2018, sec. 3): the ELBO plus a penalty driving a covariance to I.
 
     loss = -log p(x|z) + KL + lambda_od * sum_{i != j} Cov_ij^2 + lambda_d * sum_i (Cov_ii - 1)^2, with
     Cov = Cov_p(x)[mu(x)] for variant "i" and Cov_q(z)[z] = E_p(x)[Sigma(x)] + Cov_p(x)[mu(x)] for

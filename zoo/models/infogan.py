@@ -24,7 +24,7 @@ class InfoGAN(RepresentationModel):
     `num_categorical` classes (uniform, one-hot) and `num_continuous` codes ~ U(-1, 1). Q shares
     the discriminator's body and models Q(c | x): a softmax over the classes and a Gaussian per
     continuous code (learned scale, or scale 1 with `learn_scale=False`).
-    L_I = H(c) + E[log Q(c | G(z, c))] is the variational lower bound on I(c; G(z, c)) (eq. 4);
+    L_I = H(c) + E[log Q(c | G(z, c))] is the variational lower bound on I(c; G(z, c)) (sec. 5);
     the loss adds lambda_info * (-E[log Q(c | G(z, c))]) to both players (H(c) is a constant).
     The GAN losses are the non-saturating ones; networks are DCGAN-style
     (`networks.dcgan_generator`, `networks.dcgan_discriminator`).
