@@ -1,0 +1,34 @@
+"""Disentanglement metrics, equal to the reference definitions (disentanglement_lib, Locatello et al. 2019).
+
+Array metrics take `codes (N, D)` float and `factors (N, K)` int class indices, one row per data
+point; intervention metrics take a `zoo.data.GroundTruthData` and a representation function
+(`images -> codes`). Each returns a dict of floats. `evaluate` runs any subset on one
+representation and returns one flat dict keyed `"<function>.<key>"`.
+
+| function                  | keys                                                           | paper |
+| ------------------------- | -------------------------------------------------------------- | ----- |
+| `mig`                     | mig                                                            | Chen et al. 2018 |
+| `dci`                     | disentanglement, completeness, informativeness_train/_test     | Eastwood & Williams 2018 |
+| `sap`                     | sap                                                            | Kumar et al. 2018 |
+| `modularity_explicitness` | modularity, explicitness_train, explicitness_test              | Ridgeway & Mozer 2018 |
+| `irs`                     | irs                                                            | Suter et al. 2019 |
+| `unsupervised`            | gaussian_total_correlation, gaussian_wasserstein_correlation(_norm), mutual_info_score | Locatello et al. 2019 |
+| `beta_vae_score`          | train_accuracy, eval_accuracy                                  | Higgins et al. 2017 |
+| `factor_vae_score`        | train_accuracy, eval_accuracy, num_active_dims                 | Kim & Mnih 2018 |
+
+Every function's docstring lists where the reference's behaviour is odd and what we do, and
+tests/test_metrics_reference.py checks the numbers against disentanglement_lib 1.5 itself.
+"""
+
+from zoo.metrics._beta_vae import beta_vae_score
+from zoo.metrics._dci import dci
+from zoo.metrics._evaluate import ALL, evaluate
+from zoo.metrics._factor_vae import factor_vae_score
+from zoo.metrics._irs import irs
+from zoo.metrics._mig import mig
+from zoo.metrics._modularity_explicitness import modularity_explicitness
+from zoo.metrics._sap import sap
+from zoo.metrics._unsupervised import unsupervised
+
+__all__ = ["ALL", "beta_vae_score", "dci", "evaluate", "factor_vae_score", "irs", "mig",
+           "modularity_explicitness", "sap", "unsupervised"]

@@ -1,0 +1,161 @@
+"""Disentanglement, Completeness and Informativeness (Eastwood & Williams 2018)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from zoo.metrics._utils import check_pair, seed_of
+
+BACKENDS = ("exact", "fast")
+
+
+def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = "exact",
+        n_jobs: int | None = None, seed=0) -> dict[str, float]:
+    """DCI scores from a gradient-boosted-tree importance matrix.
+
+    Eastwood & Williams 2018, "A Framework for the Quantitative Evaluation of Disentangled
+    Representations", Sec. 2: one regressor per factor k predicts v_k from all codes; its feature
+    importances give column k of the importance matrix R `[D, K]`. With P_ik = R_ik / sum_k R_ik
+    and Ptilde_ik = R_ik / sum_i R_ik,
+
+        D_i = 1 - H_K(P_i.)              disentanglement of code i   (entropy in base K)
+        C_k = 1 - H_D(Ptilde_.k)         completeness of factor k    (entropy in base D)
+        disentanglement = sum_i rho_i D_i,   rho_i = sum_k R_ik / sum_ik R_ik
+        completeness    = sum_k rho_k C_k,   rho_k = sum_i R_ik / sum_ik R_ik
+
+    Following disentanglement_lib (`dci.py`, `dci.gin`), which is what Locatello et al. 2019 report:
+      * the predictor is `sklearn.ensemble.GradientBoostingClassifier()` with default settings
+        (100 stages, depth 3, learning rate 0.1), one per factor, and R_ik is its
+        `feature_importances_` (impurity-based, each column sums to 1, or is all zero when no
+        tree splits);
+      * "informativeness" is the classifier's *accuracy* (higher is better) on the training and
+        the test split, averaged over factors, not the paper's prediction error;
+      * 1e-11 is added to R before the entropies (so an all-zero row or column has entropy 1 and
+        scores 0), and an all-zero R is weighted uniformly.
+
+    Backends:
+      * `"exact"`: the reference's classifiers, fit in parallel across factors (`n_jobs`), with
+        `random_state=seed` (the reference leaves it None; with default settings it only breaks
+        exact ties between features). Checked against disentanglement_lib 1.5 `_compute_dci`:
+        equal within 1e-3 (tests/test_metrics_reference.py).
+      * `"fast"`: `HistGradientBoostingClassifier` with the same stages, depth and learning rate
+        (no early stopping, no L2, min_samples_leaf=1) on 255-bin histograms; R_ik is the
+        split gain summed over all trees for code i, normalised per factor. It stays within 0.03
+        of `"exact"` on disentanglement and completeness on the benchmark and test arrays, and is
+        10-40x faster (benchmarks/metrics_bench.py). Informativeness is its accuracy.
+
+    Args:
+      codes_train: `[N, D]` float codes to fit the classifiers on.
+      factors_train: `[N, K]` int factor classes; every factor must vary.
+      codes_test: `[M, D]` float codes for the test accuracy.
+      factors_test: `[M, K]` int factor classes.
+      backend: `"exact"` or `"fast"`.
+      n_jobs: worker processes across factors for `"exact"` (default: min(K, CPU count)); the
+        `"fast"` backend runs factors one after another on all cores (OpenMP).
+      seed: int or `np.random.Generator`, the classifiers' random_state.
+
+    Returns:
+      `{"disentanglement", "completeness", "informativeness_train", "informativeness_test"}`.
+
+    Example:
+      >>> import numpy as np, zoo.metrics
+      >>> f = np.random.default_rng(0).integers(0, 3, size=(600, 2))
+      >>> s = zoo.metrics.dci(f[:400] + 0.0, f[:400], f[400:] + 0.0, f[400:], backend="fast")
+      >>> round(s["disentanglement"], 2), s["informativeness_test"]
+      (1.0, 1.0)
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown dci backend {backend!r}; choose one of {', '.join(map(repr, BACKENDS))}.")
+    codes_train, factors_train, codes_test, factors_test = check_pair(
+        codes_train, factors_train, codes_test, factors_test)
+    seed = seed_of(seed)
+    x_train = codes_train.astype(np.float64)
+    x_test = codes_test.astype(np.float64)
+    num_factors = factors_train.shape[1]
+    fit = _fit_one_exact if backend == "exact" else _fit_one_fast
+    columns = _fit_all(fit, x_train, factors_train, x_test, factors_test, seed, n_jobs)
+    importance = np.stack([c[0] for c in columns], axis=1)  # [D, K]
+    return {
+        "disentanglement": disentanglement(importance),
+        "completeness": completeness(importance),
+        "informativeness_train": float(np.mean([c[1] for c in columns])),
+        "informativeness_test": float(np.mean([c[2] for c in columns])),
+    }
+
+
+def _entropy_base(p: np.ndarray, base: int) -> np.ndarray:
+    """Entropy of each row of non-negative `p` (normalised per row) in log base `base`."""
+    p = p / p.sum(axis=1, keepdims=True)
+    return -(p * np.log(p)).sum(axis=1) / np.log(base)
+
+
+def disentanglement(importance: np.ndarray) -> float:
+    """Importance-weighted mean of 1 - H_K(P_i.) over codes; `importance` is `[D, K]`."""
+    per_code = 1.0 - _entropy_base(importance + 1e-11, importance.shape[1])
+    if importance.sum() == 0.0:
+        importance = np.ones_like(importance)
+    weight = importance.sum(axis=1) / importance.sum()
+    return float(np.sum(per_code * weight))
+
+
+def completeness(importance: np.ndarray) -> float:
+    """Importance-weighted mean of 1 - H_D(Ptilde_.k) over factors; `importance` is `[D, K]`."""
+    per_factor = 1.0 - _entropy_base(importance.T + 1e-11, importance.shape[0])
+    if importance.sum() == 0.0:
+        importance = np.ones_like(importance)
+    weight = importance.sum(axis=0) / importance.sum()
+    return float(np.sum(per_factor * weight))
+
+
+def _fit_one_exact(x_train, y_train, x_test, y_test, seed):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    model = GradientBoostingClassifier(random_state=seed).fit(x_train, y_train)
+    return (np.abs(model.feature_importances_), float(np.mean(model.predict(x_train) == y_train)),
+            float(np.mean(model.predict(x_test) == y_test)))
+
+
+def _fit_all(fit, x_train, factors_train, x_test, factors_test, seed, n_jobs):
+    num_factors = factors_train.shape[1]
+    if n_jobs is None:
+        n_jobs = min(num_factors, os.cpu_count() or 1)
+    # A multi-class booster fits one tree per class and stage, so its cost grows with the number of
+    # classes: start the largest factors first (longest-processing-time-first scheduling).
+    order = sorted(range(num_factors), key=lambda k: -len(np.unique(factors_train[:, k])))
+    args = [(x_train, factors_train[:, k], x_test, factors_test[:, k], seed) for k in order]
+    if n_jobs == 1 or num_factors == 1:
+        results = [fit(*a) for a in args]
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs)(delayed(fit)(*a) for a in args)
+    by_factor = dict(zip(order, results))
+    return [by_factor[k] for k in range(num_factors)]
+
+
+def _fit_one_fast(x_train, y_train, x_test, y_test, seed):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    model = HistGradientBoostingClassifier(
+        max_iter=100, learning_rate=0.1, max_depth=3, max_leaf_nodes=None, min_samples_leaf=1,
+        l2_regularization=0.0, early_stopping=False, random_state=seed)
+    # One OpenMP thread per fit, parallelism across factors instead: on a shared 2-core machine
+    # OpenMP's spinning threads made a fit 10-50x slower than single-threaded.
+    with threadpool_limits(1, user_api="openmp"):
+        model.fit(x_train, y_train)
+        train_accuracy = float(np.mean(model.predict(x_train) == y_train))
+        test_accuracy = float(np.mean(model.predict(x_test) == y_test))
+    gain = np.zeros(x_train.shape[1])
+    # `_predictors[stage][class]` holds the grown trees; a split node's gain is the decrease of the
+    # second-order loss approximation it brought, the analogue of the impurity decrease that
+    # GradientBoostingClassifier.feature_importances_ sums.
+    for stage in model._predictors:
+        for tree in stage:
+            nodes = tree.nodes[tree.nodes["is_leaf"] == 0]
+            np.add.at(gain, nodes["feature_idx"], np.maximum(nodes["gain"], 0.0))
+    if gain.sum() > 0:
+        gain = gain / gain.sum()
+    return gain, train_accuracy, test_accuracy
