@@ -211,17 +211,25 @@ def pca(data: GroundTruthData, num_components: int, seed: int, num_images: int) 
 
 
 def ica(data: GroundTruthData, num_components: int, seed: int, num_images: int) -> Representation:
-    """sklearn FastICA fitted on `num_images` images drawn with `seed`."""
-    def make():
-        from sklearn.decomposition import FastICA
+    """sklearn FastICA fitted on `num_images` images drawn with `seed`.
 
+    The images are first projected on their top `num_components` principal components (randomised
+    PCA), which is the whitening FastICA does itself, done here without a full SVD of a
+    `[num_images, pixels]` matrix (minutes for 5,000 Noisy-dSprites images of 12,288 values).
+    """
+    def make():
+        from sklearn.decomposition import PCA, FastICA
+        from sklearn.pipeline import make_pipeline
+
+        model = make_pipeline(PCA(n_components=num_components, svd_solver="randomized", random_state=seed),
+                              FastICA(n_components=num_components, whiten="unit-variance", max_iter=400,
+                                      random_state=seed))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a FastICA that stops at max_iter is still a representation
-            model = FastICA(n_components=num_components, whiten="unit-variance", max_iter=400,
-                            random_state=seed).fit(_fit_images(data, num_images, seed))
+            model.fit(_fit_images(data, num_images, seed))
         return lambda images: model.transform(_flat(images))
     return Representation(f"ica-{num_components} (seed {seed})", "ica", make,
-                          f"sklearn FastICA({num_components}) fit on {num_images} images")
+                          f"sklearn FastICA({num_components}) on PCA({num_components}), fit on {num_images} images")
 
 
 def random_projection(data: GroundTruthData, num_codes: int, seed: int) -> Representation:

@@ -47,7 +47,7 @@ PAPER_KEY = "higgins2017_betavae_metric_dsprites"
 # beta_vae_sklearn.gin); at L=64 pairs a point costs 128 rendered and encoded images, so they cost
 # ~1.9M images per row and seed. The defaults keep the full table to about half an hour on 2 cores.
 FULL = {"num_train": 2000, "num_eval": 1000, "batch_size": 64, "fit_images": 5000, "seeds": (0, 1, 2)}
-QUICK = {"num_train": 150, "num_eval": 75, "batch_size": 64, "fit_images": 1000, "seeds": (0, 1, 2)}
+QUICK = {"num_train": 100, "num_eval": 50, "batch_size": 64, "fit_images": 500, "seeds": (0, 1, 2)}
 
 # (paper row, label, zoo objective whose "<objective>-<dataset>" model fills the row)
 # Codes whose every dimension has a std below this are flagged: the score's logistic regression is not
@@ -135,7 +135,8 @@ def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=
                       f"sklearn PCA(10) fit on {fit_images} rendered images, refit per seed")
         elif key == "ica":
             row = Row(key, label, [(reps.ica(data, 10, s, fit_images), [s]) for s in seeds],
-                      f"sklearn FastICA(10) fit on {fit_images} rendered images, refit per seed")
+                      f"sklearn FastICA(10) on PCA(10) (FastICA's own whitening), fit on {fit_images} rendered "
+                      "images, refit per seed")
         elif key == "dc_ign":
             row = Row(key, label, [], "supervised (Kulkarni et al. 2015), not part of this zoo", "paper only")
         elif key == "vae_untrained":

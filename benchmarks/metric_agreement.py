@@ -136,7 +136,7 @@ def score_representations(oracle, representations, *, num_train: int, num_test: 
                "seconds": round(time.perf_counter() - start, 1)}
         row.update({paper_name: result[key] for paper_name, key, _ in METRICS})
         scored.append(row)
-        log(f"  {rep.name:40s} " + " ".join(f"{label} {row[name]:.3f}" for name, _, label in METRICS)
+        log(f"  {rep.name:40s} " + " ".join(f"{label} {row[name] + 0.0:.3f}" for name, _, label in METRICS)
             + f"  ({row['seconds']:.0f} s)")
     return scored, skipped
 
@@ -265,8 +265,8 @@ def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), o
     report["markdown"] = markdown(report)
     print(f"\n{len(scored)} representations went into our matrix ({len(skipped)} left out):")
     print(_report.text_table(["representation", "group"] + [m[2] for m in METRICS] + ["seconds"],
-                             [[r["name"], r["group"]] + [f"{r[m[0]]:.3f}" for m in METRICS] + [f"{r['seconds']:.0f}"]
-                              for r in scored], align="ll" + "r" * (len(METRICS) + 1)))
+                             [[r["name"], r["group"]] + [f"{r[m[0]] + 0.0:.3f}" for m in METRICS]
+                              + [f"{r['seconds']:.0f}"] for r in scored], align="ll" + "r" * (len(METRICS) + 1)))
     for s in skipped:
         print(f"  left out: {s['name']}: {s['reason']}")
     print(f"\nSpearman rank correlation (%), ours ({len(scored)} representations, {dataset}) | paper "
