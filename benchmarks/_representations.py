@@ -330,11 +330,23 @@ def checkpoint(run: Path, step: int, prefix: Path, data: GroundTruthData) -> Rep
                           f"{settings['model']} {settings.get('hparams', {})} from {prefix}")
 
 
-def run_checkpoints(runs_dirs, data: GroundTruthData, *, latest_only: bool = False) -> list[Representation]:
-    """One representation per checkpoint of every run found under `runs_dirs` (or per run's latest)."""
+def run_checkpoints(runs_dirs, data: GroundTruthData, *, latest_only: bool = False,
+                    published=()) -> list[Representation]:
+    """One representation per checkpoint of every run found under `runs_dirs` (or per run's latest).
+
+    The final checkpoint of a run whose preset was published under one of the names in `published`
+    (the zoo's models) is left out: the zoo model already stands for those very weights. With
+    `latest_only`, such a run is left out altogether.
+    """
     reps = []
     for run in find_runs(runs_dirs):
         steps = checkpoints_of(run)
+        final = json.loads((run / "run.json").read_text()).get("steps")
+        metadata = run / "preset" / "metadata.json"
+        if metadata.is_file() and json.loads(metadata.read_text()).get("name") in set(published):
+            if latest_only:
+                continue
+            steps = [(step, prefix) for step, prefix in steps if step != final]
         for step, prefix in steps[-1:] if latest_only else steps:
             reps.append(checkpoint(run, step, prefix, data))
     return reps

@@ -153,7 +153,7 @@ def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=
     for name in zoo_names:
         if name not in claimed:
             rows.append(Row(name, name, [(reps.zoo_model(name, data), seeds)], f"zoo model {name} (no paper row)"))
-    for rep in reps.run_checkpoints(runs_dirs, data, latest_only=True):
+    for rep in reps.run_checkpoints(runs_dirs, data, latest_only=True, published=zoo_names):
         rows.append(Row(f"run:{rep.name}", f"run {rep.name}", [(rep, seeds)],
                         f"training-run checkpoint, not a zoo model: {rep.note}"))
     if only:

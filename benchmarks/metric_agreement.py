@@ -244,7 +244,9 @@ def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), o
     data = zoo.data.load(dataset)
     oracle = reps.FactorOracle(data)
     representations = baselines(data, oracle, quick=quick) if include_baselines else []
-    representations += reps.zoo_models(data) + reps.run_checkpoints(runs_dirs, data)
+    import zoo
+
+    representations += reps.zoo_models(data) + reps.run_checkpoints(runs_dirs, data, published=zoo.list_models())
     print(f"{len(representations)} representations to score", flush=True)
     start = time.perf_counter()
     scored, skipped = score_representations(oracle, representations, log=lambda s: print(s, flush=True), **sizes)

@@ -14,7 +14,8 @@ that exists, as its own process (`python -m benchmarks.<name>`, with `--quick` w
 It prints the machine (CPU model, cores, memory) and library versions, streams each benchmark's
 output (also kept in `out/bench/logs/<name>.log`), then writes `out/bench/summary.json` (every
 JSON the run wrote, with the machine, versions, and each step's exit status and seconds) and
-`out/bench/README.md` (the tables as Markdown, the plots linked). A failed step does not stop the
+`out/bench/README.md` (the tables as Markdown, the plots linked; `--publish docs/bench` copies it
+and the plots where git tracks them, since out/ is ignored). A failed step does not stop the
 others; the exit status is non-zero if any failed. `--quick` is meant to finish within 10 minutes
 on 2 idle cores, and says how long it took.
 """
@@ -112,6 +113,17 @@ def _console_tail(log: str, lines: int = 60) -> str:
     return "\n".join(kept[-lines:])
 
 
+# The JSON each step writes (its stem); a step's own name is tried as well.
+STEMS = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
+
+
+def result_of(name: str, results: dict) -> dict | None:
+    for stem in (STEMS.get(name), name):
+        if stem in results:
+            return results[stem]
+    return None
+
+
 def readme(summary: dict) -> str:
     """out/bench/README.md: when and where it ran, each step's status, and each benchmark's tables."""
     m, v = summary["machine"], summary["versions"]
@@ -129,14 +141,16 @@ def readme(summary: dict) -> str:
                                  "-" if s["seconds"] is None else f"{s['seconds']:.0f}", s.get("json") or "-"]
                                 for s in summary["steps"]]),
     ]
-    stems = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics",
-             "betavae_table": "betavae_table", "metric_agreement": "metric_agreement"}
-    for step in summary["steps"]:
-        name = step["name"]
-        if step["returncode"] is None:
+    shown = set()
+    ran = {s["name"]: s for s in summary["steps"]}
+    out_dir = Path(summary["out_dir"])
+    for name in STEPS:
+        step, result = ran.get(name), result_of(name, summary["results"])
+        if result is None and (step is None or step["returncode"] is None):
             continue
         lines += ["", f"## {TITLES.get(name, name)}", ""]
-        result = summary["results"].get(stems.get(name, name))
+        if result:
+            shown.add(result["file"])
         if result and not result["fresh"]:
             lines += [f"*{result['file']} was not rewritten by this run: the numbers below are from an earlier run.*",
                       ""]
@@ -144,17 +158,28 @@ def readme(summary: dict) -> str:
         if isinstance(content, dict) and content.get("markdown"):
             lines.append(content["markdown"])
         else:
-            tail = _console_tail(step["log"])
-            lines += ["```", tail or "(no output)", "```"]
-        for png in (f"{stems.get(name, name)}.png",):
-            if (Path(summary["out_dir"]) / png).is_file():
-                lines += ["", f"![{TITLES.get(name, name)}]({png})"]
-    others = [k for k in summary["results"] if k not in stems.values()]
+            log = step["log"] if step and step["log"] else out_dir / "logs" / f"{name}.log"
+            lines += ["```", _console_tail(log) or "(no output)", "```"]
+        png = Path(result["file"]).with_suffix(".png").name if result else f"{name}.png"
+        if (out_dir / png).is_file():
+            lines += ["", f"![{TITLES.get(name, name)}]({png})"]
+    others = [k for k, r in summary["results"].items() if r["file"] not in shown]
     if others:
         lines += ["", "## Other results in this folder", ""]
         lines += [f"- `{summary['results'][k]['file']}`" + ("" if summary["results"][k]["fresh"] else " (earlier run)")
                   for k in others]
     return "\n".join(lines) + "\n"
+
+
+def publish(out_dir: Path, target: Path) -> None:
+    """Copies README.md and the plots to a tracked folder (out/ is not in git), so the project README can link them."""
+    import shutil
+
+    target = target if target.is_absolute() else ROOT / target
+    target.mkdir(parents=True, exist_ok=True)
+    for path in [out_dir / "README.md", *sorted(out_dir.glob("*.png"))]:
+        shutil.copyfile(path, target / path.name)
+    print(f"published README.md and the plots to {target}")
 
 
 def main(argv=None) -> int:
@@ -165,6 +190,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help=f"comma list of steps to run (default: all of {','.join(STEPS)})")
     parser.add_argument("--runs_dir", action="append", default=[],
                         help="training-run folders, passed to betavae_table and metric_agreement (repeatable)")
+    parser.add_argument("--publish", type=Path, help="also copy README.md and the plots into this folder "
+                        "(e.g. docs/bench, tracked by git, unlike out/)")
     parser.add_argument("--agreement_dataset", help="metric_agreement's --dataset (its default: noisy_dsprites)")
     args = parser.parse_args(argv)
     chosen = STEPS if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
@@ -195,10 +222,9 @@ def main(argv=None) -> int:
     seconds = round(time.perf_counter() - start, 1)
 
     results = collect(out_dir, since=started_wall)
-    stems = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
     for step in steps:
-        stem = stems.get(step["name"], step["name"])
-        step["json"] = results[stem]["file"] if stem in results else None
+        result = result_of(step["name"], results)
+        step["json"] = result["file"] if result else None
     summary = {
         "finished": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "quick": args.quick,
         "seconds": seconds, "machine": machine, "versions": versions, "out_dir": str(out_dir), "steps": steps,
@@ -206,6 +232,8 @@ def main(argv=None) -> int:
     }
     _report.write_json(out_dir / "summary.json", summary)
     _report.write_text(out_dir / "README.md", readme(summary))
+    if args.publish:
+        publish(out_dir, args.publish)
 
     print(f"\n=== all done in {seconds:.0f} s" + (f" (quick budget {QUICK_BUDGET_S} s: "
                                                   f"{'met' if seconds <= QUICK_BUDGET_S else 'EXCEEDED'})"

@@ -111,3 +111,42 @@ def test_metric_agreement_scores_and_matrix_on_tiny(tiny):
               "representations": scored, "skipped": skipped, "ours": ours.tolist(), "paper": paper.tolist(),
               "comparison": comparison}
     assert "across 5 representations" in metric_agreement.markdown(report)
+
+
+def test_run_checkpoints_leave_out_what_the_zoo_already_holds(tmp_path):
+    run = tmp_path / "study" / "betavae-b4"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"model": "beta_vae", "dataset": "tiny", "steps": 20, "latent_dim": 4,
+                                              "seed": 0, "hparams": {}}))
+    for step in (10, 20):
+        (run / "checkpoints" / f"ckpt-{step}.index").write_text("")
+        (run / "checkpoints" / f"ckpt-{step}.data-00000-of-00001").write_text("")
+    (run / "checkpoints" / "ckpt-30.index").write_text("")  # no data file: still being written
+    data = zoo.data.load("tiny")
+    assert reps.find_runs([tmp_path]) == [run]
+    assert [r.name for r in reps.run_checkpoints([tmp_path], data)] == ["betavae-b4 @ step 10", "betavae-b4 @ step 20"]
+    (run / "preset").mkdir()
+    (run / "preset" / "metadata.json").write_text(json.dumps({"name": "betavae-tiny"}))
+    assert [r.name for r in reps.run_checkpoints([tmp_path], data, published=["betavae-tiny"])] == [
+        "betavae-b4 @ step 10"]
+    assert reps.run_checkpoints([tmp_path], data, latest_only=True, published=["betavae-tiny"]) == []
+
+
+def test_run_all_readme_uses_each_benchmarks_markdown_or_its_console_output(tmp_path):
+    from benchmarks import _report, run_all
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "data_bench.log").write_text("E0000 cuda_platform noise\nprogress\r 50%\rimages/s 1234\n")
+    steps = [{"name": "data_bench", "returncode": 0, "seconds": 3.0, "log": str(tmp_path / "logs" / "data_bench.log")},
+             {"name": "metrics_bench", "returncode": None, "seconds": None, "log": None},
+             {"name": "betavae_table", "returncode": 1, "seconds": 2.0, "log": None}]
+    results = {"data": {"file": "data.json", "fresh": True, "content": {"x": 1}},
+               "betavae_table": {"file": "betavae_table.json", "fresh": False, "content": {"markdown": "| a |"}}}
+    text = run_all.readme({"finished": "now", "quick": True, "seconds": 5.0, "machine": _report.machine(),
+                           "versions": {"python": "3"}, "out_dir": str(tmp_path), "steps": steps,
+                           "results": results})
+    assert "images/s 1234" in text and "cuda" not in text
+    assert "| a |" in text and "from an earlier run" in text and "failed (exit 1)" in text
+    assert "quick budget 600 s: met" in text
+    cmd = run_all.command("betavae_table", quick=True, out_dir=tmp_path, runs_dirs=["r"])
+    assert "--quick" in cmd and cmd[cmd.index("--runs_dir") + 1] == "r"
