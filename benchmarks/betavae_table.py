@@ -76,6 +76,8 @@ GENERAL_NOTES = [
     "not DeepMind's file.",
     "Models: the zoo's (Burgess et al. 2018 convolutional networks, trained here for the steps in each model card), "
     "not the paper's networks or training lengths.",
+    "Every row is scored on the same factor pairs for a given seed (the sampling does not depend on the "
+    "representation), so rows differ by their codes only; the seconds column is each row's cost on those pairs.",
     "ours = mean ± sample std over the evaluation seeds (PCA/ICA refit and the untrained VAE re-initialised per "
     "seed); the paper's ± is over its own runs. An ordering 'a > b' needs the means apart by more than the two "
     "stds together, otherwise 'a ~ b'.",

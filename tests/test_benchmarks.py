@@ -150,3 +150,21 @@ def test_run_all_readme_uses_each_benchmarks_markdown_or_its_console_output(tmp_
     assert "quick budget 600 s: met" in text
     cmd = run_all.command("betavae_table", quick=True, out_dir=tmp_path, runs_dirs=["r"])
     assert "--quick" in cmd and cmd[cmd.index("--runs_dir") + 1] == "r"
+
+
+def test_every_row_scores_the_same_pairs_for_a_seed(tiny):
+    # The table compares rows on one set of factor pairs per seed: the pairs must not depend on the
+    # representation (its codes, or how many dimensions it has).
+    import zoo.metrics
+
+    _, oracle = tiny
+    seen = {"narrow": [], "wide": []}
+
+    def recorder(key, width):
+        def fn(images):
+            seen[key].append(oracle.factors_for(images).copy())
+            return np.random.default_rng(len(seen[key])).random((len(images), width))
+        return fn
+    for key, width in (("narrow", 2), ("wide", 7)):
+        zoo.metrics.beta_vae_score(oracle, recorder(key, width), seed=3, batch_size=4, num_train=20, num_eval=10)
+    np.testing.assert_array_equal(np.concatenate(seen["narrow"]), np.concatenate(seen["wide"]))
