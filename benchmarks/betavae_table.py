@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import statistics
 import sys
@@ -101,8 +102,6 @@ def zoo_name(objective: str, dataset: str) -> str:
 
 
 def paper_table() -> dict:
-    import json
-
     return json.loads(PAPER_TABLES.read_text())[PAPER_KEY]
 
 
@@ -148,7 +147,8 @@ def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=
             name = zoo_name(objective, data.name)
             claimed.add(name)
             if name in zoo_names:
-                row = Row(key, label, [(reps.zoo_model(name, data), seeds)], f"zoo model {name}")
+                row = Row(key, label, [(reps.zoo_model(name, data), seeds)],
+                          f"zoo model {name} (one training seed; ± over evaluation seeds)")
             else:
                 row = Row(key, label, [], f"{name} is not in the weights manifest", "not in the zoo yet")
         rows.append(row)
