@@ -36,6 +36,8 @@ from benchmarks import _report
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ["data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
 QUICK_BUDGET_S = 600
+# The JSON each step writes (its stem, passed as --out); a step's own name is tried as well.
+STEMS = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
 TITLES = {
     "data_bench": "Data pipeline",
     "train_bench": "Training speed",
@@ -61,10 +63,8 @@ def command(name: str, *, quick: bool, out_dir: Path, runs_dirs=(), agreement_da
             cmd += ["--runs_dir", str(folder)]
         if name == "metric_agreement" and agreement_dataset:
             cmd += ["--dataset", agreement_dataset]
-    elif name == "data_bench":
-        cmd += ["--out", str(out_dir / "data.json")]
-    elif name == "train_bench":
-        cmd += ["--out", str(out_dir / "train.json")]
+    elif name in STEMS:
+        cmd += ["--out", str(out_dir / f"{STEMS[name]}.json")]
     return cmd
 
 
@@ -111,10 +111,6 @@ def _console_tail(log: str, lines: int = 60) -> str:
     noise = ("cuda", "absl::", "oneDNN", "cpu_feature_guard", "TF-TRT", "computation placer", "WARNING: All log")
     kept = [line for line in kept if line.strip() and not any(n in line for n in noise)]
     return "\n".join(kept[-lines:])
-
-
-# The JSON each step writes (its stem); a step's own name is tried as well.
-STEMS = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
 
 
 def result_of(name: str, results: dict) -> dict | None:
