@@ -24,10 +24,10 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.run_all
+	$(PY) -m benchmarks.run_all --runs_dir runs
 
 bench-quick: $(STAMP)
-	$(PY) -m benchmarks.run_all --quick
+	$(PY) -m benchmarks.run_all --quick --runs_dir runs
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
