@@ -1,0 +1,214 @@
+"""The metric suite's time, ours vs the reference (disentanglement_lib 1.5), on the same arrays.
+
+    .venv/bin/python -m benchmarks.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
+
+Arrays: `benchmarks/metrics_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
+40, 32, 32) and a fixed 10-dimensional partly disentangled code; 10,000 train / 5,000 test points
+(`--quick`: 1,000 / 500). Every array score runs on these arrays; BetaVAE and FactorVAE run on the
+same synthetic dataset and encoder with num_train / num_eval = the train / test sizes (the
+study's 10,000 / 5,000), batch 64, FactorVAE's variances from 10,000 points.
+
+Timed, one after another (the machine has 2 cores): each of our functions (DCI with both
+backends; the other functions have no backend, so their one time stands in both the "fast" and
+the "exact" suite), and the reference's public `compute_*` functions with the study's gin
+settings in a child process (tests/dlib_reference.py installs it into ~/.cache/zoo; skipped with
+the reason if pip cannot). The reference's DCI is left as it is (unseeded trees). Reported: seconds,
+the reference/ours ratio, the scores side by side, and the "fast" suite total against the 60 s
+target and the "exact" suite total against the reference. Writes `--out` (JSON, with a Markdown
+table that `benchmarks.run_all` puts into out/bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import _report
+from benchmarks.metrics_synthetic import SyntheticDSprites, arrays, representation
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITE_TARGET_S = 60.0
+
+# name -> (our call, reference task, {our key: reference key})
+METRICS = {
+    "mig": ("mig", {"mig": "discrete_mig"}),
+    "sap": ("sap", {"sap": "SAP_score"}),
+    "modularity_explicitness": ("modularity_explicitness", {
+        "modularity": "modularity_score", "explicitness_train": "explicitness_score_train",
+        "explicitness_test": "explicitness_score_test"}),
+    "irs": ("irs", {"irs": "IRS"}),
+    "unsupervised": ("unsupervised", {k: k for k in (
+        "gaussian_total_correlation", "gaussian_wasserstein_correlation",
+        "gaussian_wasserstein_correlation_norm", "mutual_info_score")}),
+    "dci": ("dci", {k: k for k in ("disentanglement", "completeness", "informativeness_train", "informativeness_test")}),
+    "beta_vae_score": ("beta_vae", {"train_accuracy": "train_accuracy", "eval_accuracy": "eval_accuracy"}),
+    # num_active_dims is left out of the comparison: the reference reports the total number of
+    # dimensions there (see zoo.metrics.factor_vae_score); both are in the JSON.
+    "factor_vae_score": ("factor_vae", {"train_accuracy": "train_accuracy", "eval_accuracy": "eval_accuracy"}),
+}
+
+
+def _reference_module():
+    spec = importlib.util.spec_from_file_location("dlib_reference", ROOT / "tests" / "dlib_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _import_sklearn():
+    """Imports what the metrics use, so that no timing includes scikit-learn's import (seconds)."""
+    import sklearn.ensemble  # noqa: F401
+    import sklearn.linear_model  # noqa: F401
+    import sklearn.metrics  # noqa: F401
+    import sklearn.svm  # noqa: F401
+
+
+def run_ours(split, num_train, num_test, seed=0) -> dict:
+    """`{label: (scores, seconds)}`, labels "dci[fast]" and "dci[exact]" for the two backends.
+
+    The DCI times include starting the worker processes, as a user's first call would.
+    """
+    import zoo.metrics
+
+    _import_sklearn()
+    codes_train, factors_train, codes_test, factors_test = split
+    data = SyntheticDSprites()
+    calls = {
+        "mig": lambda: zoo.metrics.mig(codes_train, factors_train),
+        "sap": lambda: zoo.metrics.sap(*split),
+        "modularity_explicitness": lambda: zoo.metrics.modularity_explicitness(*split),
+        "irs": lambda: zoo.metrics.irs(codes_train, factors_train),
+        "unsupervised": lambda: zoo.metrics.unsupervised(codes_train),
+        "dci[fast]": lambda: zoo.metrics.dci(*split, backend="fast"),
+        "dci[exact]": lambda: zoo.metrics.dci(*split, backend="exact"),
+        "beta_vae_score": lambda: zoo.metrics.beta_vae_score(data, representation, seed=seed, num_train=num_train,
+                                                             num_eval=num_test),
+        "factor_vae_score": lambda: zoo.metrics.factor_vae_score(data, representation, seed=seed, num_train=num_train,
+                                                                 num_eval=num_test),
+    }
+    out = {}
+    for label, call in calls.items():
+        start = time.perf_counter()
+        scores = call()
+        out[label] = (scores, time.perf_counter() - start)
+        print(f"  ours {label:26s} {out[label][1]:8.2f} s", flush=True)
+    return out
+
+
+def run_reference(split, num_train, num_test, seed=0):
+    """`({name: (scores, seconds)}, reason)`; empty with the reason when the reference is unavailable."""
+    ref = _reference_module()
+    site, reason = ref.ensure_installed()
+    if site is None:
+        return {}, reason
+    with tempfile.TemporaryDirectory(prefix="zoo_metrics_bench_") as tmp:
+        path = Path(tmp) / "arrays.npz"
+        np.savez(path, codes_train=split[0], factors_train=split[1], codes_test=split[2], factors_test=split[3])
+        tasks, names = [], []
+        for name, (task_metric, _) in METRICS.items():
+            if name in ("beta_vae_score", "factor_vae_score"):
+                task = {"metric": task_metric, "data": "benchmarks.metrics_synthetic:SyntheticDSprites",
+                        "representation": "benchmarks.metrics_synthetic:representation", "seed": seed,
+                        "batch_size": 64, "num_train": num_train, "num_eval": num_test,
+                        "num_variance_estimate": 10_000}
+            else:
+                task = {"metric": task_metric, "arrays": str(path)}
+            tasks.append(task)
+            names.append(name)
+        print(f"  reference: {len(tasks)} tasks in a child process ...", flush=True)
+        results = ref.run(tasks, site, timeout=3600)
+    out = {}
+    for name, result in zip(names, results):
+        out[name] = (result["scores"], result["seconds"])
+        print(f"  reference {name:26s} {result['seconds']:8.2f} s", flush=True)
+    return out, ""
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 train / 500 test points")
+    parser.add_argument("--no-reference", action="store_true", help="time ours only")
+    parser.add_argument("--out", type=Path, default=Path("out/bench/metrics.json"))
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", module="sklearn")
+
+    num_train, num_test = (1_000, 500) if args.quick else (10_000, 5_000)
+    machine, versions = _report.machine(), _report.versions()
+    print(_report.describe(machine, versions))
+    print(f"arrays: {num_train} train / {num_test} test, D=10, factor sizes {SyntheticDSprites.factor_sizes}")
+    split = arrays(num_train, num_test)
+    started = time.perf_counter()
+    ours = run_ours(split, num_train, num_test)
+    reference, reason = ({}, "--no-reference") if args.no_reference else run_reference(split, num_train, num_test)
+    if reason:
+        print(f"  reference skipped: {reason}")
+
+    rows, records = [], []
+    for name, (_, keys) in METRICS.items():
+        labels = ["dci[fast]", "dci[exact]"] if name == "dci" else [name]
+        for label in labels:
+            scores, seconds = ours[label]
+            ref_scores, ref_seconds = reference.get(name, (None, None))
+            record = {"metric": label, "seconds": seconds, "reference_seconds": ref_seconds,
+                      "speedup": ref_seconds / seconds if ref_seconds else None,
+                      "scores": scores, "reference_scores": ref_scores,
+                      "abs_difference": ({k: abs(scores[k] - ref_scores[v]) for k, v in keys.items()}
+                                         if ref_scores else None)}
+            records.append(record)
+            first_key = next(iter(keys))
+            rows.append([label, f"{seconds:.2f}", "-" if ref_seconds is None else f"{ref_seconds:.2f}",
+                         "-" if ref_seconds is None else f"{ref_seconds / seconds:.1f}x",
+                         f"{first_key} {scores[first_key]:.4f}",
+                         "-" if not ref_scores else f"{ref_scores[keys[first_key]]:.4f}",
+                         "-" if not ref_scores else f"{max(record['abs_difference'].values()):.1e}"])
+
+    def total(backend):
+        return sum(s for label, (_, s) in ours.items() if label != f"dci[{'exact' if backend == 'fast' else 'fast'}]")
+
+    fast_total, exact_total = total("fast"), total("exact")
+    ref_total = sum(s for _, s in reference.values()) if reference else None
+    fast_dci, exact_dci = ours["dci[fast]"][0], ours["dci[exact]"][0]
+    fast_vs_exact = {k: abs(fast_dci[k] - exact_dci[k]) for k in fast_dci}
+    header = ["metric", "ours s", "reference s", "speedup", "score (ours)", "reference", "max |diff|"]
+    rows.append(["suite, dci fast", f"{fast_total:.1f}", "-" if ref_total is None else f"{ref_total:.1f}",
+                 "-" if ref_total is None else f"{ref_total / fast_total:.1f}x", "", "", ""])
+    rows.append(["suite, dci exact", f"{exact_total:.1f}", "-" if ref_total is None else f"{ref_total:.1f}",
+                 "-" if ref_total is None else f"{ref_total / exact_total:.1f}x", "", "", ""])
+    print()
+    print(_report.text_table(header, rows))
+    verdicts = [
+        f"fast suite {fast_total:.1f} s (target < {SUITE_TARGET_S:.0f} s at 10,000/5,000 points): "
+        + ("met" if fast_total < SUITE_TARGET_S else "NOT met") + (" [quick sizes]" if args.quick else ""),
+        "exact suite vs reference: " + ("-" if ref_total is None else
+                                        f"{exact_total:.1f} s vs {ref_total:.1f} s, "
+                                        + ("no slower" if exact_total <= ref_total else "SLOWER")),
+        "dci fast vs exact: " + ", ".join(f"|d {k}| = {v:.4f}" for k, v in fast_vs_exact.items())
+        + " (target < 0.03 on disentanglement and completeness at 10,000 train points; with fewer points the"
+        " boosted trees fit mostly noise and the 255 bins matter more)"
+        + f"; speed {ours['dci[exact]'][1] / ours['dci[fast]'][1]:.1f}x",
+    ]
+    for line in verdicts:
+        print(line)
+    print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
+    markdown = "\n\n".join([
+        f"{num_train:,} train / {num_test:,} test points, D=10, dSprites factor sizes; seconds on "
+        f"{machine['cpu']} ({machine['usable_cores']} cores, load {machine['load_average_1min']}).",
+        _report.markdown_table(header, rows), "\n".join(f"- {line}" for line in verdicts)])
+    _report.write_json(args.out, {
+        "benchmark": "metrics_bench", "quick": args.quick, "num_train": num_train, "num_test": num_test,
+        "machine": machine, "versions": versions, "reference_skipped": reason or None,
+        "results": records, "suite_seconds": {"fast": fast_total, "exact": exact_total, "reference": ref_total},
+        "dci_fast_vs_exact_abs_difference": fast_vs_exact, "verdicts": verdicts, "markdown": markdown})
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
