@@ -21,7 +21,9 @@ Tasks (dicts):
    "arrays": "<npz with codes_train, factors_train[, codes_test, factors_test]>", **options}
      run through the reference's public `compute_*` function with the study's gin settings, on a
      ground-truth adapter that hands out the given rows in order (train first, then test), and
-     the identity as representation function;
+     the identity as representation function. Options: "continuous_factors" (SAP),
+     "diff_quantile" (IRS), "num_bins", and "gbt_random_state": an int pins the seed of DCI's
+     `GradientBoostingClassifier()` (unseeded in the reference, see `_pin_gbt_seed`);
   {"metric": "beta_vae" | "factor_vae", "data": "<file.py or module>:<factory>",
    "representation": "<file.py or module>:<function>", "seed": int, **settings}
      run on `RandomStateData(factory())`, an adapter from zoo's `GroundTruthData` to the

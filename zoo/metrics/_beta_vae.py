@@ -6,7 +6,7 @@ import numpy as np
 
 from zoo.data.base import as_generator
 from zoo.metrics._sampling import IMAGES_PER_CALL, check_counts, check_data, encode_factors
-from zoo.metrics._utils import seed_of
+from zoo.metrics._utils import seed_of, single_threaded
 
 
 def beta_vae_score(data, representation_fn, *, seed=0, batch_size: int = 64, num_train: int = 10_000,
@@ -62,7 +62,8 @@ def beta_vae_score(data, representation_fn, *, seed=0, batch_size: int = 64, num
     train_x, train_y = _points(data, representation_fn, batch_size, num_train, rng)
     if len(np.unique(train_y)) < 2:
         raise ValueError(f"num_train={num_train} drew a single factor index; use more training points.")
-    model = LogisticRegression(random_state=seed_of(rng)).fit(train_x, train_y)
+    with single_threaded():
+        model = LogisticRegression(random_state=seed_of(rng)).fit(train_x, train_y)
     train_accuracy = float(np.mean(model.predict(train_x) == train_y))
     eval_x, eval_y = _points(data, representation_fn, batch_size, num_eval, rng)
     return {"train_accuracy": train_accuracy, "eval_accuracy": float(model.score(eval_x, eval_y))}

@@ -165,6 +165,19 @@ def entropy(y: np.ndarray) -> np.ndarray:
     return out
 
 
+def single_threaded():
+    """Context manager: BLAS and OpenMP pools limited to one thread.
+
+    The metrics' linear algebra is on small matrices (10-dimensional codes), where extra threads
+    only add synchronisation; on a shared 2-core machine their spinning made a logistic
+    regression 7x and a histogram booster 10-50x slower (benchmarks/metrics_bench.py). Parallel
+    work is done across factors in processes instead (`dci`).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
 def seed_of(seed) -> int:
     """An int seed for scikit-learn estimators from an int, a Generator or None."""
     if isinstance(seed, np.random.Generator):
