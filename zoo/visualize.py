@@ -8,14 +8,12 @@ average KL to the prior (the informative latents first), each row labelled with 
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from zoo.data import as_generator
-from zoo.data.sweep import save_png  # noqa: F401  (one atomic PNG writer for the project)
+from zoo.data.sweep import save_png, write_bytes_atomic  # noqa: F401  (one atomic writer for the project)
 
 
 def latent_kl(model, images) -> np.ndarray | None:
@@ -118,18 +116,3 @@ def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int 
     Image.fromarray(seq[0]).save(buf, format="GIF", save_all=True, append_images=[Image.fromarray(f) for f in seq[1:]],
                                  duration=duration_ms, loop=0)
     return write_bytes_atomic(path, buf.getvalue())
-
-
-def write_bytes_atomic(path, payload: bytes) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -76,12 +77,20 @@ def save_png(grid, path, *, upscale: int = 1) -> Path:
         grid = np.round(grid * 255.0).astype(np.uint8)
     if int(upscale) > 1:
         grid = np.repeat(np.repeat(grid, int(upscale), axis=0), int(upscale), axis=1)
+    buf = io.BytesIO()
+    Image.fromarray(grid).save(buf, format="PNG")
+    return write_bytes_atomic(path, buf.getvalue())
+
+
+def write_bytes_atomic(path, payload: bytes) -> Path:
+    """Writes `payload` to a temp file beside `path`, then renames it over `path` (missing folders
+    are created), so a reader never sees half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            Image.fromarray(grid).save(f, format="PNG")
+            f.write(payload)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
