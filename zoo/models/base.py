@@ -148,6 +148,18 @@ class RepresentationModel(keras.Model):
         # lazily on all trainable weights, giving a two-player model's optimizer the other's slots).
         self.optimizer.build(self.main_trainable_variables)
 
+    def _compile_discriminator(self, optimizer):
+        """Sets the second player's optimizer (two-player models) and builds it on exactly the
+        discriminator's weights, so neither optimizer holds slots for the other's."""
+        self.discriminator_optimizer = optimizer
+        optimizer.build(self.discriminator.trainable_variables)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config and getattr(self, "discriminator_optimizer", None) is not None:
+            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(self.discriminator_optimizer)
+        return config
+
     def compile_from_config(self, config):
         self.compile(**keras.saving.deserialize_keras_object(config))
 

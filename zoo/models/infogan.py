@@ -138,14 +138,7 @@ class InfoGAN(RepresentationModel):
         super().compile(optimizer=optimizer, **kwargs)
         if discriminator_optimizer is None:
             discriminator_optimizer = FusedAdam(learning_rate=2e-4, beta_1=0.5)
-        self.discriminator_optimizer = discriminator_optimizer
-        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
-
-    def get_compile_config(self):
-        config = super().get_compile_config()
-        if config:
-            config["discriminator_optimizer"] = keras.saving.serialize_keras_object(self.discriminator_optimizer)
-        return config
+        self._compile_discriminator(discriminator_optimizer)
 
     @property
     def main_trainable_variables(self):
