@@ -330,13 +330,24 @@ def checkpoint(run: Path, step: int, prefix: Path, data: GroundTruthData) -> Rep
                           f"{settings['model']} {settings.get('hparams', {})} from {prefix}")
 
 
+def evenly_spaced(items: list, count: int | None) -> list:
+    """At most `count` of `items`, evenly spaced and always including the last (all when `count` is None)."""
+    if count is None or len(items) <= count:
+        return list(items)
+    if count <= 0:
+        return []
+    picks = np.linspace(len(items) - 1, 0, count).round().astype(int)
+    return [items[i] for i in sorted(set(picks.tolist()))]
+
+
 def run_checkpoints(runs_dirs, data: GroundTruthData, *, latest_only: bool = False,
-                    published=()) -> list[Representation]:
+                    published=(), per_run: int | None = None) -> list[Representation]:
     """One representation per checkpoint of every run found under `runs_dirs` (or per run's latest).
 
     The final checkpoint of a run whose preset was published under one of the names in `published`
     (the zoo's models) is left out: the zoo model already stands for those very weights. With
-    `latest_only`, such a run is left out altogether.
+    `latest_only`, such a run is left out altogether. `per_run` caps the checkpoints taken from each
+    run, evenly spaced over its training and ending at its latest.
     """
     reps = []
     for run in find_runs(runs_dirs):
@@ -347,6 +358,6 @@ def run_checkpoints(runs_dirs, data: GroundTruthData, *, latest_only: bool = Fal
             if latest_only:
                 continue
             steps = [(step, prefix) for step, prefix in steps if step != final]
-        for step, prefix in steps[-1:] if latest_only else steps:
+        for step, prefix in steps[-1:] if latest_only else evenly_spaced(steps, per_run):
             reps.append(checkpoint(run, step, prefix, data))
     return reps

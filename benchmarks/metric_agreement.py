@@ -1,9 +1,10 @@
 """Locatello et al. 2019's metric agreement beside ours: rank correlations between six disentanglement scores.
 
-    .venv/bin/python -m benchmarks.metric_agreement [--quick] [--dataset noisy_dsprites] [--runs_dir DIR]
+    .venv/bin/python -m benchmarks.metric_agreement [--quick] [--dataset dsprites] [--runs_dir DIR] [--checkpoints_per_run N]
 
-Scores every representation available on one dataset (Noisy-dSprites by default, the paper's
-matrix) with the BetaVAE score, the FactorVAE score, MIG, DCI disentanglement, Modularity and SAP
+Scores every representation available on one dataset (dSprites by default, where the zoo is
+trained; the paper's matrix is for Noisy-dSprites, which `--dataset noisy_dsprites` scores, though
+without the 1-channel zoo models) with the BetaVAE score, the FactorVAE score, MIG, DCI disentanglement, Modularity and SAP
 (`zoo.metrics.evaluate`, one evaluation seed), then takes the Spearman rank correlation of every
 pair of scores across the representations (scipy.stats.spearmanr) and prints it beside the paper's.
 
@@ -13,8 +14,9 @@ The representations:
   duplicated), a constant code, pooled pixels, PCA and FastICA with several component counts,
   random projections of the pixels, untrained networks of several initialisation seeds;
 - every model in the weights manifest that takes this dataset's images;
-- with `--runs_dir` (repeatable), every checkpoint of every training run found there (a sweep's
-  `runs/study` folder included), as long as it takes this dataset's images.
+- with `--runs_dir` (repeatable), the checkpoints of every training run found there (a sweep's
+  `runs/study` folder included), as long as it takes this dataset's images: up to
+  `--checkpoints_per_run` of them per run, evenly spaced over its training.
 The paper's matrix is over about 1,800 trained models per dataset (6 objectives x 6 settings x 50
 seeds); ours mixes baselines built to span the range from perfect to useless, so its correlations
 are expected to be higher. How many representations went in is printed with the matrix.
@@ -61,6 +63,7 @@ EVALUATED = ["beta_vae_score", "factor_vae_score", "mig", "dci", "modularity_exp
 # FactorVAE scores render 64 images per point, so they get fewer points than the study's.
 FULL = {"num_train": 10_000, "num_test": 5_000, "intervention_train": 1_000, "intervention_eval": 500,
         "num_variance_estimate": 5_000, "batch_size": 64, "dci_backend": "fast", "seed": 0}
+FULL_PER_RUN, QUICK_PER_RUN = 6, 2  # checkpoints per training run, evenly spaced
 QUICK = {"num_train": 1_000, "num_test": 500, "intervention_train": 100, "intervention_eval": 50,
          "num_variance_estimate": 1_000, "batch_size": 64, "dci_backend": "fast", "seed": 0}
 
@@ -225,8 +228,8 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
-def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), out_dir="out/bench",
-        include_baselines: bool = True, **overrides) -> dict:
+def run(*, quick: bool = False, dataset: str = "dsprites", runs_dirs=(), out_dir="out/bench",
+        include_baselines: bool = True, checkpoints_per_run: int | None = None, **overrides) -> dict:
     import zoo.data
     from sklearn.exceptions import ConvergenceWarning
 
@@ -246,7 +249,9 @@ def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), o
     representations = baselines(data, oracle, quick=quick) if include_baselines else []
     import zoo
 
-    representations += reps.zoo_models(data) + reps.run_checkpoints(runs_dirs, data, published=zoo.list_models())
+    representations += reps.zoo_models(data) + reps.run_checkpoints(
+        runs_dirs, data, published=zoo.list_models(),
+        per_run=checkpoints_per_run if checkpoints_per_run is not None else (QUICK_PER_RUN if quick else FULL_PER_RUN))
     print(f"{len(representations)} representations to score", flush=True)
     start = time.perf_counter()
     scored, skipped = score_representations(oracle, representations, log=lambda s: print(s, flush=True), **sizes)
@@ -296,8 +301,10 @@ def run(*, quick: bool = False, dataset: str = "noisy_dsprites", runs_dirs=(), o
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=f"small sizes and fewer baselines: {QUICK}")
-    parser.add_argument("--dataset", default="noisy_dsprites",
-                        help="dataset to score on (the zoo's dsprites models need --dataset dsprites)")
+    parser.add_argument("--dataset", default="dsprites",
+                        help="dataset to score on (the zoo is trained on dsprites; the paper's matrix is Noisy-dSprites)")
+    parser.add_argument("--checkpoints_per_run", type=int,
+                        help=f"checkpoints taken from each run, evenly spaced (default {FULL_PER_RUN}, quick {QUICK_PER_RUN})")
     parser.add_argument("--runs_dir", action="append", default=[],
                         help="folder of training runs (e.g. runs/study); every checkpoint becomes a representation")
     parser.add_argument("--out_dir", default="out/bench")
@@ -309,7 +316,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     overrides = {k: getattr(args, k) for k in FULL}
     run(quick=args.quick, dataset=args.dataset, runs_dirs=args.runs_dir, out_dir=args.out_dir,
-        include_baselines=not args.no_baselines, **overrides)
+        include_baselines=not args.no_baselines, checkpoints_per_run=args.checkpoints_per_run, **overrides)
     return 0
 
 

@@ -188,7 +188,7 @@ def main(argv=None) -> int:
                         help="training-run folders, passed to betavae_table and metric_agreement (repeatable)")
     parser.add_argument("--publish", type=Path, help="also copy README.md and the plots into this folder "
                         "(e.g. docs/bench, tracked by git, unlike out/)")
-    parser.add_argument("--agreement_dataset", help="metric_agreement's --dataset (its default: noisy_dsprites)")
+    parser.add_argument("--agreement_dataset", help="metric_agreement's --dataset (its default: dsprites, where the zoo is trained)")
     args = parser.parse_args(argv)
     chosen = STEPS if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(STEPS))

@@ -132,6 +132,16 @@ def test_run_checkpoints_leave_out_what_the_zoo_already_holds(tmp_path):
     assert reps.run_checkpoints([tmp_path], data, latest_only=True, published=["betavae-tiny"]) == []
 
 
+def test_evenly_spaced_keeps_the_last_and_spreads_the_rest():
+    steps = list(range(1000, 30001, 1000))
+    assert reps.evenly_spaced(steps, None) == steps
+    assert reps.evenly_spaced(steps, 1) == [30000]
+    assert reps.evenly_spaced(steps, 2) == [1000, 30000]
+    assert reps.evenly_spaced(steps, 4) == [1000, 11000, 20000, 30000]
+    assert reps.evenly_spaced(steps[:3], 6) == steps[:3]
+    assert reps.evenly_spaced(steps, 0) == []
+
+
 def test_run_all_readme_uses_each_benchmarks_markdown_or_its_console_output(tmp_path):
     from benchmarks import _report, run_all
 
