@@ -5,6 +5,7 @@
 Runs, one after another (never in parallel: the target machines have 2 cores), each benchmark
 that exists, as its own process (`python -m benchmarks.<name>`, with `--quick` where it takes it):
 
+    zoo_scores        the zoo's scores as the manifest records them, and the zoo issue's targets
     data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
     train_bench       training steps/s of every objective vs a hand-written loop (and PyTorch if present)
     metrics_bench     the metric suite's time vs the reference implementation
@@ -34,11 +35,12 @@ from pathlib import Path
 from benchmarks import _report
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
+STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
 QUICK_BUDGET_S = 600
 # The JSON each step writes (its stem, passed as --out); a step's own name is tried as well.
-STEMS = {"data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
+STEMS = {"zoo_scores": "zoo_scores", "data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
 TITLES = {
+    "zoo_scores": "The zoo's scores (from weights_manifest.json) and targets",
     "data_bench": "Data pipeline",
     "train_bench": "Training speed",
     "metrics_bench": "Metric suite speed",

@@ -178,3 +178,27 @@ def test_every_row_scores_the_same_pairs_for_a_seed(tiny):
     for key, width in (("narrow", 2), ("wide", 7)):
         zoo.metrics.beta_vae_score(oracle, recorder(key, width), seed=3, batch_size=4, num_train=20, num_eval=10)
     np.testing.assert_array_equal(np.concatenate(seen["narrow"]), np.concatenate(seen["wide"]))
+
+
+def test_zoo_scores_table_and_targets_come_from_the_manifest():
+    from benchmarks import zoo_scores
+
+    def entry(objective, bvae, mig, **hparams):
+        return {"objective": objective, "training": {"steps": 30000, "hparams": hparams},
+                "scores": {"beta_vae_score.eval_accuracy": bvae, "mig.mig": mig}}
+    manifest = {"models": {"factorvae-dsprites": entry("factor_vae", 0.87, 0.17, gamma=40.0),
+                           "vae-dsprites": entry("vae", 0.75, 0.08),
+                           "betavae-dsprites": entry("beta_vae", 0.79, 0.2, beta=4.0),
+                           "dipvae1-dsprites": entry("dip_vae_i", 0.70, 0.09, lambda_od=10.0)}}
+    table = zoo_scores.rows(manifest)
+    assert [r["name"] for r in table] == ["vae-dsprites", "betavae-dsprites", "dipvae1-dsprites", "factorvae-dsprites"]
+    assert table[1]["hparams"] == "beta 4" and table[1]["scores"]["dci.disentanglement"] is None
+    met = {(c["model"], c["score"], c["bar"].split()[0]): c["met"] for c in zoo_scores.target_checks(table)}
+    assert met[("betavae-dsprites", "beta_vae_score.eval_accuracy", ">=")] is False  # 0.79 < 0.80
+    assert met[("betavae-dsprites", "mig.mig", ">=")] is True
+    assert met[("betatcvae-dsprites", "mig.mig", ">=")] is None  # not in the zoo
+    assert met[("dipvae1-dsprites", "beta_vae_score.eval_accuracy", ">")] is False  # 0.70 < vae's 0.75
+    assert met[("factorvae-dsprites", "mig.mig", ">")] is True
+    assert not any(c["model"] == "vae-dsprites" for c in zoo_scores.target_checks(table))
+    text = zoo_scores.markdown(table, zoo_scores.target_checks(table))
+    assert "| `betavae-dsprites` | beta 4 | 30,000 | 0.790 |" in text and "**no**" in text

@@ -1,0 +1,129 @@
+"""The pretrained zoo's scores, read from `weights_manifest.json`, and the targets they are held to.
+
+    .venv/bin/python -m benchmarks.zoo_scores [--out out/bench/zoo_scores.json]
+
+Nothing is computed here: every number is the one `recipes.evaluate --add_to_zoo` (or
+`--update_card`) wrote into the manifest, at the settings recorded beside it (`score_settings`).
+The table is what the project README's status section shows.
+
+The targets (the zoo issue): beta-VAE, beta-TCVAE and FactorVAE each reach a BetaVAE score of at
+least 0.80 and a MIG of at least 0.15, and every disentangling objective beats `vae-dsprites` on
+both. A target whose model is not in the zoo reads "not in the zoo yet".
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchmarks import _report
+
+COLUMNS = (  # (manifest score key, column title)
+    ("beta_vae_score.eval_accuracy", "BetaVAE"),
+    ("factor_vae_score.eval_accuracy", "FactorVAE"),
+    ("mig.mig", "MIG"),
+    ("dci.disentanglement", "DCI dis."),
+    ("modularity_explicitness.modularity", "modularity"),
+    ("sap.sap", "SAP"),
+    ("irs.irs", "IRS"),
+)
+ORDER = ("vae", "beta_vae", "annealed_vae", "dip_vae_i", "dip_vae_ii", "beta_tcvae", "factor_vae", "infogan")
+BASELINE = "vae-dsprites"
+HELD_TO_TARGET = ("betavae-dsprites", "betatcvae-dsprites", "factorvae-dsprites")
+TARGETS = {"beta_vae_score.eval_accuracy": 0.80, "mig.mig": 0.15}
+
+
+def _hparams(entry: dict) -> str:
+    hparams = entry.get("training", {}).get("hparams") or {}
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in hparams.items())
+
+
+def rows(manifest: dict) -> list[dict]:
+    """One row per zoo model, in the objectives' order: name, objective, hparams, steps, scores."""
+    models = manifest.get("models", {})
+    order = {objective: i for i, objective in enumerate(ORDER)}
+    out = []
+    for name in sorted(models, key=lambda n: (order.get(models[n]["objective"], len(ORDER)), n)):
+        entry = models[name]
+        out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
+                    "steps": entry.get("training", {}).get("steps"),
+                    "scores": {key: entry.get("scores", {}).get(key) for key, _ in COLUMNS},
+                    "score_settings": entry.get("score_settings")})
+    return out
+
+
+def target_checks(table: list[dict]) -> list[dict]:
+    """Each target of the zoo issue: the model, the score, the bar, and whether it is met."""
+    by_name = {row["name"]: row for row in table}
+    baseline = by_name.get(BASELINE)
+    checks = []
+    for name in HELD_TO_TARGET:
+        for key, bar in TARGETS.items():
+            value = by_name[name]["scores"][key] if name in by_name else None
+            checks.append({"model": name, "score": key, "value": value, "bar": f">= {bar}",
+                           "met": None if value is None else bool(value >= bar)})
+    for row in table:
+        if row["name"] == BASELINE or row["objective"] == "vae":
+            continue
+        for key in TARGETS:
+            value = row["scores"][key]
+            reference = None if baseline is None else baseline["scores"][key]
+            checks.append({"model": row["name"], "score": key, "value": value,
+                           "bar": f"> {BASELINE}" + ("" if reference is None else f" ({reference:.3f})"),
+                           "met": None if value is None or reference is None else bool(value > reference)})
+    return checks
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def markdown(table: list[dict], checks: list[dict]) -> str:
+    lines = [_report.markdown_table(
+        ["model", "hyperparameters", "steps"] + [title for _, title in COLUMNS],
+        [[f"`{r['name']}`", r["hparams"] or "-", f"{r['steps']:,}" if r["steps"] else "-"]
+         + [_fmt(r["scores"][key]) for key, _ in COLUMNS] for r in table], align="lll" + "r" * len(COLUMNS))]
+    if checks:
+        lines += ["", _report.markdown_table(
+            ["target", "model", "value", "met"],
+            [[f"{c['score'].split('.')[0]} {c['bar']}", f"`{c['model']}`", _fmt(c["value"]),
+              {True: "yes", False: "**no**", None: "not in the zoo yet"}[c["met"]]] for c in checks],
+            align="llrl")]
+    return "\n".join(lines)
+
+
+def run(manifest_path=None, out: Path | None = None) -> dict:
+    from zoo import manifest as manifest_lib
+
+    table = rows(manifest_lib.load_manifest(manifest_path))
+    checks = target_checks(table)
+    report = {"benchmark": "the zoo's scores from weights_manifest.json, and the zoo issue's targets",
+              "models": table, "targets": checks, "markdown": markdown(table, checks)}
+    print(f"{len(table)} zoo models (scores as recorded in the manifest)")
+    print(_report.text_table(["model", "hyperparameters", "steps"] + [t for _, t in COLUMNS],
+                             [[r["name"], r["hparams"] or "-", r["steps"] or "-"]
+                              + [_fmt(r["scores"][k]) for k, _ in COLUMNS] for r in table], align="lll" + "r" * 7))
+    met = [c["met"] for c in checks]
+    print(f"\ntargets: {met.count(True)} met, {met.count(False)} missed, {met.count(None)} waiting on a model")
+    for c in checks:
+        if c["met"] is not True:
+            print(f"  {c['model']}: {c['score']} {_fmt(c['value'])}, needs {c['bar']}"
+                  + ("" if c["met"] is False else " (not in the zoo yet)"))
+    if out is not None:
+        _report.write_json(out, report)
+        print(f"wrote {out}")
+    return report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--manifest", help="manifest to read (default: the repository's, or $ZOO_MANIFEST)")
+    parser.add_argument("--out", type=Path, default=Path("out/bench/zoo_scores.json"))
+    args = parser.parse_args(argv)
+    run(args.manifest, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
