@@ -36,7 +36,7 @@ TARGETS = {"beta_vae_score.eval_accuracy": 0.80, "mig.mig": 0.15}
 
 def _hparams(entry: dict) -> str:
     hparams = entry.get("training", {}).get("hparams") or {}
-    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in hparams.items())
+    return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in hparams.items() if v is not None)
 
 
 def rows(manifest: dict) -> list[dict]:
