@@ -306,7 +306,7 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoints_per_run", type=int,
                         help=f"checkpoints taken from each run, evenly spaced (default {FULL_PER_RUN}, quick {QUICK_PER_RUN})")
     parser.add_argument("--runs_dir", action="append", default=[],
-                        help="folder of training runs (e.g. runs/study); every checkpoint becomes a representation")
+                        help="folder of training runs (e.g. runs/study); their checkpoints become representations")
     parser.add_argument("--out_dir", default="out/bench")
     parser.add_argument("--no_baselines", action="store_true", help="score only zoo models and run checkpoints")
     for key, value in FULL.items():

@@ -103,7 +103,7 @@ def run(manifest_path=None, out: Path | None = None) -> dict:
     print(f"{len(table)} zoo models (scores as recorded in the manifest)")
     print(_report.text_table(["model", "hyperparameters", "steps"] + [t for _, t in COLUMNS],
                              [[r["name"], r["hparams"] or "-", r["steps"] or "-"]
-                              + [_fmt(r["scores"][k]) for k, _ in COLUMNS] for r in table], align="lll" + "r" * 7))
+                              + [_fmt(r["scores"][k]) for k, _ in COLUMNS] for r in table], align="lll" + "r" * len(COLUMNS)))
     met = [c["met"] for c in checks]
     print(f"\ntargets: {met.count(True)} met, {met.count(False)} missed, {met.count(None)} waiting on a model")
     for c in checks:
