@@ -79,11 +79,17 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _score_table(table: list[dict], *, for_markdown: bool) -> tuple[list[str], list[list], str]:
+    """`(header, rows, align)` of the scores table, for `_report.markdown_table` or `text_table`."""
+    header = ["model", "hyperparameters", "steps"] + [title for _, title in COLUMNS]
+    cells = [[f"`{r['name']}`" if for_markdown else r["name"], r["hparams"] or "-",
+              (f"{r['steps']:,}" if for_markdown else r["steps"]) if r["steps"] else "-"]
+             + [_fmt(r["scores"][key]) for key, _ in COLUMNS] for r in table]
+    return header, cells, "lll" + "r" * len(COLUMNS)
+
+
 def markdown(table: list[dict], checks: list[dict]) -> str:
-    lines = [_report.markdown_table(
-        ["model", "hyperparameters", "steps"] + [title for _, title in COLUMNS],
-        [[f"`{r['name']}`", r["hparams"] or "-", f"{r['steps']:,}" if r["steps"] else "-"]
-         + [_fmt(r["scores"][key]) for key, _ in COLUMNS] for r in table], align="lll" + "r" * len(COLUMNS))]
+    lines = [_report.markdown_table(*_score_table(table, for_markdown=True))]
     if checks:
         lines += ["", _report.markdown_table(
             ["target", "model", "value", "met"],
@@ -101,9 +107,7 @@ def run(manifest_path=None, out: Path | None = None) -> dict:
     report = {"benchmark": "the zoo's scores from weights_manifest.json, and the zoo issue's targets",
               "models": table, "targets": checks, "markdown": markdown(table, checks)}
     print(f"{len(table)} zoo models (scores as recorded in the manifest)")
-    print(_report.text_table(["model", "hyperparameters", "steps"] + [t for _, t in COLUMNS],
-                             [[r["name"], r["hparams"] or "-", r["steps"] or "-"]
-                              + [_fmt(r["scores"][k]) for k, _ in COLUMNS] for r in table], align="lll" + "r" * len(COLUMNS)))
+    print(_report.text_table(*_score_table(table, for_markdown=False)))
     met = [c["met"] for c in checks]
     print(f"\ntargets: {met.count(True)} met, {met.count(False)} missed, {met.count(None)} waiting on a model")
     for c in checks:
