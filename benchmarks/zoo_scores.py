@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from benchmarks import _report
+from zoo import cards
 
 COLUMNS = (  # (manifest score key, column title)
     ("beta_vae_score.eval_accuracy", "BetaVAE"),
@@ -48,6 +49,7 @@ def rows(manifest: dict) -> list[dict]:
         entry = models[name]
         out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
                     "steps": entry.get("training", {}).get("steps"),
+                    "total_steps": cards.total_steps(entry.get("training", {})),
                     "scores": {key: entry.get("scores", {}).get(key) for key, _ in COLUMNS},
                     "score_settings": entry.get("score_settings")})
     return out
@@ -79,11 +81,18 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _steps(row: dict, for_markdown: bool) -> str:
+    """`30,000`, or `60,000 (30,000 fine-tuned)` for a model trained on from another's weights."""
+    steps, total = row["steps"], row.get("total_steps") or row["steps"]
+    text = f"{total:,}" if for_markdown else str(total)
+    return text if total == steps else text + (f" ({steps:,} fine-tuned)" if for_markdown else f" ({steps} ft)")
+
+
 def _score_table(table: list[dict], *, for_markdown: bool) -> tuple[list[str], list[list], str]:
     """`(header, rows, align)` of the scores table, for `_report.markdown_table` or `text_table`."""
     header = ["model", "hyperparameters", "steps"] + [title for _, title in COLUMNS]
     cells = [[f"`{r['name']}`" if for_markdown else r["name"], r["hparams"] or "-",
-              (f"{r['steps']:,}" if for_markdown else r["steps"]) if r["steps"] else "-"]
+              _steps(r, for_markdown) if r["steps"] else "-"]
              + [_fmt(r["scores"][key]) for key, _ in COLUMNS] for r in table]
     return header, cells, "lll" + "r" * len(COLUMNS)
 

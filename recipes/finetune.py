@@ -99,6 +99,8 @@ def main(argv):
         settings = train.run_settings()
         settings["hparams"] = {k: meta["config"][k] for k in settings["hparams"] if k in meta["config"]}
         settings["init_from"] = source_name
+        # The source's own training, kept in the new card: the name may later point at other weights.
+        settings["init_from_training"] = {k: v for k, v in meta.get("training", {}).items() if k != "versions"}
         out = Path(FLAGS.out)
         train.check_run_folder(out, settings, FLAGS.resume)
     except (ValueError, LookupError, FileNotFoundError) as e:

@@ -258,6 +258,8 @@ def write_run_preset(model, data, settings: dict, directory: Path, name: str | N
     }
     if settings.get("init_from"):
         metadata["training"]["init_from"] = settings["init_from"]
+    if settings.get("init_from_training"):
+        metadata["training"]["init_from_training"] = settings["init_from_training"]
     return presets.save_preset(model, directory, objective=settings["model"], metadata=metadata,
                                images={"traversal.png": traversal}, name=name)
 

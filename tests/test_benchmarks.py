@@ -202,3 +202,14 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
     assert not any(c["model"] == "vae-dsprites" for c in zoo_scores.target_checks(table))
     text = zoo_scores.markdown(table, zoo_scores.target_checks(table))
     assert "| `betavae-dsprites` | beta 4 | 30,000 | 0.790 |" in text and "**no**" in text
+
+
+def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
+    from benchmarks import zoo_scores
+
+    training = {"steps": 30000, "hparams": {"beta": 16.0}, "init_from": "betavae-dsprites",
+                "init_from_training": {"steps": 30000, "seed": 0, "hparams": {"beta": 16.0}}}
+    manifest = {"models": {"betavae-dsprites": {"objective": "beta_vae", "training": training, "scores": {}}}}
+    table = zoo_scores.rows(manifest)
+    assert table[0]["total_steps"] == 60000
+    assert "| `betavae-dsprites` | beta 16 | 60,000 (30,000 fine-tuned) |" in zoo_scores.markdown(table, [])

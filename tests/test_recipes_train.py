@@ -129,3 +129,23 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         value = reader.get_tensor(name)
         if np.issubdtype(np.asarray(value).dtype, np.floating):
             assert np.all(np.isfinite(value)), name
+
+
+def test_finetune_records_where_it_started(tmp_path):
+    """A fine-tuned preset keeps its source's training (the source's name may later hold other weights)."""
+    from zoo import cards, presets
+
+    source = tmp_path / "source"
+    _train(source, "--steps=5", "--preset", "--name=betavae-tiny")
+    cmd = [sys.executable, "-m", "recipes.finetune", f"--from={source / 'preset'}", "--dataset=tiny",
+           "--batch_size=8", "--steps=3", "--seed=1", "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    training = presets.read_metadata(tmp_path / "ft" / "preset")["training"]
+    assert training["steps"] == 3 and training["seed"] == 1
+    assert training["init_from_training"]["steps"] == 5 and training["init_from_training"]["seed"] == 0
+    assert training["init_from_training"]["hparams"] == training["hparams"]
+    assert cards.total_steps(training) == 8
+    card = (tmp_path / "ft" / "preset" / "README.md").read_text()
+    assert f"| initialised from | `{source / 'preset'}` (as it was then: 5 steps, seed 0, beta " in card

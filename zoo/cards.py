@@ -150,6 +150,8 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
             rows.append((key, training[key]))
     if "optimizer" in training:
         rows.append(("optimizer", json.dumps(training["optimizer"])))
+    if training.get("init_from"):
+        rows.append(("initialised from", f"`{training['init_from']}`" + _lineage(training.get("init_from_training"))))
     if meta.get("date"):
         rows.append(("date", meta["date"]))
     versions = training.get("versions") or {}
@@ -205,3 +207,29 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
 
 def _shape(input_shape) -> str:
     return f"[N, {', '.join(str(d) for d in input_shape)}]" if input_shape else "[N, H, W, C]"
+
+
+def total_steps(training: Mapping[str, Any]) -> int | None:
+    """Training steps including those of the model it was fine-tuned from (`init_from_training`), if recorded."""
+    if training.get("steps") is None:
+        return None
+    source = training.get("init_from_training")
+    before = total_steps(source) if isinstance(source, Mapping) else None
+    return int(training["steps"]) + (before or 0)
+
+
+def _lineage(source: Mapping[str, Any] | None) -> str:
+    """`' (as it was then: 30000 steps, seed 0, beta 16.0)'` from the source's recorded training, or `''`.
+
+    The source's name may later point at other weights (a zoo model replaced by its own fine-tuned
+    successor), so the card keeps what the source was when the fine-tuning started.
+    """
+    if not isinstance(source, Mapping):
+        return ""
+    parts = [f"{source['steps']} steps" if "steps" in source else None,
+             f"seed {source['seed']}" if "seed" in source else None]
+    parts += [f"{k} {v}" for k, v in (source.get("hparams") or {}).items()]
+    if source.get("init_from"):
+        parts.append(f"itself initialised from `{source['init_from']}`" + _lineage(source.get("init_from_training")))
+    text = ", ".join(p for p in parts if p)
+    return f" (as it was then: {text})" if text else ""
