@@ -13,15 +13,19 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _train(out, *extra, check=True):
-    cmd = [sys.executable, "-m", "recipes.train", "--model=beta_vae", "--dataset=tiny", "--batch_size=8",
-           "--latent_dim=3", "--checkpoint_every=5", "--noprogress", "--nopreset", "--deterministic",
-           f"--out={out}", *extra]
+def _recipe(name, *args, check=True):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([sys.executable, "-m", f"recipes.{name}", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
     if check and proc.returncode != 0:
-        raise AssertionError(f"train failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def _train(out, *extra, check=True):
+    return _recipe("train", "--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=3",
+                   "--checkpoint_every=5", "--noprogress", "--nopreset", "--deterministic", f"--out={out}", *extra,
+                   check=check)
 
 
 def _weights(run):
@@ -137,11 +141,8 @@ def test_finetune_records_where_it_started(tmp_path):
 
     source = tmp_path / "source"
     _train(source, "--steps=5", "--preset", "--name=betavae-tiny")
-    cmd = [sys.executable, "-m", "recipes.finetune", f"--from={source / 'preset'}", "--dataset=tiny",
-           "--batch_size=8", "--steps=3", "--seed=1", "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny"]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    _recipe("finetune", f"--from={source / 'preset'}", "--dataset=tiny", "--batch_size=8", "--steps=3", "--seed=1",
+            "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny")
     training = presets.read_metadata(tmp_path / "ft" / "preset")["training"]
     assert training["steps"] == 3 and training["seed"] == 1
     assert training["init_from_training"]["steps"] == 5 and training["init_from_training"]["seed"] == 0
