@@ -47,6 +47,10 @@ class InfoGAN(RepresentationModel):
       learn_scale: whether Q learns the continuous codes' scale (else fixed at 1).
       filters: width of the DCGAN networks (channels of D's first convolution, doubling per layer);
         default 16, so that a step costs about what a VAE step does (64x64: 16-32-64-128 channels).
+      instance_noise: standard deviation of Gaussian noise added to the real and the generated
+        images D sees in training (instance noise: Arjovsky & Bottou 2017, sec. 3; Sonderby et al.
+        2017). Binary dSprites frames and sigmoid outputs have nearly disjoint supports, so without
+        it D separates them perfectly and G collapses; default 0 (off, the paper's setting).
       input_shape: `(H, W, C)` with sides 4 * 2^n; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -59,11 +63,12 @@ class InfoGAN(RepresentationModel):
         HParam("lambda_info", float, 1.0, "weight of the mutual-information term"),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
         HParam("filters", int, 16, "channels of the first convolution of D and last of G"),
+        HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training"),
     )
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, learn_scale=True,
-                 filters=16, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 filters=16, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = int(num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -83,6 +88,9 @@ class InfoGAN(RepresentationModel):
         self.lambda_info = float(lambda_info)
         self.learn_scale = bool(learn_scale)
         self.filters = int(filters)
+        self.instance_noise = float(instance_noise)
+        if not self.instance_noise >= 0:
+            raise ValueError(f"InfoGAN's instance_noise must be >= 0 (a standard deviation); got {instance_noise}.")
         self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                   filters=self.filters)
         self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
@@ -148,7 +156,11 @@ class InfoGAN(RepresentationModel):
         batch = tf.shape(images)[0]
         noise, onehot, continuous = self._prior(batch, stream=0)
         fake = tf.sigmoid(self.generate_logits(noise, tf.concat([onehot, continuous], 1), training=training))
-        outputs = self.discriminator(tf.concat([images, fake], axis=0), training=training)
+        seen = tf.concat([images, fake], axis=0)
+        if training and self.instance_noise > 0:
+            seen += self.instance_noise * self._draw(tf.random.stateless_normal, 2 * batch, list(self.observation_shape),
+                                                     stream=3)
+        outputs = self.discriminator(seen, training=training)
         logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
         fake_outputs = {k: v[batch:] for k, v in outputs.items()}
         d_loss, g_loss = losses.sigmoid_gan_losses(logits_real, logits_fake)
