@@ -213,3 +213,22 @@ def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
     table = zoo_scores.rows(manifest)
     assert table[0]["total_steps"] == 60000
     assert "| `betavae-dsprites` | beta 16 | 60,000 (30,000 fine-tuned) |" in zoo_scores.markdown(table, [])
+
+
+def test_sample_spread_of_hand_made_frames():
+    from benchmarks.sample_spread import spread
+
+    frames = np.zeros((4, 8, 8, 1), np.float32)
+    frames[0, 1:3, 1:3] = 1.0       # area 4, centre (x 1.5, y 1.5)
+    frames[1, 1:3, 5:7] = 1.0       # area 4, centre (x 5.5, y 1.5)
+    frames[2, 4:8, 0:4] = 0.9       # area 16, centre (x 1.5, y 5.5)
+    frames[3] = frames[0] * 0.6     # the same binarised frame as 0
+    row = spread(frames)
+    assert row["n"] == 4 and row["distinct"] == 3
+    assert row["area_std"] == pytest.approx(np.std([4, 4, 16, 4]))
+    assert row["centre_x_std"] == pytest.approx(np.std([1.5, 5.5, 1.5, 1.5]))
+    assert row["centre_y_std"] == pytest.approx(np.std([1.5, 1.5, 5.5, 1.5]))
+    collapsed = spread(np.repeat(frames[:1, ..., 0], 5, axis=0))
+    assert collapsed["distinct"] == 1 and collapsed["area_std"] == collapsed["centre_x_std"] == 0.0
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        spread(np.zeros((8, 8)))
