@@ -50,6 +50,7 @@ def rows(manifest: dict) -> list[dict]:
         out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
                     "steps": entry.get("training", {}).get("steps"),
                     "total_steps": cards.total_steps(entry.get("training", {})),
+                    "first_run_steps": _first_run_steps(entry.get("training", {})),
                     "scores": {key: entry.get("scores", {}).get(key) for key, _ in COLUMNS},
                     "score_settings": entry.get("score_settings")})
     return out
@@ -81,11 +82,19 @@ def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _first_run_steps(training: dict):
+    """Steps of the first run in a chain of fine-tunes (`init_from_training`, nested)."""
+    while isinstance(training.get("init_from_training"), dict):
+        training = training["init_from_training"]
+    return training.get("steps")
+
+
 def _steps(row: dict, for_markdown: bool) -> str:
-    """`30,000`, or `60,000 (30,000 fine-tuned)` for a model trained on from another's weights."""
-    steps, total = row["steps"], row.get("total_steps") or row["steps"]
+    """`30,000`, or `90,000 (60,000 fine-tuned)` for a model trained on from another's weights, once or more."""
+    total = row.get("total_steps") or row["steps"]
+    tuned = total - (row.get("first_run_steps") or total) if total is not None else 0
     text = f"{total:,}" if for_markdown else str(total)
-    return text if total == steps else text + (f" ({steps:,} fine-tuned)" if for_markdown else f" ({steps} ft)")
+    return text if not tuned else text + (f" ({tuned:,} fine-tuned)" if for_markdown else f" ({tuned} ft)")
 
 
 def _score_table(table: list[dict], *, for_markdown: bool) -> tuple[list[str], list[list], str]:

@@ -213,6 +213,11 @@ def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
     table = zoo_scores.rows(manifest)
     assert table[0]["total_steps"] == 60000
     assert "| `betavae-dsprites` | beta 16 | 60,000 (30,000 fine-tuned) |" in zoo_scores.markdown(table, [])
+    twice = {"steps": 30000, "hparams": {"beta": 16.0}, "init_from_training": training}  # tuned again
+    manifest["models"]["betavae-dsprites"]["training"] = twice
+    table = zoo_scores.rows(manifest)
+    assert table[0]["total_steps"] == 90000 and table[0]["first_run_steps"] == 30000
+    assert "| `betavae-dsprites` | beta 16 | 90,000 (60,000 fine-tuned) |" in zoo_scores.markdown(table, [])
 
 
 def test_sample_spread_of_hand_made_frames():
