@@ -50,7 +50,7 @@ def rows(manifest: dict) -> list[dict]:
         out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
                     "steps": entry.get("training", {}).get("steps"),
                     "total_steps": cards.total_steps(entry.get("training", {})),
-                    "first_run_steps": _first_run_steps(entry.get("training", {})),
+                    "first_run_steps": cards.first_run_steps(entry.get("training", {})),
                     "scores": {key: entry.get("scores", {}).get(key) for key, _ in COLUMNS},
                     "score_settings": entry.get("score_settings")})
     return out
@@ -80,13 +80,6 @@ def target_checks(table: list[dict]) -> list[dict]:
 
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
-
-
-def _first_run_steps(training: dict):
-    """Steps of the first run in a chain of fine-tunes (`init_from_training`, nested)."""
-    while isinstance(training.get("init_from_training"), dict):
-        training = training["init_from_training"]
-    return training.get("steps")
 
 
 def _steps(row: dict, for_markdown: bool) -> str:

@@ -218,6 +218,13 @@ def total_steps(training: Mapping[str, Any]) -> int | None:
     return int(training["steps"]) + (before or 0)
 
 
+def first_run_steps(training: Mapping[str, Any]) -> int | None:
+    """Steps of the first run in a chain of fine-tunes (`init_from_training`, nested), if recorded."""
+    while isinstance(training.get("init_from_training"), Mapping):
+        training = training["init_from_training"]
+    return training.get("steps")
+
+
 def _lineage(source: Mapping[str, Any] | None) -> str:
     """`' (as it was then: 30000 steps, seed 0, beta 16.0)'` from the source's recorded training, or `''`.
 
