@@ -24,6 +24,7 @@ import tensorflow as tf
 from absl import app, flags
 
 import zoo.data
+import zoo.losses
 import zoo.models
 from recipes import _common
 from recipes._common import UsageError
@@ -179,11 +180,16 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
         callbacks.append(_Progress(total, step))
     if kill_at_step is not None:
         callbacks.append(_KillAt(kill_at_step))
+    trace = KLTrace(out / "kl_trace.json", data) if isinstance(model, zoo.models.VAE) else None
+    if trace is not None and step == 0:
+        trace.record(model)
     while step < total:
         n = min(checkpoint_every - step % checkpoint_every, total - step)
         dataset = data.as_tf_dataset(settings["batch_size"], seed=settings["seed"], start_batch=step)
         model.fit(dataset, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
         step = int(model.step.numpy())
+        if trace is not None:  # before the checkpoint: a kill in between rewrites this step's entry
+            trace.record(model)
         manager.save(checkpoint_number=step)
     for callback in callbacks:
         if isinstance(callback, _Progress):
@@ -192,6 +198,34 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
         name = preset_name or zoo_name(settings["model"], settings["dataset"])
         write_run_preset(model, data, settings, out / "preset", name=name)
     return out
+
+
+class KLTrace:
+    """KL(q(z|x) || p(z)) per latent through training, on a fixed set of images (`kl_trace.json`).
+
+    Burgess et al. 2018 (Fig. 3) follow each latent's KL as the capacity grows; the trace records it
+    at every checkpoint, averaged over `num_images` images drawn once with a fixed seed. An entry
+    is keyed by its step, so a resumed run overwrites the steps it repeats.
+    """
+
+    def __init__(self, path: Path, data, num_images: int = 1000, seed: int = 7):
+        import json
+
+        self.path = Path(path)
+        _, self._images = data.sample(num_images, rng=seed)
+        self._entries = {}
+        if self.path.exists():
+            previous = json.loads(self.path.read_text())
+            self._entries = dict(zip(previous["steps"], previous["kl_per_latent"]))
+        self._header = {"num_images": num_images, "image_seed": seed}
+
+    def record(self, model):
+        z_mean, z_logvar = model.encoder(self._images, training=False)
+        kl = zoo.losses.gaussian_kl_per_latent(z_mean, z_logvar).numpy().mean(axis=0)
+        self._entries[int(model.step.numpy())] = [round(float(v), 6) for v in kl]
+        steps = sorted(self._entries)
+        _common.write_json_atomic(self.path, {**self._header, "steps": steps,
+                                              "kl_per_latent": [self._entries[s] for s in steps]})
 
 
 class _Guard(keras.callbacks.Callback):

@@ -46,9 +46,9 @@ def test_traverse_writes_pictures(tmp_path):
 
 
 def test_sweep_grid_is_the_studys():
-    from recipes.sweep import jobs
+    from zoo.study import jobs
 
-    grid = jobs(("dsprites",), num_seeds=2)
+    grid = jobs("study", ("dsprites",), num_seeds=2)
     assert len(grid) == 6 * 6 * 2
     assert len({job["name"] for job in grid}) == len(grid)
     dip1 = [j["hparams"] for j in grid if j["model"] == "dip_vae_i" and j["seed"] == 0]

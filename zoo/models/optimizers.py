@@ -17,10 +17,20 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+# disentanglement_lib trains with TF1's `AdamOptimizer`, whose epsilon defaults to 1e-8 (Keras's is
+# 1e-7); every objective's default optimizer uses the study's value.
+STUDY_EPSILON = 1e-8
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class FusedAdam(keras.optimizers.Adam):
-    """`keras.optimizers.Adam` (same arguments, config and variables) using `ResourceApplyAdam`."""
+    """`keras.optimizers.Adam` (same arguments, config and variables) using `ResourceApplyAdam`.
+
+    `epsilon` defaults to the study's 1e-8 (`STUDY_EPSILON`), not Keras's 1e-7.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=STUDY_EPSILON, **kwargs):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
         target = variable.value if isinstance(variable, keras.Variable) else variable

@@ -1,0 +1,93 @@
+"""Training grids as lists of jobs: the study of Locatello et al. 2019, and this project's population.
+
+A job is `{"model", "dataset", "hparams", "seed", "name"}`; `recipes.sweep` runs job `i` of a grid,
+so any scheduler's job array runs a grid in parallel (`--index=$TASK_ID`).
+
+    >>> len(jobs("study")), len(jobs("population"))
+    (36, 30)
+    >>> jobs("population")[0]["name"]
+    'beta_vae-beta1-seed0'
+"""
+
+from __future__ import annotations
+
+# disentanglement_lib config/unsupervised_study_v1/sweep.py: six values of each objective's main
+# hyperparameter (the swept one comes first in each dict).
+STUDY_GRID = {
+    "beta_vae": [{"beta": b} for b in (1.0, 2.0, 4.0, 6.0, 8.0, 16.0)],
+    "annealed_vae": [{"c_max": c, "gamma": 1000.0, "iteration_threshold": 100000}
+                     for c in (5.0, 10.0, 25.0, 50.0, 75.0, 100.0)],
+    "factor_vae": [{"gamma": g} for g in (10.0, 20.0, 30.0, 40.0, 50.0, 100.0)],
+    "dip_vae_i": [{"lambda_od": l, "lambda_d": 10.0 * l} for l in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)],
+    "dip_vae_ii": [{"lambda_od": l, "lambda_d": l} for l in (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)],
+    "beta_tcvae": [{"beta": b} for b in (1.0, 2.0, 4.0, 6.0, 8.0, 10.0)],
+}
+
+# The population of the lecture's claims (docs/bench "Population"): three values of each
+# objective's study grid (its first, a middle one and its last, spanning weak to strong
+# regularisation), all at seed 0, then seeds 1 and 2 of the middle value: 6 x (3 + 2) = 30 models.
+POPULATION_VALUES = {
+    "beta_vae": (1.0, 4.0, 16.0),
+    "annealed_vae": (5.0, 25.0, 100.0),
+    "factor_vae": (10.0, 30.0, 100.0),
+    "dip_vae_i": (1.0, 5.0, 50.0),
+    "dip_vae_ii": (1.0, 5.0, 50.0),
+    "beta_tcvae": (1.0, 4.0, 10.0),
+}
+POPULATION_STEPS = 10000
+# AnnealedVAE's capacity grows over a third of training in the study (100,000 of 300,000 steps);
+# the population keeps that share of its shorter runs, so C reaches c_max as it does there.
+POPULATION_ITERATION_THRESHOLD = POPULATION_STEPS // 3
+
+
+def _tag(hparams: dict) -> str:
+    key, value = next(iter(hparams.items()))
+    return f"{key}{value:g}"
+
+
+def _study_jobs(datasets, num_seeds) -> list[dict]:
+    out = []
+    for dataset in datasets:
+        for model, settings in STUDY_GRID.items():
+            for hparams in settings:
+                for seed in range(num_seeds):
+                    out.append({"model": model, "dataset": dataset, "hparams": dict(hparams), "seed": seed,
+                                "name": f"{model}-{dataset}-{_tag(hparams)}-seed{seed}"})
+    return out
+
+
+def _population_jobs() -> list[dict]:
+    def settings(model, value):
+        for hparams in STUDY_GRID[model]:
+            if next(iter(hparams.values())) == value:
+                hparams = dict(hparams)
+                if model == "annealed_vae":
+                    hparams["iteration_threshold"] = POPULATION_ITERATION_THRESHOLD
+                return hparams
+        raise KeyError(f"{value} is not in the study grid of {model}")
+
+    pairs = [(m, v, 0) for m, values in POPULATION_VALUES.items() for v in values]
+    pairs += [(m, values[1], seed) for seed in (1, 2) for m, values in POPULATION_VALUES.items()]
+    out = []
+    for model, value, seed in pairs:
+        hparams = settings(model, value)
+        out.append({"model": model, "dataset": "dsprites", "hparams": hparams, "seed": seed,
+                    "name": f"{model}-{_tag(hparams)}-seed{seed}"})
+    return out
+
+
+GRIDS = ("study", "population")
+
+
+def jobs(grid: str = "study", datasets=("dsprites",), num_seeds: int = 1) -> list[dict]:
+    """Every job of `grid` in a fixed order.
+
+    Args:
+      grid: "study" (Locatello et al. 2019: 6 objectives x 6 values x `num_seeds` per dataset) or
+        "population" (30 models on dSprites; `datasets` and `num_seeds` do not apply).
+    """
+    if grid == "study":
+        return _study_jobs(tuple(datasets), int(num_seeds))
+    if grid == "population":
+        return _population_jobs()
+    raise ValueError(f"unknown grid {grid!r}; choose one of {', '.join(GRIDS)}.")
