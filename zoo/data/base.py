@@ -19,13 +19,31 @@ from typing import Sequence
 import numpy as np
 
 
+def check_count(value, name: str, *, minimum: int = 0) -> int:
+    """`value` as an int >= `minimum`; anything else (a bool, a fraction, a string) raises naming `name`.
+
+    Used for every size, seed and position the datasets take, so a bad one fails here with its
+    name instead of deep inside numpy or tf.data (a zero batch size crashed tf.data outright).
+    """
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise ValueError(f"{name} must be {what}; got {value!r} of type {type(value).__name__}.")
+    if not float(value).is_integer() or value < minimum:
+        raise ValueError(f"{name} must be {what}; got {value!r}.")
+    return int(value)
+
+
 def as_generator(rng) -> np.random.Generator:
-    """Returns a `np.random.Generator` from a seed, a Generator, or None (fresh entropy)."""
+    """Returns a `np.random.Generator` from a seed (an int >= 0), a Generator, or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, np.random.RandomState):
         return np.random.default_rng(rng.randint(2**31))
-    return np.random.default_rng(rng)
+    if rng is None or isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (list, tuple, np.ndarray)):
+        return np.random.default_rng([check_count(r, "rng (each entry of a seed sequence)") for r in rng])
+    return np.random.default_rng(check_count(rng, "rng (a seed)"))
 
 
 class GroundTruthData(abc.ABC):
@@ -97,8 +115,9 @@ class GroundTruthData(abc.ABC):
 
     def sample_factors(self, n: int, rng=None) -> np.ndarray:
         """Draws `n` factor combinations uniformly from the grid, `(n, K)` int64."""
+        n = check_count(n, "n")
         rng = as_generator(rng)
-        return np.stack([rng.integers(0, s, size=int(n)) for s in self.factor_sizes], axis=1).astype(np.int64)
+        return np.stack([rng.integers(0, s, size=n) for s in self.factor_sizes], axis=1).astype(np.int64)
 
     @abc.abstractmethod
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
@@ -122,26 +141,35 @@ class GroundTruthData(abc.ABC):
         held in memory. The stream is infinite and deterministic given `seed`.
 
         Args:
-          batch_size: images per batch.
-          seed: seeds the factor and nuisance randomness.
+          batch_size: images per batch, >= 1.
+          seed: seeds the factor and nuisance randomness, an int >= 0.
           with_factors: yield `(images, factors)` instead of `images`.
-          batches_per_call: batches rendered per numpy call (amortises Python overhead).
-          start_batch: position in the stream to start from (a resumed run passes the number of
+          batches_per_call: batches rendered per numpy call (amortises Python overhead), >= 1.
+          start_batch: position in the stream to start from, >= 0 (a resumed run passes the number of
             batches it has consumed, and continues with exactly the batches it would have seen).
+
+        Raises:
+          ValueError: a size, seed or position that is not an integer in its range (checked here,
+            before tf.data sees it: a batch size of 0 used to crash the interpreter).
         """
+        batch_size = check_count(batch_size, "batch_size", minimum=1)
+        seed = check_count(seed, "seed")
+        batches = check_count(batches_per_call, "batches_per_call", minimum=1)
+        start_batch = check_count(start_batch, "start_batch")
+        if not isinstance(with_factors, (bool, np.bool_)):
+            raise ValueError(f"with_factors must be True or False; got {with_factors!r}.")
         import tensorflow as tf
 
         _StreamExitGuard.install()
         h, w, c = self.observation_shape
         k = self.num_factors
-        batches, batch_size = int(batches_per_call), int(batch_size)
         chunk = batch_size * batches
 
         def render(call_index):
             if _StreamExitGuard.closing:
                 return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
             with _StreamExitGuard.call():
-                rng = np.random.default_rng([int(seed), int(call_index)])
+                rng = np.random.default_rng([seed, int(call_index)])
                 factors, images = self.sample(chunk, rng)
                 return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
 
@@ -154,7 +182,7 @@ class GroundTruthData(abc.ABC):
 
         # Two renders in flight (one per core on the target machines) and bounded buffers: with
         # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
-        first_call, skip = divmod(int(start_batch), batches)
+        first_call, skip = divmod(start_batch, batches)
         ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
         ds = ds.unbatch().skip(skip)
         if not with_factors:
