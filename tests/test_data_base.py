@@ -128,3 +128,24 @@ def test_a_partial_dsprites_file_checks_its_own_sample_size(monkeypatch):
     with pytest.raises(ValueError, match=re.escape("n must be an integer >= 0; got -2")):
         data.sample_factors(-2, rng=0)
     assert isinstance(data, dsprites.DSprites)
+
+
+def test_check_images_rule():
+    # uint8 is 0..255 grey levels; a uint8 batch whose max is 1 holds 0/1 masks (DeepMind's file)
+    # and would be nearly black divided by 255: refused with the fix.
+    grey = np.array([0, 128, 255], np.uint8).reshape(1, 3, 1, 1)
+    np.testing.assert_allclose(check_images(grey).ravel(), [0.0, 128 / 255, 1.0])
+    masks = np.array([0, 1, 1], np.uint8).reshape(1, 3, 1, 1)
+    with pytest.raises(ValueError, match=r"0/1 masks.*DeepMind's dSprites file.*astype\('float32'\)"):
+        check_images(masks)
+    assert check_images(np.zeros((1, 3, 1, 1), np.uint8)).max() == 0.0  # all black is black either way
+    # float must lie in [0, 1] within half an 8-bit grey level.
+    half_level = 0.5 / 255
+    ok = np.array([-0.9 * half_level, 0.5, 1 + 0.9 * half_level], np.float32).reshape(1, 3, 1, 1)
+    np.testing.assert_array_equal(check_images(ok), ok)
+    with pytest.raises(ValueError, match=r"pixel values 0..255 must be divided by 255.*got values in \[0, 255\]"):
+        check_images(np.array([0.0, 255.0], np.float32).reshape(1, 2, 1, 1))
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        check_images(np.array([0.0, 1 + 2 * half_level], np.float32).reshape(1, 2, 1, 1))
+    with pytest.raises(ValueError, match="NaN/inf"):
+        check_images(np.array([0.0, np.nan], np.float32).reshape(1, 2, 1, 1))

@@ -188,6 +188,79 @@ def test_interface_and_input_checks(batch):
         model.train_on_batch(np.zeros((2, 32, 32, 1), np.float32))
 
 
+# One image rule at every entry point (zoo.data.check_images): float in [0, 1], uint8 grey levels
+# 0..255 divided by 255; uint8 0/1 masks and float 0..255 refused, never silently mis-scaled.
+BAD_IMAGES = {
+    "uint8 0/1 masks": (lambda b: b.astype(np.uint8), "0/1 masks"),
+    "float 0..255": (lambda b: b * 255.0, r"must lie in \[0, 1\]; pixel values 0..255 must be divided by 255"),
+    "float with NaN": (lambda b: np.where(b > 0.5, np.nan, b).astype(np.float32), r"must lie in \[0, 1\]"),
+}
+
+
+@pytest.mark.parametrize("name", ["vae", "infogan"])
+def test_predict_and_call_scale_uint8_as_representation_does(name, batch):
+    model = small(name)
+    expected = model.representation(batch[:6])
+    grey = (batch[:6] * 255).astype(np.uint8)
+    # Before: predict and model(x) skipped the scaling, so uint8 codes were those of images 255x too bright.
+    np.testing.assert_allclose(model.predict(grey, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model(grey).numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.representation(grey), expected, rtol=1e-5, atol=1e-5)
+    # Within half an 8-bit grey level of [0, 1] is rounding, accepted as it is.
+    nudged = np.clip(batch[:6] + np.float32(1e-3) * (2 * batch[:6] - 1), -1e-3, 1 + 1e-3).astype(np.float32)
+    assert nudged.max() > 1 and nudged.min() < 0
+    assert model.representation(nudged).shape == expected.shape
+    assert model.predict(nudged, verbose=0).shape == expected.shape
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_mis_scaled_images_are_refused_everywhere(case, batch):
+    make, message = BAD_IMAGES[case]
+    bad = make(batch[:8])
+    model = small("vae")
+    model.compile()
+    entry_points = {
+        "representation": lambda: model.representation(bad),
+        "encode": lambda: model.encode(bad),
+        "reconstruct": lambda: model.reconstruct(bad),
+        "predict": lambda: model.predict(bad, verbose=0),
+        "call": lambda: model(bad),
+        "train_on_batch": lambda: model.train_on_batch(bad),
+        "fit": lambda: model.fit(bad, batch_size=4, epochs=1, verbose=0),
+        "fit on a dataset": lambda: model.fit(tf.data.Dataset.from_tensor_slices(bad).batch(4), verbose=0),
+        "evaluate": lambda: model.evaluate(bad, batch_size=4, verbose=0),
+    }
+    before = [w.numpy() for w in model.trainable_weights]
+    for entry, run in entry_points.items():
+        with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=message):
+            run()
+    # Nothing was trained on the refused batches.
+    for a, b in zip(before, model.trainable_weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_mis_scaled_images_are_refused_under_xla(case, batch):
+    # XLA compiles assert ops away; under jit_compile=True the inputs are checked before the step.
+    make, message = BAD_IMAGES[case]
+    bad = make(batch[:8])
+    model = small("vae")
+    model.compile(jit_compile=True)
+    entry_points = {
+        "fit": lambda: model.fit(bad, batch_size=4, epochs=1, verbose=0),
+        "fit on a dataset": lambda: model.fit(tf.data.Dataset.from_tensor_slices(bad).batch(4), verbose=0),
+        "train_on_batch": lambda: model.train_on_batch(bad),
+        "evaluate": lambda: model.evaluate(bad, batch_size=4, verbose=0),
+        "predict": lambda: model.predict(bad, verbose=0),
+    }
+    for entry, run in entry_points.items():
+        with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=message):
+            run()
+    assert int(model.step.numpy()) == 0
+    model.fit(tf.data.Dataset.from_tensor_slices(batch[:8]).batch(4), verbose=0)  # good images still train
+    assert int(model.step.numpy()) == 2
+
+
 def test_infogan_interface(batch):
     model = small("infogan")
     q = model.encode(batch[:3])

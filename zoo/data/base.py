@@ -236,8 +236,44 @@ class _StreamExitGuard:
             time.sleep(0.02)
 
 
+# Float images may stray outside [0, 1] by rounding (resampling, colour conversion): up to half an
+# 8-bit grey level is accepted as it is.
+IMAGE_TOLERANCE = 0.5 / 255
+
+# The two ways images get silently mis-scaled, and their fixes (shared with the models' tf checks).
+UINT8_MASK_MESSAGE = (
+    "uint8 images whose largest value is 1 hold 0/1 masks (DeepMind's dSprites file stores its frames "
+    "so), not 8-bit grey levels 0..255: divided by 255 they would be nearly black. Pass them as float "
+    "(images.astype('float32'): 0/1 already lies in [0, 1]) or as 0..255 (images * 255).")
+FLOAT_RANGE_MESSAGE = (
+    "float images must lie in [0, 1]; pixel values 0..255 must be divided by 255 first (or passed as "
+    "uint8, which is scaled).")
+
+
+def image_problem(images: np.ndarray) -> str | None:
+    """What is wrong with the *values* of a uint8 or float image array under the rule of `check_images`, or None."""
+    if images.size == 0:
+        return None
+    if images.dtype == np.uint8:
+        return UINT8_MASK_MESSAGE if images.max() == 1 else None
+    finite = np.isfinite(images).all()
+    low, high = (float(images.min()), float(images.max())) if finite else (np.nanmin(images), np.nanmax(images))
+    if finite and low >= -IMAGE_TOLERANCE and high <= 1.0 + IMAGE_TOLERANCE:
+        return None
+    found = f"got values in [{low:.3g}, {high:.3g}]" + ("" if finite else " with NaN/inf")
+    return f"{FLOAT_RANGE_MESSAGE} ({found}.)"
+
+
 def check_images(images, observation_shape: Sequence[int] | None = None, *, what: str = "images") -> np.ndarray:
-    """Returns images as float32 in [0, 1]; uint8 0..255 is scaled, anything else raises.
+    """Returns images as float32 in [0, 1], by the one rule every entry point of the zoo applies.
+
+    The rule:
+      * float images must lie in [0, 1] (within `IMAGE_TOLERANCE`, half an 8-bit grey level);
+        a float batch in 0..255 is refused, never rescaled by guess;
+      * uint8 images are 8-bit grey levels 0..255 and are divided by 255. A uint8 batch whose
+        largest value is 1 holds 0/1 masks (how DeepMind's dSprites file stores its frames), which
+        dividing by 255 would turn nearly black: it is refused, with the fix (pass it as float);
+      * any other dtype is refused.
 
     Args:
       images: array `(N, H, W, C)`.
@@ -249,12 +285,11 @@ def check_images(images, observation_shape: Sequence[int] | None = None, *, what
     if observation_shape is not None and tuple(images.shape[1:]) != tuple(observation_shape):
         raise ValueError(f"{what} must have shape (N, {', '.join(map(str, observation_shape))}); "
                          f"got {images.shape}.")
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"{what} must be float in [0, 1] or uint8 in [0, 255]; got dtype {images.dtype}.")
+    problem = image_problem(images)
+    if problem:
+        raise ValueError(f"{what}: {problem}")
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"{what} must be float in [0, 1] or uint8 in [0, 255]; got dtype {images.dtype}.")
-    if images.size and (not np.all(np.isfinite(images)) or images.min() < 0.0 or images.max() > 1.0):
-        raise ValueError(f"{what} must be float in [0, 1] (or uint8 in [0, 255]); got values in "
-                         f"[{np.nanmin(images):.3g}, {np.nanmax(images):.3g}]"
-                         + ("" if np.all(np.isfinite(images)) else " with NaN/inf") + ".")
     return images.astype(np.float32, copy=False)

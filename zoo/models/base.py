@@ -14,6 +14,18 @@
   - `compile(jit_compile="auto")`: Keras's "auto" (XLA when a GPU is visible, plain `tf.function`
     on CPU-only machines and under tf.distribute strategies);
   - `representation(images)`: the codes the metrics score, as numpy `[N, latent_dim]`.
+
+Images, at every entry point (`fit`, `evaluate`, `predict`, `model(x)`, `representation`,
+`encode`, `reconstruct`), follow one rule (`zoo.data.check_images`): float images must lie in
+[0, 1] (within half an 8-bit grey level); uint8 images are grey levels 0..255 and are divided by
+255; a uint8 batch whose largest value is 1 holds 0/1 masks (DeepMind's dSprites file stores its
+frames so) and is refused rather than turned nearly black; a float batch in 0..255 is refused
+rather than rescaled by guess. Inside `train_step`, `test_step` and `call` the check is two cheap
+tf ops per batch (an elementwise compare and a reduction). XLA compiles assert ops away, so a
+model compiled with `jit_compile=True` (the default on GPUs) checks the inputs of `fit`,
+`evaluate`, `predict` and the `*_on_batch` methods before Keras sees them instead: numpy arrays
+at once, a `tf.data.Dataset` by one `map` in its pipeline (Python generators and `PyDataset`s are
+not checked under XLA).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import check_images
+from zoo.data.base import FLOAT_RANGE_MESSAGE, IMAGE_TOLERANCE, UINT8_MASK_MESSAGE, image_problem
 from zoo.models.optimizers import FusedAdam
 
 
@@ -169,17 +182,77 @@ class RepresentationModel(keras.Model):
         return self.trainable_variables
 
     def _images(self, data):
-        """The image batch of a `fit`/`evaluate` element: `x`, `(x,)` or `(x, y)`; uint8 is scaled."""
+        """The image batch of a `fit`/`evaluate` element: `x`, `(x,)` or `(x, y)`, checked and scaled."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._as_images(x)
+
+    def _as_images(self, x):
+        """A batch checked by the image rule (module docstring) with tf ops, as float32 in [0, 1].
+
+        Static problems (shape, dtype) raise `ValueError` when traced; the values are checked by
+        one elementwise compare and one reduction, which raise `InvalidArgumentError` when run.
+        """
         x = tf.convert_to_tensor(x)
         if tuple(x.shape[1:]) != self.observation_shape:
             raise ValueError(f"{self.name} expects images of shape (N, {', '.join(map(str, self.observation_shape))}); "
                              f"got {tuple(x.shape)}.")
         if x.dtype == tf.uint8:
-            return tf.cast(x, tf.float32) / 255.0
+            check = tf.debugging.Assert(tf.not_equal(tf.reduce_max(x), 1), [f"{self.name}: {UINT8_MASK_MESSAGE}"])
+            with tf.control_dependencies([check]):
+                return tf.cast(x, tf.float32) / 255.0
         if not x.dtype.is_floating:
             raise ValueError(f"{self.name} expects float images in [0, 1] or uint8; got {x.dtype.name}.")
-        return tf.cast(x, tf.float32)
+        x = tf.cast(x, tf.float32)
+        # |x - 1/2| <= 1/2 + tolerance, false for NaN too.
+        inside = tf.reduce_all(tf.abs(x - 0.5) <= 0.5 + IMAGE_TOLERANCE)
+        check = tf.debugging.Assert(inside, [f"{self.name}: {FLOAT_RANGE_MESSAGE}"])
+        with tf.control_dependencies([check]):
+            return tf.identity(x)
+
+    # ----------------------------------------------------------------- inputs under XLA
+
+    def _check_for_xla(self, x):
+        """Checks `fit`/`evaluate`/`predict` inputs outside the step when it is XLA-compiled.
+
+        XLA drops assert ops, so the checks in `_as_images` would not run; numpy arrays are checked
+        here at once and a `tf.data.Dataset` gets one `map` that runs them in its pipeline.
+        """
+        if x is None or not self.jit_compile:
+            return x
+        if isinstance(x, tf.data.Dataset):
+            return x.map(self._checked_element)
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            images = x.numpy() if isinstance(x, tf.Tensor) else x
+            if images.ndim == 4 and (images.dtype == np.uint8 or np.issubdtype(images.dtype, np.floating)):
+                problem = image_problem(images)
+                if problem:
+                    raise ValueError(f"{self.name}: {problem}")
+        return x
+
+    def _checked_element(self, *element):
+        """A dataset element passed on unchanged once its images have passed `_as_images`."""
+        with tf.control_dependencies([self._as_images(element[0])]):
+            first = tf.identity(element[0])
+        return (first, *element[1:]) if len(element) > 1 else first
+
+    def fit(self, x=None, *args, validation_data=None, **kwargs):
+        return super().fit(self._check_for_xla(x), *args, validation_data=self._check_for_xla(validation_data),
+                           **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return super().evaluate(self._check_for_xla(x), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self._check_for_xla(x), *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        return super().train_on_batch(self._check_for_xla(x), *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        return super().test_on_batch(self._check_for_xla(x), *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        return super().predict_on_batch(self._check_for_xla(x))
 
     def _seed(self, stream: int):
         """A stateless-RNG seed `[2]` for `stream` at the current step (before its update)."""
@@ -212,8 +285,10 @@ class RepresentationModel(keras.Model):
         return self
 
     def call(self, inputs, training=False):
-        """The model's forward pass is its representation: `predict(x)` gives `encode_mean(x)`."""
-        return self.encode_mean(inputs, training=training)
+        """The model's forward pass is its representation: `predict(x)` and `model(x)` give
+        `encode_mean(x)` of the images checked and scaled as `representation` does (uint8 0..255
+        is divided by 255, out-of-range images raise)."""
+        return self.encode_mean(self._as_images(inputs), training=training)
 
     def encode(self, images):
         """The posterior (or Q's estimate) of the codes, a `tfp.distributions.Distribution`."""
@@ -232,7 +307,7 @@ class RepresentationModel(keras.Model):
         return self.decode(self.encode_mean(self._checked(images)))
 
     def _checked(self, images):
-        """Validates eager/numpy images (shape, [0, 1] or uint8) and returns a float32 tensor."""
+        """Validates eager/numpy images by the image rule and returns a float32 tensor."""
         if isinstance(images, tf.Tensor) and not tf.executing_eagerly():
             return self._images(images)
         if isinstance(images, tf.Tensor):
