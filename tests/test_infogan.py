@@ -59,5 +59,5 @@ def test_instance_noise_blurs_only_what_d_sees_in_training():
     # The same step draws the same noise (stateless, seeded by seed and step).
     again = noisy._terms(images, training=True)["discriminator_loss"].numpy()
     assert again == pytest.approx(training[1], rel=1e-6)
-    with pytest.raises(ValueError, match="instance_noise must be >= 0"):
+    with pytest.raises(ValueError, match=r"instance_noise must be a finite number in \[0, inf\); got -0.1"):
         zoo.models.InfoGAN(instance_noise=-0.1)

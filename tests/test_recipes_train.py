@@ -103,21 +103,33 @@ def test_folder_with_a_different_run_is_refused(tmp_path):
         train.check_run_folder(tmp_path / "other", settings, resume=True)
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    import tensorflow as tf
+
     import zoo.data
+    import zoo.losses
     from recipes import train
     from zoo.data.tiny import TinySprites
 
     class Poisoned(TinySprites):
-        """Tiny sprites whose images turn to NaN from the 8th rendered batch of 4 on."""
+        """Tiny sprites whose images turn uniform grey (0.5, valid images) from the 8th rendered batch of 4 on."""
         name = "poisoned"
         calls = 0
 
         def sample_observations_from_factors(self, factors, rng=None):
             images = super().sample_observations_from_factors(factors, rng)
             Poisoned.calls += 1
-            return images * np.nan if Poisoned.calls > 7 else images
+            return np.full_like(images, 0.5) if Poisoned.calls > 7 else images
 
+    # NaN images are refused by the model's input check before any loss is computed, so the NaN
+    # is put into the loss itself, for the grey batches only.
+    bernoulli_nll = zoo.losses.bernoulli_nll
+
+    def poisoned_nll(images, logits):
+        nll = bernoulli_nll(images, logits)
+        return tf.where(tf.reduce_all(tf.equal(images, 0.5)), tf.fill(tf.shape(nll), np.nan), nll)
+
+    monkeypatch.setattr(zoo.losses, "bernoulli_nll", poisoned_nll)
     zoo.data.register("poisoned")(Poisoned)
     settings = {"model": "beta_vae", "dataset": "poisoned", "dataset_options": {}, "batch_size": 4, "seed": 0,
                 "learning_rate": None, "latent_dim": 2, "hparams": {"beta": 1.0}, "steps": 100,

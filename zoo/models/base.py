@@ -37,16 +37,65 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import check_images
-from zoo.data.base import FLOAT_RANGE_MESSAGE, IMAGE_TOLERANCE, UINT8_MASK_MESSAGE, image_problem
+from zoo.data.base import FLOAT_RANGE_MESSAGE, IMAGE_TOLERANCE, UINT8_MASK_MESSAGE, check_count, image_problem
 from zoo.models.optimizers import FusedAdam
 
 
 class HParam(NamedTuple):
-    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning."""
+    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning,
+    and the values it may take (`low`/`high` inclusive bounds for numbers, `choices` for strings).
+
+    Every objective checks all of its hyperparameters when it is built (`check`), so a NaN, an
+    infinity or a negative weight fails at once with the name, the value and the valid range,
+    instead of building and then filling the weights with NaN during `fit`.
+    """
     name: str
     type: type
     default: Any
     doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    def valid(self) -> str:
+        """The valid values in words, e.g. "a finite number in [0, inf)"."""
+        if self.choices:
+            return "one of " + ", ".join(map(repr, self.choices))
+        if self.type is bool:
+            return "True or False"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        kind = "an integer" if self.type is int else "a finite number"
+        return f"{kind} in [{low}, {high}]" if self.high is not None else f"{kind} in [{low}, inf)"
+
+    def check(self, value, owner: str = "") -> Any:
+        """`value` as `type` if it is one of the valid values, else `ValueError` naming the
+        objective (`owner`), the hyperparameter, the value and the valid range."""
+        if value is None and self.default is None:
+            return None  # resolved by the objective (DIPVAE's lambda_d, InfoGAN's num_continuous)
+
+        def refuse():
+            kind = "" if isinstance(value, (bool, int, float, str, np.number, np.bool_)) else \
+                f" of type {type(value).__name__}"
+            raise ValueError(f"{owner + ': ' if owner else ''}{self.name} must be {self.valid()}; got {value!r}{kind} "
+                             f"({self.name}: {self.doc}).")
+
+        if self.choices:
+            if value not in self.choices:
+                refuse()
+            return value
+        if self.type is bool:
+            if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+                return bool(value)
+            refuse()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            refuse()
+        number = float(value)
+        if not np.isfinite(number) or (self.type is int and not number.is_integer()):
+            refuse()
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            refuse()
+        return int(value) if self.type is int else number
 
 
 def replica_context():
@@ -88,21 +137,22 @@ class RepresentationModel(keras.Model):
 
     def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
         super().__init__(**kwargs)
-        input_shape = tuple(int(d) for d in input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(f"input_shape must be (H, W, C); got {input_shape}.")
-        if int(latent_dim) < 1:
-            raise ValueError(f"latent_dim must be positive; got {latent_dim}.")
-        self.observation_shape = input_shape
-        self.latent_dim = int(latent_dim)
-        self.seed = int(seed)
+        if isinstance(input_shape, (str, bytes)) or len(tuple(input_shape)) != 3:
+            raise ValueError(f"input_shape must be (H, W, C); got {input_shape!r}.")
+        self.observation_shape = tuple(check_count(d, "input_shape (each of H, W, C)", minimum=1)
+                                       for d in input_shape)
+        self.latent_dim = check_count(latent_dim, "latent_dim", minimum=1)
+        self.seed = check_count(seed, "seed")
         # Read by every train_step before its update and advanced after it. ONLY_FIRST_REPLICA:
         # under tf.distribute each replica adds 1, and the step must advance once, not per replica.
         self.step = self.add_weight(name="step", shape=(), dtype="int64", initializer="zeros",
                                     trainable=False, aggregation="only_first_replica")
 
     def _finish_init(self):
-        """Creates the trackers and marks the model built (call at the end of `__init__`)."""
+        """Checks the hyperparameters, creates the trackers and marks the model built (call at the
+        end of `__init__`)."""
+        for spec in self.HPARAMS:
+            spec.check(getattr(self, spec.name), type(self).__name__)
         self._trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
         self.build(self.observation_shape)
 
@@ -119,8 +169,13 @@ class RepresentationModel(keras.Model):
 
     @classmethod
     def hparam_specs(cls) -> dict[str, HParam]:
-        """`{name: HParam(name, type, default, doc)}` for validating and parsing `--hparams`."""
+        """`{name: HParam(...)}` for validating and parsing `--hparams`."""
         return {h.name: h for h in cls.HPARAMS}
+
+    @classmethod
+    def _hparam(cls, name: str, value):
+        """`value` checked and converted by the `HParam` called `name` (for `__init__`)."""
+        return cls.hparam_specs()[name].check(value, cls.__name__)
 
     @property
     def hparams(self) -> dict[str, Any]:

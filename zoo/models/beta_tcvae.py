@@ -22,11 +22,11 @@ class BetaTCVAE(VAE):
       input_shape, latent_dim, seed: as for `VAE`.
     """
 
-    HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation"),)
+    HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation", low=0.0),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss",)
 
     def __init__(self, beta=6.0, **kwargs):
-        self.beta = float(beta)
+        self.beta = self._hparam("beta", beta)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):

@@ -26,21 +26,18 @@ class DIPVAE(VAE):
     """
 
     HPARAMS = (
-        HParam("variant", str, "i", 'which covariance: "i" Cov[mu(x)], "ii" Cov_q(z)[z]'),
-        HParam("lambda_od", float, 10.0, "weight of the off-diagonal penalty"),
-        HParam("lambda_d", float, None, "weight of the diagonal penalty (default by variant)"),
+        HParam("variant", str, "i", 'which covariance: "i" Cov[mu(x)], "ii" Cov_q(z)[z]', choices=("i", "ii")),
+        HParam("lambda_od", float, 10.0, "weight of the off-diagonal penalty", low=0.0),
+        HParam("lambda_d", float, None, "weight of the diagonal penalty (default by variant)", low=0.0),
     )
     METRIC_NAMES = VAE.METRIC_NAMES + ("dip_penalty",)
 
     def __init__(self, variant="i", lambda_od=10.0, lambda_d=None, **kwargs):
-        variant = str(variant).lower()
-        if variant not in ("i", "ii"):
-            raise ValueError(f"DIPVAE variant must be 'i' or 'ii'; got {variant!r}.")
-        self.variant = variant
-        self.lambda_od = float(lambda_od)
+        self.variant = variant = self._hparam("variant", str(variant).lower())
+        self.lambda_od = self._hparam("lambda_od", lambda_od)
         if lambda_d is None:
             lambda_d = 10.0 * self.lambda_od if variant == "i" else self.lambda_od
-        self.lambda_d = float(lambda_d)
+        self.lambda_d = self._hparam("lambda_d", lambda_d)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):

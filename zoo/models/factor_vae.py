@@ -30,13 +30,13 @@ class FactorVAE(VAE):
       input_shape, latent_dim, seed: as for `VAE`.
     """
 
-    HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation"),)
+    HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation", low=0.0),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss", "discriminator_loss")
     # Presets ship what inference needs: the discriminator (5M weights, 20 MB) only trains.
     TRAINING_ONLY = ("discriminator",)
 
     def __init__(self, gamma=10.0, **kwargs):
-        self.gamma = float(gamma)
+        self.gamma = self._hparam("gamma", gamma)
         super().__init__(**kwargs)
 
     def _build_extra(self):

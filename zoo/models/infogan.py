@@ -57,22 +57,23 @@ class InfoGAN(RepresentationModel):
     """
 
     HPARAMS = (
-        HParam("num_categorical", int, 3, "classes of the categorical code (0 for none)"),
-        HParam("num_continuous", int, None, "number of uniform continuous codes (default latent_dim - num_categorical)"),
-        HParam("noise_dim", int, 62, "size of the incompressible noise"),
-        HParam("lambda_info", float, 1.0, "weight of the mutual-information term"),
+        HParam("num_categorical", int, 3, "classes of the categorical code (0 for none)", low=0),
+        HParam("num_continuous", int, None, "number of uniform continuous codes (default latent_dim - num_categorical)",
+               low=0),
+        HParam("noise_dim", int, 62, "size of the incompressible noise", low=0),
+        HParam("lambda_info", float, 1.0, "weight of the mutual-information term", low=0.0),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
-        HParam("filters", int, 16, "channels of the first convolution of D and last of G"),
-        HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training"),
+        HParam("filters", int, 16, "channels of the first convolution of D and last of G", low=1),
+        HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training", low=0.0),
     )
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, learn_scale=True,
                  filters=16, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
-        num_categorical = int(num_categorical)
+        num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
-        num_continuous = int(num_continuous)
+        num_continuous = self._hparam("num_continuous", num_continuous)
         if latent_dim is None:
             latent_dim = num_categorical + num_continuous
         if num_categorical < 0 or num_continuous < 0 or num_categorical == 1:
@@ -84,13 +85,11 @@ class InfoGAN(RepresentationModel):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.num_categorical = num_categorical
         self.num_continuous = num_continuous
-        self.noise_dim = int(noise_dim)
-        self.lambda_info = float(lambda_info)
-        self.learn_scale = bool(learn_scale)
-        self.filters = int(filters)
-        self.instance_noise = float(instance_noise)
-        if not self.instance_noise >= 0:
-            raise ValueError(f"InfoGAN's instance_noise must be >= 0 (a standard deviation); got {instance_noise}.")
+        self.noise_dim = self._hparam("noise_dim", noise_dim)
+        self.lambda_info = self._hparam("lambda_info", lambda_info)
+        self.learn_scale = self._hparam("learn_scale", learn_scale)  # bool("False") would be True
+        self.filters = self._hparam("filters", filters)
+        self.instance_noise = self._hparam("instance_noise", instance_noise)
         self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                   filters=self.filters)
         self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
