@@ -119,6 +119,20 @@ def test_total_correlation_matches_numpy_loops():
         _numpy_total_correlation(z.astype(np.float64), mean.astype(np.float64), logvar.astype(np.float64)), abs=1e-4)
 
 
+def test_total_correlation_of_a_share_of_the_samples_against_the_whole_population():
+    # Under tf.distribute each replica scores its own samples against the posteriors of the global
+    # batch; the estimate is a mean over samples, so the mean of the two halves' estimates is the
+    # estimate on the whole batch (the normaliser is log M of the population, not of the share).
+    rng = np.random.default_rng(4)
+    mean = rng.normal(size=(8, 3)).astype(np.float32)
+    logvar = rng.normal(scale=0.3, size=(8, 3)).astype(np.float32)
+    z = (mean + np.exp(0.5 * logvar) * rng.normal(size=(8, 3))).astype(np.float32)
+    halves = [float(losses.total_correlation(z[i:i + 4], mean, logvar)) for i in (0, 4)]
+    assert np.mean(halves) == pytest.approx(float(losses.total_correlation(z, mean, logvar)), abs=1e-5)
+    assert np.mean(halves) == pytest.approx(
+        _numpy_total_correlation(z.astype(np.float64), mean.astype(np.float64), logvar.astype(np.float64)), abs=1e-4)
+
+
 def test_total_correlation_independent_vs_correlated_codes():
     # Posteriors N(mu_m, 0.3^2) with mu_m ~ N(0, I): the aggregate q(z) is N(0, 1.09 I), TC = 0.
     # With both latents' means equal, q(z) is Gaussian with correlation rho = 1 / 1.09 and

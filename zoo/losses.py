@@ -127,14 +127,16 @@ def total_correlation(z, mean, logvar):
 
     Args:
       z: `[batch, latents]` samples, z_m ~ q(z | x_m).
-      mean, logvar: `[batch, latents]` the posteriors q(z | x_m).
+      mean, logvar: `[M, latents]` the posteriors q(z | x_m) of the population: the batch itself
+        (M = batch), or a larger batch that holds z's own rows (the global batch under
+        tf.distribute, where each replica scores its own samples).
 
     Returns:
-      scalar, the estimate averaged over the batch.
+      scalar, the estimate averaged over the samples z.
     """
-    # log q(z_i,j | x_m) for every pair (i, m) and latent j: [batch_i, batch_m, latents].
+    # log q(z_i,j | x_m) for every pair (i, m) and latent j: [batch_i, M, latents].
     log_qz_pairs = gaussian_log_density(z[:, None, :], mean[None, :, :], logvar[None, :, :])
-    log_m = tf.math.log(tf.cast(tf.shape(z)[0], z.dtype))
+    log_m = tf.math.log(tf.cast(tf.shape(mean)[0], z.dtype))
     log_qz = tf.reduce_logsumexp(tf.reduce_sum(log_qz_pairs, axis=2), axis=1) - log_m
     log_qz_marginals = tf.reduce_sum(tf.reduce_logsumexp(log_qz_pairs, axis=1) - log_m, axis=1)
     return tf.reduce_mean(log_qz - log_qz_marginals)

@@ -9,8 +9,11 @@
     saved with the weights, so schedules (AnnealedVAE's capacity) and the noise survive a resume;
   - randomness drawn with stateless ops seeded by `(seed, step)`: training is reproducible, a
     resumed run draws the same noise as an uninterrupted one, and under `tf.distribute` each
-    replica takes its slice of the noise of the *global* batch, so the update does not depend on
-    the number of replicas;
+    replica takes its slice of the noise of the *global* batch; statistics of the batch
+    (DIP-VAE's covariance, beta-TCVAE's aggregate posterior, FactorVAE's permutation, InfoGAN's
+    batch norm) are those of the global batch too (`gather_replicas`), so the update does not
+    depend on the number of replicas (tests/test_distributed.py: every objective, one replica
+    against two);
   - `compile(jit_compile="auto")`: Keras's "auto" (XLA when a GPU is visible, plain `tf.function`
     on CPU-only machines and under tf.distribute strategies);
   - `representation(images)`: the codes the metrics score, as numpy `[N, latent_dim]`.
@@ -104,6 +107,21 @@ def replica_context():
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return 1, 0
     return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+
+
+def gather_replicas(x):
+    """`x` from every replica, concatenated along axis 0 in replica order: the global batch's
+    `[num_replicas * batch, ...]` (`x` itself outside tf.distribute).
+
+    For statistics of the batch (a covariance, an aggregate posterior, a permutation), which
+    must be those of the global batch for an update not to depend on the number of replicas.
+    Gradients flow back to each replica's own rows: TF's `all_gather` sums the replicas' upstream
+    gradients and hands each replica its slice.
+    """
+    num_replicas, _ = replica_context()
+    if num_replicas == 1:
+        return x
+    return tf.distribute.get_replica_context().all_gather(x, axis=0)
 
 
 def scale_for_replicas(loss):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from zoo import losses
-from zoo.models.base import HParam
+from zoo.models.base import HParam, gather_replicas
 from zoo.models.vae import VAE
 
 
@@ -15,7 +15,8 @@ class DIPVAE(VAE):
 
     loss = -log p(x|z) + KL + lambda_od * sum_{i != j} Cov_ij^2 + lambda_d * sum_i (Cov_ii - 1)^2, with
     Cov = Cov_p(x)[mu(x)] for variant "i" and Cov_q(z)[z] = E_p(x)[Sigma(x)] + Cov_p(x)[mu(x)] for
-    variant "ii", both estimated on the batch (`zoo.losses.dip_covariance`).
+    variant "ii", both estimated on the batch (`zoo.losses.dip_covariance`; under tf.distribute the
+    global batch, gathered from every replica).
 
     Args:
       variant: "i" or "ii".
@@ -41,6 +42,8 @@ class DIPVAE(VAE):
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):
-        cov = losses.dip_covariance(z_mean, z_logvar, self.variant)
+        # The covariance of the global batch: under tf.distribute every replica computes the same
+        # penalty, and its gradient reaches each replica's own codes through the gather.
+        cov = losses.dip_covariance(gather_replicas(z_mean), gather_replicas(z_logvar), self.variant)
         penalty = losses.dip_penalty(cov, self.lambda_od, self.lambda_d)
         return kl + penalty, {"dip_penalty": penalty}

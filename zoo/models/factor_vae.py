@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from zoo import losses
 from zoo.models import networks
-from zoo.models.base import HParam, replica_context, scale_for_replicas
+from zoo.models.base import HParam, gather_replicas, replica_context, scale_for_replicas
 from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE
 
@@ -69,8 +69,7 @@ class FactorVAE(VAE):
         if num_replicas == 1:
             return losses.permute_dims(z, seed)
         batch = tf.shape(z)[0]
-        everyone = tf.distribute.get_replica_context().all_gather(z, axis=0)
-        return losses.permute_dims(everyone, seed)[replica_id * batch:(replica_id + 1) * batch]
+        return losses.permute_dims(gather_replicas(z), seed)[replica_id * batch:(replica_id + 1) * batch]
 
     def _discriminate(self, z, training):
         z_permuted = self._permuted_codes(tf.stop_gradient(z))

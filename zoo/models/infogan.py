@@ -33,7 +33,8 @@ class InfoGAN(RepresentationModel):
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
     paper's learning rates. Each `train_step` runs one forward pass (D sees real and generated
     images in one batch), gives each player its own tape and weights and updates both once.
-    Batch-norm statistics are per replica under tf.distribute (not synchronised).
+    Under tf.distribute the batch-norm statistics are synchronised across replicas (those of the
+    global batch), so an update does not depend on the number of replicas.
 
     `encode(x)` is Q's estimate of the codes, a `tfd.Blockwise` of a one-hot categorical and
     Gaussians; its mean (class probabilities, then continuous means) is the representation, so
@@ -157,8 +158,11 @@ class InfoGAN(RepresentationModel):
         fake = tf.sigmoid(self.generate_logits(noise, tf.concat([onehot, continuous], 1), training=training))
         seen = tf.concat([images, fake], axis=0)
         if training and self.instance_noise > 0:
-            seen += self.instance_noise * self._draw(tf.random.stateless_normal, 2 * batch, list(self.observation_shape),
-                                                     stream=3)
+            # One draw per half (real, generated), each of the global batch's shape, so every image
+            # gets the same noise whatever the number of replicas.
+            noise = [self._draw(tf.random.stateless_normal, batch, list(self.observation_shape), stream=stream)
+                     for stream in (3, 4)]
+            seen += self.instance_noise * tf.concat(noise, axis=0)
         outputs = self.discriminator(seen, training=training)
         logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
         fake_outputs = {k: v[batch:] for k, v in outputs.items()}

@@ -81,6 +81,15 @@ def fc_discriminator(latent_dim=10, units=1000, depth=6, name="discriminator"):
     return keras.Model(z_in, logits, name=name)
 
 
+def _batch_norm(name):
+    """DCGAN's batch norm (momentum 0.9). Built under a tf.distribute strategy, its statistics are
+    those of the global batch (synchronised across replicas), so an update does not depend on the
+    number of replicas; without one it is Keras's plain layer, unchanged."""
+    import tensorflow as tf
+
+    return layers.BatchNormalization(momentum=0.9, synchronized=tf.distribute.has_strategy(), name=name)
+
+
 def _dcgan_depth(image_shape):
     h, w, _ = image_shape
     n = math.log2(min(h, w) / 4)
@@ -101,13 +110,13 @@ def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=16, name="gener
     h0, w0 = output_shape[0] // 2 ** n, output_shape[1] // 2 ** n
     z_in = keras.Input((input_dim,), name="noise_and_codes")
     h = layers.Dense(h0 * w0 * filters * 2 ** (n - 1), use_bias=False, name="dense")(z_in)
-    h = layers.BatchNormalization(momentum=0.9, name="bn0")(h)
+    h = _batch_norm(name="bn0")(h)
     h = layers.ReLU(name="relu0")(h)
     h = layers.Reshape((h0, w0, filters * 2 ** (n - 1)), name="reshape")(h)
     for i in range(n - 1):
         h = layers.Conv2DTranspose(filters * 2 ** (n - 2 - i), 4, strides=2, padding="same", use_bias=False,
                                    name=f"deconv{i + 1}")(h)
-        h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+        h = _batch_norm(name=f"bn{i + 1}")(h)
         h = layers.ReLU(name=f"relu{i + 1}")(h)
     logits = layers.Conv2DTranspose(output_shape[2], 4, strides=2, padding="same", name="logits")(h)
     return keras.Model(z_in, logits, name=name)
@@ -132,12 +141,12 @@ def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuo
     for i in range(n):
         h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i + 1}")(h)
         if i > 0:
-            h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+            h = _batch_norm(name=f"bn{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
     h = layers.Flatten(name="flatten")(h)
     outputs = {"d_logits": layers.Dense(1, name="d_logits")(h)}
     q = layers.Dense(128, use_bias=False, name="q_dense")(h)
-    q = layers.BatchNormalization(momentum=0.9, name="q_bn")(q)
+    q = _batch_norm(name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
     outputs["q_logits"] = layers.Dense(max(num_categorical, 1), name="q_logits")(q)
     outputs["q_mean"] = layers.Dense(max(num_continuous, 1), name="q_mean")(q)
