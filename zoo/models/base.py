@@ -124,6 +124,13 @@ def gather_replicas(x):
     return tf.distribute.get_replica_context().all_gather(x, axis=0)
 
 
+def _multi_worker() -> bool:
+    """Whether training runs under MultiWorkerMirroredStrategy with more than one worker (Keras's test)."""
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
+
+
 def scale_for_replicas(loss):
     """Divides a per-replica mean loss by the number of replicas.
 
@@ -348,7 +355,13 @@ class RepresentationModel(keras.Model):
     def _update_trackers(self, terms: dict):
         for tracker in self._trackers:
             tracker.update_state(terms[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self._trackers}
+        results = {tracker.name: tracker.result() for tracker in self._trackers}
+        if _multi_worker():
+            # Keras 3 reduces a multi-worker step's logs with strategy.reduce(MEAN, v, axis=0), which
+            # fails on scalars (tensorflow/tensorflow#72388; every fit under MultiWorkerMirroredStrategy
+            # died there): hand it [1] tensors, which that reduction turns into scalars.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     # ----------------------------------------------------------------- the interface
 
