@@ -200,7 +200,7 @@ def test_hyperparameter_edges_and_other_arguments():
 def test_default_shapes_are_the_studys():
     model = zoo.models.BetaVAE()
     assert model.observation_shape == (64, 64, 1) and model.latent_dim == 10
-    assert model.encoder.get_layer("flatten").output.shape[1:] == (1024,)      # 4x4x64, Burgess et al.
+    assert model.encoder.get_layer("flatten").output.shape[1:] == (1024,)      # 4x4x64, disentanglement_lib's
     assert model.decoder.get_layer("reshape").output.shape[1:] == (4, 4, 64)
     infogan = zoo.models.InfoGAN()
     assert (infogan.num_categorical, infogan.num_continuous, infogan.latent_dim) == (3, 7, 10)

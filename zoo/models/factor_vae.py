@@ -22,8 +22,11 @@ class FactorVAE(VAE):
     (alg. 1, `zoo.losses.permute_dims`). Two players: the VAE (encoder and decoder, `optimizer`)
     and the discriminator (`discriminator_optimizer`, by default Adam(1e-4, beta_1=0.5,
     beta_2=0.9) as in the paper and the study). Each `train_step` runs one forward pass, gives each
-    player its own tape and weights, updates both once and the step counter once (as
-    disentanglement_lib does). Under tf.distribute the permutation is drawn over the global batch.
+    player its own tape and weights, updates both once and advances the step counter once: here a
+    step is one iteration. disentanglement_lib counts differently: its FactorVAE `model_fn`
+    passes `global_step` to both `minimize` calls (`methods/unsupervised/vae.py`), so its counter
+    advances twice per iteration and the study's 300,000 FactorVAE "steps" are 150,000 iterations
+    (150,000 steps here). Under tf.distribute the permutation is drawn over the global batch.
 
     Args:
       gamma: weight of the TC term; default 10 (the study swept 10 to 100).

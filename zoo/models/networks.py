@@ -1,9 +1,13 @@
 """Network builders: the field's standard convolutional encoder/decoder, FactorVAE's discriminator,
 and a DCGAN-style generator/discriminator for InfoGAN.
 
-The VAE networks are those of Burgess et al. 2018 (appendix A.1) as used by Locatello et al. 2019
-(disentanglement_lib `architectures.py`: `conv_encoder`, `deconv_decoder`, `fc_discriminator`), so
-that scores are comparable with the literature. The layer stacks are fixed; only the spatial size of
+The VAE networks are disentanglement_lib's `conv_encoder` and `deconv_decoder`
+(`methods/shared/architectures.py`), the networks of Locatello et al. 2019, whose docstrings
+base them on the chairs network of Higgins et al. 2017 (table 1, row 3); FactorVAE's discriminator
+is its `fc_discriminator` (Kim & Mnih 2018, app. A). They are not Burgess et al. 2018's networks
+(app. A.1: four 32-channel 4x4 convolutions and two dense layers of 256): the encoder's third and
+fourth convolutions are 64-channel with 2x2 kernels. Kept as the study has them, so that scores
+are comparable with the literature. The layer stacks are fixed; only the spatial size of
 the flattened/reshaped bottleneck follows the image size (64x64 gives the published 4x4x64), so the
 same networks run on the 16x16 test images.
 
@@ -31,7 +35,7 @@ def conv_encoder(input_shape=(64, 64, 1), latent_dim=10, name="encoder"):
     """Gaussian encoder: x `[batch, H, W, C]` -> (mean, logvar), each `[batch, latent_dim]`.
 
     conv 32 k4 s2, conv 32 k4 s2, conv 64 k2 s2, conv 64 k2 s2 (ReLU, "same"), dense 256 ReLU, then
-    two linear heads (Burgess et al. 2018, app. A.1).
+    two linear heads: disentanglement_lib's `conv_encoder`, layer for layer.
     """
     input_shape = tuple(int(d) for d in input_shape)
     _check_divisible(input_shape, 2 ** _VAE_DOWNSAMPLING, "conv_encoder")
@@ -50,7 +54,8 @@ def deconv_decoder(latent_dim=10, output_shape=(64, 64, 1), name="decoder"):
     """Bernoulli decoder: z `[batch, latent_dim]` -> logits `[batch, H, W, C]`.
 
     dense 256, dense (H/16 * W/16 * 64), reshape, transposed conv 64 k4 s2, 32 k4 s2, 32 k4 s2
-    (ReLU), C k4 s2 linear (Burgess et al. 2018, app. A.1; 64x64 gives dense 1024, reshape 4x4x64).
+    (ReLU), C k4 s2 linear: disentanglement_lib's `deconv_decoder` (64x64 gives its dense 1024,
+    reshape 4x4x64).
     """
     output_shape = tuple(int(d) for d in output_shape)
     _check_divisible(output_shape, 2 ** _VAE_DOWNSAMPLING, "deconv_decoder")

@@ -35,7 +35,7 @@ class VAE(RepresentationModel):
 
     The reconstruction term is the Bernoulli negative log-likelihood from logits summed over pixels,
     the KL is in closed form; both are averaged over the batch. Networks: `networks.conv_encoder`
-    and `networks.deconv_decoder` (Burgess et al. 2018).
+    and `networks.deconv_decoder` (disentanglement_lib's, the study's).
 
     Args:
       input_shape: `(H, W, C)`, sides divisible by 16; default `(64, 64, 1)`.
