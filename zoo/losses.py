@@ -15,6 +15,8 @@ import math
 
 import tensorflow as tf
 
+from zoo import noise
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -147,10 +149,9 @@ def permute_dims(z, seed):
 
     The rows of the result are draws from prod_j q(z_j), the factorial distribution FactorVAE's
     discriminator learns to tell from q(z). `seed` is a stateless-RNG seed `[2]`, so the
-    permutation is reproducible and XLA-compilable.
+    permutation is reproducible, XLA-compilable and the same with and without XLA (`zoo.noise`).
     """
-    noise = tf.random.stateless_uniform(tf.shape(z), seed=seed)
-    order = tf.argsort(noise, axis=0)
+    order = tf.argsort(noise.sort_keys(tf.shape(z), seed), axis=0, stable=True)
     return tf.transpose(tf.gather(tf.transpose(z), tf.transpose(order), batch_dims=1))
 
 

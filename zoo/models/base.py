@@ -341,7 +341,8 @@ class RepresentationModel(keras.Model):
     def _draw(self, sampler, batch, tail, stream: int):
         """This replica's share of a `[global_batch, *tail]` random tensor.
 
-        `sampler(shape, seed)` is a stateless op. Drawing for the global batch and slicing keeps
+        `sampler(shape, seed)` is a stateless op (`zoo.noise`: the same numbers with and without
+        XLA). Drawing for the global batch and slicing keeps
         each example's noise the same whatever the number of replicas (MirroredStrategy gives
         replica r the r-th contiguous slice of the global batch).
         """

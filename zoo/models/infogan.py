@@ -9,6 +9,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo import losses
+from zoo import noise as random_noise
 from zoo.models import networks
 from zoo.models.base import HParam, RepresentationModel, scale_for_replicas
 from zoo.models.optimizers import FusedAdam
@@ -102,11 +103,11 @@ class InfoGAN(RepresentationModel):
 
     def _prior(self, batch, stream):
         """(noise [batch, noise_dim], one-hot [batch, k], continuous [batch, m]) for this step."""
-        noise = self._draw(tf.random.stateless_normal, batch, [self.noise_dim], stream=stream)
-        classes = self._draw(lambda shape, seed: tf.random.stateless_uniform(
-            shape, seed, maxval=max(self.num_categorical, 1), dtype=tf.int32), batch, [], stream=stream + 1)
+        noise = self._draw(random_noise.normal, batch, [self.noise_dim], stream=stream)
+        classes = self._draw(lambda shape, seed: random_noise.integers(shape, seed, max(self.num_categorical, 1)),
+                             batch, [], stream=stream + 1)
         onehot = tf.one_hot(classes, self.num_categorical)
-        continuous = self._draw(lambda shape, seed: tf.random.stateless_uniform(shape, seed, -1.0, 1.0),
+        continuous = self._draw(lambda shape, seed: random_noise.uniform(shape, seed, -1.0, 1.0),
                                 batch, [self.num_continuous], stream=stream + 2)
         return noise, onehot, continuous
 
@@ -160,7 +161,7 @@ class InfoGAN(RepresentationModel):
         if training and self.instance_noise > 0:
             # One draw per half (real, generated), each of the global batch's shape, so every image
             # gets the same noise whatever the number of replicas.
-            noise = [self._draw(tf.random.stateless_normal, batch, list(self.observation_shape), stream=stream)
+            noise = [self._draw(random_noise.normal, batch, list(self.observation_shape), stream=stream)
                      for stream in (3, 4)]
             seen += self.instance_noise * tf.concat(noise, axis=0)
         outputs = self.discriminator(seen, training=training)
