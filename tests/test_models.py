@@ -244,10 +244,20 @@ def test_interface_and_input_checks(batch):
     np.testing.assert_allclose(model.representation(batch, batch_size=7), model.representation(batch), atol=1e-5)
     np.testing.assert_allclose(model.representation((batch * 255).astype(np.uint8)), model.representation(batch),
                                atol=1e-5)
-    assert model.reconstruct(batch[:3]).shape == (3, 16, 16, 1)
+    # Reconstruction: the Bernoulli means of the decoder at the posterior means, sigmoid(logits).
+    z_mean = model.encoder(batch[:3])[0]
+    logits = model.decoder(z_mean).numpy().astype(np.float64)
+    np.testing.assert_allclose(model.reconstruct(batch[:3]), 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
     assert model.sample(2, seed=0).shape == (2, 16, 16, 1)
     np.testing.assert_array_equal(model.sample(2, seed=0), model.sample(2, seed=0))
-    assert isinstance(model.likelihood(codes).log_prob(batch[:5]).numpy(), np.ndarray)
+    assert not np.allclose(model.sample(2, seed=0), model.sample(2, seed=1))
+    # log p(x|z) = sum over pixels of x log sigmoid(l) + (1 - x) log(1 - sigmoid(l)), by hand in float64.
+    logits = model.decoder(codes).numpy().astype(np.float64)
+    x = batch[:5].astype(np.float64)
+    by_hand = (x * -np.logaddexp(0, -logits) + (1 - x) * -np.logaddexp(0, logits)).sum(axis=(1, 2, 3))
+    log_prob = model.likelihood(codes).log_prob(batch[:5]).numpy()
+    assert log_prob.shape == (5,)
+    np.testing.assert_allclose(log_prob, by_hand, rtol=1e-5)
     with pytest.raises(ValueError, match=r"shape \(N, 16, 16, 1\)"):
         model.representation(np.zeros((2, 32, 32, 1), np.float32))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -339,11 +349,61 @@ def test_infogan_interface(batch):
     assert codes.shape == (3, 4)
     np.testing.assert_allclose(q.mean().numpy(), codes, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(codes[:, :2].sum(1), 1.0, rtol=1e-5)       # class probabilities
-    images, c = model.sample(5, seed=2, return_codes=True)
-    assert images.shape == (5, 16, 16, 1) and c.shape == (5, 4)
-    assert model.reconstruct(batch[:3]).shape == (3, 16, 16, 1)
+    images, c = model.sample(600, seed=2, return_codes=True)
+    images, c = images.numpy(), c.numpy()
+    assert images.shape == (600, 16, 16, 1) and c.shape == (600, 4)
+    # The codes are draws from the priors: one-hot classes, about 300 each (binomial sd 12), and
+    # U(-1, 1) continuous codes (mean 0 within 5 standard errors of 1/sqrt(3 * 600)).
+    onehot = c[:, :2]
+    assert set(np.unique(onehot)) == {0.0, 1.0} and (onehot.sum(1) == 1).all()
+    assert abs(onehot[:, 0].sum() - 300) < 5 * 12
+    assert c[:, 2:].min() >= -1 and c[:, 2:].max() <= 1 and abs(c[:, 2:].mean()) < 5 / np.sqrt(3 * 1200)
+    # ...and they are the codes the images were generated from: G(noise, c) with the sample's noise.
+    noise = tf.random.stateless_normal([600, 8], seed=[2, 0])
+    np.testing.assert_allclose(model.decode(c, noise=noise), images, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.sample(600, seed=2), images)
+    # Reconstruction: G(0, c) with c Q's most likely class, one-hot, and its continuous means.
+    q = model.representation(batch[:3])
+    expected = model.decode(np.concatenate([np.eye(2)[q[:, :2].argmax(1)], q[:, 2:]], axis=1))
+    np.testing.assert_allclose(model.reconstruct(batch[:3]), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="latent_dim"):
         zoo.models.InfoGAN(num_categorical=3, num_continuous=3, latent_dim=10)
+
+
+@pytest.mark.parametrize("name", zoo.models.names())
+def test_evaluate_reports_the_test_step_terms_and_trains_nothing(name, batch):
+    keras.utils.set_random_seed(3)
+    model = small(name)
+    model.compile()
+    model.train_on_batch(batch)  # step 1: optimizer state exists and the noise is step 1's
+    state = [w.numpy() for w in model.weights]
+    iterations = [int(o.iterations.numpy()) for o in _optimizers(model)]
+    scores = model.evaluate(batch, batch_size=len(batch), verbose=0, return_dict=True)
+    assert set(scores) == set(model.METRIC_NAMES)
+    # One batch: each tracker is that batch's term, computed here in inference mode at step 1.
+    images = tf.constant(batch)
+    if name == "infogan":
+        expected = {k: float(v) for k, v in model._terms(images, training=False).items()}
+    else:
+        outputs = model.forward(images, training=False)
+        extra = {}
+        if name == "factor_vae":
+            logits_q, logits_permuted = model._discriminate(outputs.z, training=False)
+            extra = {"discriminator_logits": logits_q}
+        expected = {k: float(v) for k, v in model.loss_terms(images, outputs, **extra).items()}
+        if name == "factor_vae":
+            expected["discriminator_loss"] = float(losses.discriminator_loss(logits_q, logits_permuted))
+        # The VAE terms by hand from the networks (the noise is the step's, drawn by forward).
+        recon = float(tf.reduce_mean(losses.bernoulli_nll(images, model.decoder(outputs.z))))
+        kl = float(tf.reduce_mean(losses.gaussian_kl(*model.encoder(images))))
+        assert scores["reconstruction_loss"] == pytest.approx(recon, rel=1e-5)
+        assert scores["kl_loss"] == pytest.approx(kl, rel=1e-4, abs=1e-6)
+    for key, value in expected.items():
+        assert scores[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+    # Nothing trained: weights, batch-norm statistics, step counter and optimizers as they were.
+    for before, after in zip(state, model.weights):
+        np.testing.assert_array_equal(before, after.numpy())
+    assert [int(o.iterations.numpy()) for o in _optimizers(model)] == iterations
 
 
 # ---------------------------------------------------------------------------------------- each objective's loss
