@@ -7,7 +7,8 @@ the zoo package, and the installed reference is never edited:
   gin that still accepts the reference's `blacklist=` keyword) with `--no-deps --target` into
   `~/.cache/zoo/disentanglement_lib-1.5` (override with `$ZOO_DLIB_CACHE`), once; its other
   imports (numpy, scipy, scikit-learn, six, absl) are already in the venv. If it is not
-  importable or installable (no network), it returns None and the caller skips.
+  importable or installable (no network), it returns None and the caller skips;
+  `require_installed()` does that for tests, and fails instead under CI (`CI=true`).
 * `run(tasks)` writes the tasks to JSON and runs this file as a script in a fresh interpreter,
   which installs two shims before importing the reference:
     - `gin.tf`: every metric module does `import gin.tf`, whose real module needs
@@ -72,6 +73,21 @@ def ensure_installed() -> tuple[Path | None, str]:
                           + " | ".join(tail))
         marker.write_text(" ".join(cmd) + "\n")
         return target, ""
+
+
+def require_installed() -> Path:
+    """The reference's site folder for a test; when it cannot be installed the test is skipped,
+    or, under CI (`CI=true`), failed: there a skip would leave the comparison unrun unnoticed."""
+    import pytest
+
+    site, reason = ensure_installed()
+    if site is None:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI is set and the comparison with disentanglement_lib cannot run: {reason}. Make "
+                        f"disentanglement-lib=={VERSION} installable there (network access to the package index, "
+                        "or a filled $ZOO_DLIB_CACHE).", pytrace=False)
+        pytest.skip(reason)
+    return site
 
 
 def run(tasks: list[dict], site: Path, timeout: float = 1800) -> list[dict]:

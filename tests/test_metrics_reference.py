@@ -110,9 +110,7 @@ def _ours(metric, arrays):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """`{(case, metric): reference scores}` for every array case and the two sampled scores."""
-    site, reason = dlib_reference.ensure_installed()
-    if site is None:
-        pytest.skip(reason)
+    site = dlib_reference.require_installed()
     folder = tmp_path_factory.mktemp("reference_arrays")
     tasks, keys = [], []
     digest = hashlib.sha256()
@@ -171,3 +169,11 @@ def test_factor_vae_score_matches_reference(reference):
         assert ours[key] == pytest.approx(theirs[key], abs=0.03), (key, ours, theirs)
     # The reference reports len(mask), the total number of dimensions; we count the active ones.
     assert theirs["num_active_dims"] == 4 and ours["num_active_dims"] == 4
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_reference_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setattr(dlib_reference, "ensure_installed", lambda: (None, "pip could not install it (no network?)"))
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no network"):
+        dlib_reference.require_installed()
