@@ -38,7 +38,7 @@ def define_flags():
         return
     flags.DEFINE_string("model", "beta_vae", "Objective: vae, beta_vae, annealed_vae, dip_vae_i, dip_vae_ii, "
                         "beta_tcvae, factor_vae, infogan.")
-    flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()).")
+    flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()), or tfds:<name>.")
     flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load (e.g. source=file,path=...).")
     flags.DEFINE_integer("steps", 30000, "Total training steps (a resumed run counts the steps already done).")
     flags.DEFINE_integer("batch_size", 64, "Global batch size.")
@@ -70,8 +70,7 @@ def run_settings() -> dict:
     """The run's settings from the flags, validated before any work is done."""
     if FLAGS.model not in zoo.models.names():
         zoo.models.get_class(FLAGS.model)  # raises with close names
-    if FLAGS.dataset not in zoo.data.names():
-        zoo.data.load(FLAGS.dataset)  # raises with the known names
+    zoo.data.check_name(FLAGS.dataset)  # raises with the known names
     if FLAGS.steps <= 0:
         raise UsageError(f"--steps must be positive; got {FLAGS.steps}.")
     if FLAGS.batch_size <= 0:
@@ -126,7 +125,7 @@ def zoo_name(model: str, dataset: str) -> str:
     """The zoo's name for a model trained on a dataset: "factor_vae", "dsprites" -> "factorvae-dsprites",
     "dip_vae_ii", "color_dsprites" -> "dipvae2-color-dsprites"."""
     short = {"dip_vae_i": "dipvae1", "dip_vae_ii": "dipvae2"}.get(model, model.replace("_", ""))
-    return f"{short}-{dataset.replace('_', '-')}"
+    return f"{short}-{dataset.replace('_', '-').replace(':', '-')}"
 
 
 class NonFiniteLossError(RuntimeError):
