@@ -114,12 +114,19 @@ def draw_tradeoff(result: dict, path: Path) -> Path:
         series = []
         for c, objective in enumerate(("beta_vae", "factor_vae")):
             models = [m for m in entry["models"] if m["objective"] == objective]
-            series.append({"name": stats.LABELS[objective], "color": c, "points": [(m["score"], m["error"]) for m in models],
+            series.append({"name": stats.LABELS[objective], "color": c,
+                           "points": [(m["score"], m["error"]) for m in models],
                            "labels": [f"{m['value']:g}" for m in models]})
+            values = sorted({m["value"] for m in models})  # both objectives regularise more as the value grows
+            means = [[m for m in models if m["value"] == v] for v in values]
+            series.append({"name": None, "color": c, "line": True, "markers": False,
+                           "points": [(sum(m["score"] for m in g) / len(g), sum(m["error"] for m in g) / len(g))
+                                      for g in means]})
         specs.append({"title": f"reconstruction error vs {label}", "series": series, "xlabel": label,
                       "ylabel": "Bernoulli NLL per image (nats)"})
     return _draw_xy.panels(path, specs, columns=2, size=(470, 320),
-                           title="Reconstruction against disentanglement (labels: beta or gamma)")
+                           title="Reconstruction against disentanglement "
+                                 "(labels: beta or gamma; lines: mean over seeds)")
 
 
 def draw_capacity(result: dict, path: Path) -> Path:
@@ -144,7 +151,8 @@ def draw_capacity(result: dict, path: Path) -> Path:
 def draw_impossibility(demo: dict, path: Path) -> Path:
     rows = demo["rows"]
     labels = list(rows[0]["scores"])
-    series = [{"name": label, "color": i, "line": True, "points": [(r["angle_degrees"], r["scores"][label]) for r in rows]}
+    series = [{"name": label, "color": i, "line": True,
+               "points": [(r["angle_degrees"], r["scores"][label]) for r in rows]}
               for i, label in enumerate(labels)]
     prior = [{"name": "mean log N(Rz; 0, I) - mean log N(z; 0, I)", "color": 0, "line": True,
               "points": [(r["angle_degrees"], r["mean_log_prior"] - demo["mean_log_prior_unrotated"]) for r in rows]},

@@ -39,7 +39,8 @@ def header(result: dict) -> str:
     sizes = (f"MIG, DCI ({s.get('dci_backend')}), SAP, Modularity, IRS and the unsupervised scores on "
              f"{s.get('num_train')} / {s.get('num_test')} points; BetaVAE and FactorVAE scores on "
              f"{s.get('intervention_train')} / {s.get('intervention_eval')} points of {s.get('batch_size')} pairs; "
-             f"reconstruction, KL and total correlations on {s.get('probe_points')} images") if s else "unknown settings"
+             f"reconstruction, KL and total correlations on {s.get('probe_points')} images"
+             ) if s else "unknown settings"
     return (f"{result['num_models']} trained models ({counts}), {', '.join(map(str, result['steps']))} steps each, "
             f"on rendered dSprites, one evaluation seed; {sizes}. Every number below is computed from "
             f"`{result.get('population_file', 'population.json')}` by `benchmarks/population.py`. The study trained "
@@ -61,9 +62,11 @@ def agreement(result: dict) -> str:
         "with all but BetaVAE (46). Their matrix is over about 1,800 models "
         "on Noisy-dSprites (the one transcribed in `benchmarks/paper_tables.json`; their dSprites matrix is not).", "",
         f"**Ours**: Spearman rank correlation (%) over {a['num_models']} trained models"
-        + (f" ({a['left_out']} left out for a missing score)" if a["left_out"] else "") + ", the paper's in brackets.", "",
+        + (f" ({a['left_out']} left out for a missing score)" if a["left_out"] else "")
+        + ", the paper's in brackets.", "",
         _report.markdown_table(["ours (paper)"] + labels, cells), "",
-        f"Over the {c['pairs']} metric pairs: mean absolute difference {mad}, same sign in {c['same_sign']}/{c['pairs']}, "
+        f"Over the {c['pairs']} metric pairs: mean absolute difference {mad}, "
+        f"same sign in {c['same_sign']}/{c['pairs']}, "
         f"rank correlation of the two patterns {pattern}."])
 
 
@@ -71,7 +74,7 @@ def variance(result: dict) -> str:
     rows, seed_or_hp_wins = [], 0
     for label, v in result["variance"].items():
         s, n, df = v["shares"], v["null_shares"], v["df"]
-        biggest = max(("objective", "setting", "seed"), key=lambda k: -1 if math.isnan(s[k]) else s[k])
+        biggest = "n/a" if math.isnan(s["objective"]) else max(("objective", "setting", "seed"), key=s.get)
         seed_or_hp_wins += int(not math.isnan(s["objective"]) and s["setting"] + s["seed"] > s["objective"])
         rows.append([label, _pc(s["objective"]), _pc(s["setting"]), _pc(s["seed"]),
                      f"{_pc(n['objective'])} / {_pc(n['setting'])} / {_pc(n['seed'])}",
@@ -102,7 +105,8 @@ def mean_vs_sampled(result: dict) -> str:
         rows.append([stats.LABELS.get(objective, objective), f"{hp} " + ", ".join(f"{s['value']:g}" for s in e["mean"]),
                      " -> ".join(_f(s["mean"], 2) for s in e["sampled"]) + f" ({e['trend_sampled']['direction']})",
                      " -> ".join(_f(s["mean"], 2) for s in e["mean"]) + f" ({e['trend_mean']['direction']})",
-                     "; ".join(verdicts) or "not in the paper's figure"])
+                     "; ".join(verdicts) or ("not in the paper's figure" if objective == "annealed_vae"
+                                             else "fewer than two settings")])
     return "\n".join([
         "**Paper** (Locatello et al. 2019, Sec. 5.1, Fig. 1): as the regularisation grows, the total correlation "
         "of the *sampled* representation falls, while that of the *mean* representation, the one the metrics "
@@ -127,7 +131,8 @@ def tradeoff(result: dict) -> str:
              _f(m["factor_vae_score"][0]) + (" *" if m["factor_vae_score"][1] else ""),
              _f(m["mig"][0]) + (" *" if m["mig"][1] else "")]
             for m in sorted(by_name.values(), key=lambda m: (m["objective"], m["value"], m["seed"]))]
-    lines += [_report.markdown_table(["objective", "setting", "seed", "recon. NLL", "FactorVAE score", "MIG"], rows), ""]
+    header = ["objective", "setting", "seed", "recon. NLL", "FactorVAE score", "MIG"]
+    lines += [_report.markdown_table(header, rows), ""]
     for key, label in (("factor_vae_score", "FactorVAE score"), ("mig", "MIG")):
         t = result["tradeoff"][key]
         lines.append(f"On the front of reconstruction vs {label} (* above): FactorVAE {t['on_front']['factor_vae']} of "

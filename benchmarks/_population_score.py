@@ -197,8 +197,10 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
     elif content["settings"] != settings:
         changed = sorted(k for k in set(settings) | set(content["settings"])
                          if settings.get(k) != content["settings"].get(k))
+        before = {k: content["settings"].get(k) for k in changed}
+        now = {k: settings.get(k) for k in changed}
         raise ValueError(f"{population_file} was scored with other settings ({', '.join(changed)} differ: file "
-                         f"{ {k: content['settings'].get(k) for k in changed} }, now { {k: settings.get(k) for k in changed} }). "
+                         f"{before}, now {now}). "
                          "One table holds one setting: pass the same flags, or another --population_file.")
     done = {row["name"] for row in content["rows"]}
     todo = [p for p in finished_runs(runs_dir) if p.name not in done]
@@ -213,9 +215,10 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
         content["rows"].append(row)
         content["rows"].sort(key=lambda r: r["name"])
         _report.write_json(population_file, content)
-        s = row["scores"]
+        s = {k: (float("nan") if v is None else v) for k, v in row["scores"].items()}
         log(f"  {row['name']:32s} BetaVAE {s.get('beta_vae_score.eval_accuracy', float('nan')):.3f} "
-            f"FactorVAE {s.get('factor_vae_score.eval_accuracy', float('nan')):.3f} MIG {s.get('mig.mig', float('nan')):.3f} "
+            f"FactorVAE {s.get('factor_vae_score.eval_accuracy', float('nan')):.3f} "
+            f"MIG {s.get('mig.mig', float('nan')):.3f} "
             f"DCI {s.get('dci.disentanglement', float('nan')):.3f}  ({row['seconds']:.0f} s: "
             + ", ".join(f"{k} {v:.0f}" for k, v in row["timing"].items()) + ")")
     return content

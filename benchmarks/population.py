@@ -43,7 +43,8 @@ POPULATION_FILE = ROOT / "docs" / "bench" / "population.json"
 STEPS = ("score", "figures", "all")
 
 
-def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=None, impossibility: bool = True) -> dict:
+def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=None,
+        impossibility: bool = True) -> dict:
     """The figures step: every figure's numbers from the population file, plots and Markdown into `out`.
 
     Args:

@@ -28,7 +28,8 @@ def make_row(objective, value, seed, *, quality=0.5, recon=100.0, tc=(1.0, 1.0),
     scores["modularity_explicitness.modularity"] = -quality  # ranks opposite to the other five
     scores["irs.irs"] = quality
     return {"name": f"{objective}-{value:g}-seed{seed}", "objective": objective, "hparams": hparams, "seed": seed,
-            "steps": 10000, "scores": scores, "reconstruction": {"nll_sampled": recon, "nll_mean": recon, "mse_mean": 1.0},
+            "steps": 10000, "scores": scores,
+            "reconstruction": {"nll_sampled": recon, "nll_mean": recon, "mse_mean": 1.0},
             "gaussian_total_correlation": {"mean": tc[0], "sampled": tc[1]}, "kl_trace": trace,
             "mutual_information": mi}
 
