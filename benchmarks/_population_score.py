@@ -126,8 +126,12 @@ def probe(model, data, *, points: int, seed: int, batch: int = PROBE_BATCH) -> d
     }
 
 
-def evaluate_settings(settings: dict) -> tuple[dict, dict]:
-    """(keyword arguments of `zoo.metrics.evaluate`, its `metric_options`) for one setting."""
+def evaluate_settings(settings: dict, dci_jobs: int | None = None) -> tuple[dict, dict]:
+    """(keyword arguments of `zoo.metrics.evaluate`, its `metric_options`) for one setting.
+
+    `dci_jobs` (processes for DCI's per-factor classifiers) changes the speed, not the numbers,
+    so it is not part of the setting a population file records.
+    """
     options = {
         "beta_vae_score": {"num_train": settings["intervention_train"], "num_eval": settings["intervention_eval"],
                            "batch_size": settings["batch_size"]},
@@ -136,14 +140,14 @@ def evaluate_settings(settings: dict) -> tuple[dict, dict]:
                              "num_variance_estimate": settings["num_variance_estimate"]},
         "dci": {"backend": settings["dci_backend"]},
     }
-    if settings.get("dci_jobs"):
-        options["dci"]["n_jobs"] = settings["dci_jobs"]
+    if dci_jobs:
+        options["dci"]["n_jobs"] = dci_jobs
     kwargs = {"seed": settings["seed"], "num_train": settings["num_train"], "num_test": settings["num_test"],
               "batch_size": 512}
     return kwargs, options
 
 
-def score_run(run_dir, settings: dict, data=None, *, progress: bool = False) -> dict:
+def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci_jobs: int | None = None) -> dict:
     """One population row for the finished run in `run_dir`."""
     import zoo
     import zoo.data
@@ -156,7 +160,7 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False) -> 
     data = data or zoo.data.load(meta["dataset"]["name"])
     start = time.perf_counter()
     model = zoo.load(str(run_dir / "preset"))
-    kwargs, options = evaluate_settings(settings)
+    kwargs, options = evaluate_settings(settings, dci_jobs)
     result = zoo.metrics.evaluate(model.representation, data, metric_options=options, progress=progress, **kwargs)
     scored = time.perf_counter()
     row = {
@@ -175,7 +179,7 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False) -> 
 
 
 def score_population(runs_dir, population_file, settings: dict, *, limit: int | None = None,
-                     progress: bool = False, log=print) -> dict:
+                     progress: bool = False, dci_jobs: int | None = None, log=print) -> dict:
     """Scores every finished run of `runs_dir` not yet in `population_file`, writing after each.
 
     Args:
@@ -183,6 +187,7 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
       population_file: the JSON table; created if absent, else extended.
       settings: `FULL`, `QUICK` or another dict of their keys; must equal the file's own.
       limit: score at most this many new runs (None: all).
+      dci_jobs: processes for DCI's classifiers (default one per factor, up to the cores).
 
     Returns:
       The population file's content.
@@ -211,7 +216,7 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
     for run_dir in todo:
         name = json.loads((run_dir / "preset" / "metadata.json").read_text())["dataset"]["name"]
         data = datasets.setdefault(name, zoo.data.load(name))
-        row = score_run(run_dir, settings, data, progress=progress)
+        row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs)
         content["rows"].append(row)
         content["rows"].sort(key=lambda r: r["name"])
         _report.write_json(population_file, content)

@@ -82,17 +82,18 @@ def markdown(result: dict) -> str:
 
 
 def score(runs_dir, population_file=None, *, quick: bool = False, limit: int | None = None, progress: bool = False,
-          **overrides) -> dict:
+          dci_jobs: int | None = None, **overrides) -> dict:
     """The score step (see `_population_score.score_population`); `overrides` replace FULL/QUICK sizes."""
     from benchmarks import _population_score
 
     settings = dict(_population_score.QUICK if quick else _population_score.FULL)
-    unknown = set(overrides) - set(settings) - {"dci_jobs"}
+    unknown = set(overrides) - set(settings)
     if unknown:
         raise ValueError(f"unknown score settings {sorted(unknown)}; known: {sorted(settings)}.")
     settings.update({k: v for k, v in overrides.items() if v is not None})
     return _population_score.score_population(runs_dir, population_file or POPULATION_FILE, settings, limit=limit,
-                                              progress=progress, log=lambda s: print(s, flush=True))
+                                              progress=progress, dci_jobs=dci_jobs,
+                                              log=lambda s: print(s, flush=True))
 
 
 def _relative(path: Path) -> str:
@@ -138,9 +139,8 @@ def main(argv) -> int:
     print(_report.describe(_report.machine(), _report.versions()), flush=True)
     if FLAGS.step in ("score", "all"):
         overrides = {k: getattr(FLAGS, k) for k in FULL}
-        overrides["dci_jobs"] = FLAGS.dci_jobs
         content = score(FLAGS.runs_dir, FLAGS.population_file, quick=FLAGS.quick, limit=FLAGS.limit,
-                        progress=FLAGS.progress, **overrides)
+                        progress=FLAGS.progress, dci_jobs=FLAGS.dci_jobs, **overrides)
         print(f"{len(content['rows'])} models in {FLAGS.population_file}", flush=True)
     if FLAGS.step in ("figures", "all"):
         result = run(FLAGS.quick, Path(FLAGS.out), population_file=FLAGS.population_file,
@@ -151,8 +151,16 @@ def main(argv) -> int:
     return 0
 
 
+def _main(argv) -> int:
+    try:
+        return main(argv)
+    except (ValueError, FileNotFoundError) as e:  # bad input: the message names the problem and the fix
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
     from absl import app
 
     define_flags()
-    app.run(lambda argv: sys.exit(main(argv)))
+    app.run(lambda argv: sys.exit(_main(argv)))

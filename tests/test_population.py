@@ -272,3 +272,12 @@ def test_score_step_writes_a_full_row_once_and_refuses_another_setting(tiny_runs
     assert again["rows"] == content["rows"]  # nothing rescored (the timings would differ)
     with pytest.raises(ValueError, match="other settings .*num_train"):
         ps.score_population(tiny_runs, path, {**TINY, "num_train": 300}, log=lambda s: None)
+
+
+def test_score_step_names_unknown_settings_and_a_missing_runs_folder(tmp_path):
+    with pytest.raises(ValueError, match="unknown score settings .*num_points"):
+        population.score(tmp_path, tmp_path / "p.json", quick=True, num_points=5)
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        population.score(tmp_path / "nowhere", tmp_path / "p.json", quick=True)
+    with pytest.raises(FileNotFoundError, match="run the score step first"):
+        population.run(quick=True, out=tmp_path, population_file=tmp_path / "absent.json", impossibility=False)
