@@ -27,7 +27,7 @@ def names() -> list[str]:
 
 
 def load(name: str, **options) -> GroundTruthData:
-    """Builds the dataset registered as `name` (e.g. "dsprites", "color_dsprites", "tiny")."""
+    """Builds the dataset registered as `name` (e.g. "dsprites", "color_dsprites", "mnist", "tiny")."""
     _ensure_builtin()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
@@ -44,8 +44,9 @@ def _ensure_builtin():
     if _loaded:
         return
     _loaded = True
-    from zoo.data import dsprites, tiny
+    from zoo.data import dsprites, mnist, tiny
     register("tiny")(tiny.TinySprites)
+    register("mnist")(mnist.MNIST)
     for cls in (dsprites.DSprites, dsprites.ColorDSprites, dsprites.NoisyDSprites, dsprites.ScreamDSprites):
         register(cls.name)(cls)
 
