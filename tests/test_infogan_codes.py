@@ -91,6 +91,17 @@ def tiles(grid, rows, cols, left=0, size=3, pad=2):
     return out
 
 
+def test_targets_need_a_code_of_their_own_for_slant_and_width():
+    both_in_one = {"cluster_accuracy": 0.95, "codes": [{"slant_rho": -0.9, "width_rho": 0.8},
+                                                        {"slant_rho": 0.1, "width_rho": 0.2}]}
+    assert infogan_codes.targets(both_in_one) == {"cluster_accuracy >= 0.90": True,
+                                                  "slant and width each follow their own code, |rho| >= 0.7": False}
+    one_each = {"cluster_accuracy": 0.6, "codes": [{"slant_rho": -0.9, "width_rho": 0.8},
+                                                    {"slant_rho": 0.1, "width_rho": -0.75}]}
+    assert infogan_codes.targets(one_each) == {"cluster_accuracy >= 0.90": False,
+                                               "slant and width each follow their own code, |rho| >= 0.7": True}
+
+
 def test_code_sweep_grid_varies_one_code_along_the_row():
     model = CodeImageModel()
     c1 = tiles(visualize.code_sweep_grid(model, 1, num_rows=4, seed=0), 4, 10)
