@@ -45,7 +45,8 @@ class InfoGAN(RepresentationModel):
       - `lambda_continuous=1`: both code types weighted alike.
       - `min_scale`: a floor on Q's learned continuous scale (0: none, the paper's).
       - `separate_batches=False`: real and generated images through D in one batch, so D's batch
-        norm pools their statistics (the authors' code calls D on each separately).
+        norm pools their statistics (the authors' code calls D on each separately; here D's
+        moving statistics then follow the real batches only).
       - `instance_noise`: Gaussian noise on what D sees in training.
     Configs saved before an option existed rebuild the model they were saved from
     (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch).
@@ -120,7 +121,8 @@ class InfoGAN(RepresentationModel):
             raise ValueError(f"InfoGAN's latent_dim ({latent_dim}) must equal num_categorical + num_continuous "
                              f"({num_categorical} + {num_continuous}).")
         if network not in self.NETWORKS:
-            raise ValueError(f"InfoGAN's network must be one of {', '.join(map(repr, self.NETWORKS))}; got {network!r}.")
+            raise ValueError(f"InfoGAN's network must be one of {', '.join(map(repr, self.NETWORKS))}; "
+                             f"got {network!r}.")
         for name, value in (("lambda_info", lambda_info), ("lambda_categorical", lambda_categorical),
                             ("lambda_continuous", lambda_continuous), ("min_scale", min_scale),
                             ("instance_noise", instance_noise)):
@@ -231,8 +233,8 @@ class InfoGAN(RepresentationModel):
             # Two calls: in training, D's batch norm normalises real and generated images each by
             # their own batch's statistics (as the authors' code does), not by pooled ones. The
             # moving statistics, which inference uses (reading the codes of real images), follow
-            # the real batches only: averaged over both kinds they would match neither, and early
-            # in training Q read through them misclassifies even its own samples.
+            # the real batches only, so a real image is normalised as in training (updated by
+            # both kinds, as in the authors' code, they would match neither).
             real_outputs = self.discriminator(seen[:batch], training=training)
             moving = self._discriminator_moving_statistics() if training else []
             kept = [tf.identity(v.value) for v in moving]
