@@ -75,7 +75,15 @@ def test_instance_noise_blurs_only_what_d_sees_in_training():
 
 # ----------------------------------------------------------------------------- the paper's setting and its options
 
-SMALL = dict(input_shape=(16, 16, 1), num_categorical=2, num_continuous=2, noise_dim=4, filters=4)
+SMALL = dict(input_shape=(16, 16, 1), num_categorical=2, num_continuous=2, noise_dim=4, filters=4, network="mnist")
+
+
+def test_auto_network_is_the_papers_at_28x28_only():
+    """`network="auto"` (the default) resolves by image size, and the config records the resolved name."""
+    mnist = zoo.models.get("infogan", input_shape=(28, 28, 1), num_categorical=10, num_continuous=2, filters=4)
+    sprites = zoo.models.get("infogan", input_shape=(64, 64, 1), num_categorical=3, num_continuous=7)
+    assert (mnist.network, sprites.network) == ("mnist", "dcgan")
+    assert sprites.get_config()["network"] == "dcgan" and sprites.filters == 16
 
 
 def test_paper_mnist_networks_are_table_1():
@@ -103,7 +111,7 @@ def test_paper_mnist_networks_are_table_1():
     assert float(model.discriminator_optimizer.learning_rate) == pytest.approx(2e-4)
     assert float(model.optimizer.beta_1) == float(model.discriminator_optimizer.beta_1) == 0.5
     with pytest.raises(ValueError, match="divisible by 4"):
-        zoo.models.InfoGAN(input_shape=(30, 30, 1))
+        zoo.models.InfoGAN(input_shape=(30, 30, 1), network="mnist")
 
 
 # The config infogan-dsprites was saved with (weights/infogan-dsprites/config.json, before the options).

@@ -41,7 +41,10 @@ class InfoGAN(RepresentationModel):
 
     Departures from that setting are options, with the paper's behaviour (or its authors' code,
     openai/InfoGAN, where the paper is silent) by default:
-      - `network="dcgan"`: the narrower DCGAN networks of the first zoo model (64x64).
+      - `network="dcgan"`: the narrower DCGAN networks of the first zoo model. The default
+        `network="auto"` takes the paper's MNIST networks for 28x28 images and these for any other
+        size (at 64x64 the MNIST networks' FC 1024 layers would hold 33M weights); the resolved
+        name is what the config records.
       - `lambda_continuous=1`: both code types weighted alike.
       - `min_scale`: a floor on Q's learned continuous scale (0: none, the paper's).
       - `separate_batches=False`: real and generated images through D in one batch, so D's batch
@@ -94,7 +97,7 @@ class InfoGAN(RepresentationModel):
         HParam("lambda_continuous", float, 0.1, "weight of the continuous codes' information term"),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
         HParam("min_scale", float, 0.0, "lower bound on Q's learned continuous scale (0: none)"),
-        HParam("network", str, "mnist", "'mnist' (Chen et al. 2016, table 1) or 'dcgan'"),
+        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', or 'auto' (mnist for 28x28)"),
         HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')"),
         HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
         HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training"),
@@ -105,7 +108,7 @@ class InfoGAN(RepresentationModel):
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
-                 lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="mnist", filters=None,
+                 lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0,
                  **kwargs):
         num_categorical = int(num_categorical)
@@ -120,6 +123,8 @@ class InfoGAN(RepresentationModel):
         if int(latent_dim) != num_categorical + num_continuous:
             raise ValueError(f"InfoGAN's latent_dim ({latent_dim}) must equal num_categorical + num_continuous "
                              f"({num_categorical} + {num_continuous}).")
+        if network == "auto":  # the paper's MNIST networks where its images are; a 64x64 FC 1024 is 33M weights
+            network = "mnist" if tuple(input_shape)[:2] == (28, 28) else "dcgan"
         if network not in self.NETWORKS:
             raise ValueError(f"InfoGAN's network must be one of {', '.join(map(repr, self.NETWORKS))}; "
                              f"got {network!r}.")
