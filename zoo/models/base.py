@@ -69,6 +69,9 @@ class RepresentationModel(keras.Model):
     """
 
     HPARAMS: tuple[HParam, ...] = ()
+    # Hyperparameters added after configs of the class were first saved, with the value that
+    # reproduces those models: a saved config without the key predates the option (`from_config`).
+    LEGACY_HPARAMS: dict[str, Any] = {}
     METRIC_NAMES: tuple[str, ...] = ("loss",)
     # Sub-networks (attribute names) that only training needs; presets may leave their weights out.
     TRAINING_ONLY: tuple[str, ...] = ()
@@ -119,8 +122,14 @@ class RepresentationModel(keras.Model):
                 "seed": self.seed, **self.hparams}
 
     @classmethod
+    def complete_config(cls, config: dict) -> dict:
+        """`config` with `LEGACY_HPARAMS` filled in where a key is absent (a config saved before the
+        hyperparameter existed rebuilds the model it was saved from, not today's default)."""
+        return {**cls.LEGACY_HPARAMS, **config}
+
+    @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = cls.complete_config(dict(config))
         config.pop("trainable", None)
         config.pop("dtype", None)
         return cls(**config)
