@@ -87,7 +87,7 @@ def run(quick: bool, out: Path) -> dict:
         "machine": {**_report.machine(), "load_average_1min_start": round(load_start, 2)},
         "versions": _report.versions(),
     }
-    _report.write_json(out, result)
+    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 

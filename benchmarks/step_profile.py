@@ -173,7 +173,7 @@ def run(quick: bool, out: Path) -> dict:
         "settings": settings(quick),
         "machine": _report.machine(), "versions": _report.versions(),
     }
-    _report.write_json(out, result)
+    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 

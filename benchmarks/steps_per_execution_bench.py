@@ -73,7 +73,7 @@ def run(quick: bool, out: Path) -> dict:
                      "ratio_to_1": round(statistics.median(rates[(source, k)]) / base, 3)} for k in values}
     result["machine"] = {**_report.machine(), "load_average_1min_start": round(load_start, 2)}
     result["versions"] = _report.versions()
-    _report.write_json(out, result)
+    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 
