@@ -141,3 +141,55 @@ def test_evaluate_equal_with_and_without_encode_once_for_a_keras_encoder():
     a = zoo.metrics.evaluate(model.representation, data, encode_once=True, **kwargs)
     b = zoo.metrics.evaluate(model.representation, data, encode_once=False, **kwargs)
     assert _scores(a) == _scores(b)
+
+
+def _tiny_lookup():
+    """A `LookupData` over a 3 x 4 x 5 grid of stored random 8x8 images, in memory."""
+    from zoo.data.lookup import ImageLookup, LookupData, MemoryRows
+
+    class Stored(LookupData):
+        name = "stored"
+        factor_names = ("a", "b", "c")
+        factor_sizes = (3, 4, 5)
+        observation_shape = (8, 8, 1)
+
+        def __init__(self):
+            self.factor_values = tuple(np.arange(s, dtype=np.float64) for s in self.factor_sizes)
+            images = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 1), dtype=np.uint8)
+            self._lookup = ImageLookup(MemoryRows(images), 60, origin="memory")
+
+    return Stored()
+
+
+def test_file_backed_lookups_are_deterministic_and_encode_once():
+    data = _tiny_lookup()
+    assert data.deterministic_observations
+    factors = data.sample_factors(40, 0)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    first = data.sample_observations_from_factors(factors, rng)
+    assert rng.bit_generator.state == before
+    np.testing.assert_array_equal(first, data.sample_observations_from_factors(factors, np.random.default_rng(2)))
+
+    def fn(images):
+        flat = np.asarray(images).reshape(len(images), -1)
+        return np.stack([flat[:, :16].mean(1), flat[:, 16:40].mean(1), flat[:, 40:].mean(1)], axis=1)
+
+    kwargs = dict(seed=2, num_train=300, num_eval=200, batch_size=16)
+    assert (zoo.metrics.beta_vae_score(data, fn, encode_once=True, **kwargs)
+            == zoo.metrics.beta_vae_score(data, fn, encode_once=False, **kwargs))
+
+
+def test_smallnorb_draws_its_instance_from_the_rng(tmp_path):
+    # SmallNORB's instance is not a factor: each image draws it, so its images are random given
+    # the factors and it must take the immediate path.
+    from data_layouts import write_smallnorb
+
+    latent = (2, 3, 5, 1)
+    marks = {(latent[0], i, *latent[1:]): np.full((96, 96), 10 * i + 5, np.uint8) for i in range(10)}
+    data = zoo.data.load("smallnorb", path=write_smallnorb(tmp_path, marks))
+    assert not data.deterministic_observations
+    rng = np.random.default_rng(0)
+    before = rng.bit_generator.state
+    images = data.sample_observations_from_factors(np.array([latent] * 20), rng)
+    assert rng.bit_generator.state != before and len(np.unique(images.reshape(20, -1)[:, 0])) > 1
