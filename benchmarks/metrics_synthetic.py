@@ -25,6 +25,7 @@ class SyntheticDSprites(GroundTruthData):
     factor_names = ("shape", "scale", "orientation", "posX", "posY")
     factor_sizes = FACTOR_SIZES
     observation_shape = (1, 1, 5)
+    deterministic_observations = True
 
     def __init__(self):
         self.factor_values = tuple(np.arange(s, dtype=np.float64) for s in FACTOR_SIZES)

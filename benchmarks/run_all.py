@@ -9,6 +9,8 @@ that exists, as its own process (`python -m benchmarks.<name>`, with `--quick` w
     data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
     train_bench       training steps/s of every objective vs a hand-written loop (and PyTorch if present)
     metrics_bench     the metric suite's time vs the reference implementation
+    evaluate_bench    every metric on factorvae-dsprites: encode once vs the original path
+    inference_bench   the encoder's images/s per batch size vs a training step's
     betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
     metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
 
@@ -35,15 +37,19 @@ from pathlib import Path
 from benchmarks import _report
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
+STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "evaluate_bench", "inference_bench", "betavae_table",
+         "metric_agreement"]
 QUICK_BUDGET_S = 600
 # The JSON each step writes (its stem, passed as --out); a step's own name is tried as well.
-STEMS = {"zoo_scores": "zoo_scores", "data_bench": "data", "train_bench": "train", "metrics_bench": "metrics"}
+STEMS = {"zoo_scores": "zoo_scores", "data_bench": "data", "train_bench": "train", "metrics_bench": "metrics",
+         "evaluate_bench": "evaluate", "inference_bench": "inference"}
 TITLES = {
     "zoo_scores": "The zoo's scores (from weights_manifest.json) and targets",
     "data_bench": "Data pipeline",
     "train_bench": "Training speed",
     "metrics_bench": "Metric suite speed",
+    "evaluate_bench": "Scoring a model with every metric (encode once)",
+    "inference_bench": "Encoder inference against training",
     "betavae_table": "Higgins et al. 2017, Table 1 (BetaVAE score on dSprites)",
     "metric_agreement": "Locatello et al. 2019, metric agreement",
 }

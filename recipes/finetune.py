@@ -84,6 +84,7 @@ def main(argv):
     from absl import logging
 
     import zoo
+    import zoo.models
     from zoo import presets
     logging.set_verbosity(logging.WARNING)
     source_name = getattr(FLAGS, "from")
@@ -97,7 +98,9 @@ def main(argv):
             raise _common.UsageError("fine-tuning keeps the pretrained model's hyperparameters; drop "
                                      f"{', '.join(given) or '--hparams'}.")
         settings = train.run_settings()
-        settings["hparams"] = {k: meta["config"][k] for k in settings["hparams"] if k in meta["config"]}
+        # A config saved before a hyperparameter existed keeps that model's behaviour (LEGACY_HPARAMS).
+        config = zoo.models.get_class(meta["objective"]).complete_config(meta["config"])
+        settings["hparams"] = {k: config[k] for k in settings["hparams"] if k in config}
         settings["init_from"] = source_name
         # The source's own training, kept in the new card: the name may later point at other weights.
         settings["init_from_training"] = {k: v for k, v in meta.get("training", {}).items() if k != "versions"}

@@ -38,7 +38,7 @@ def define_flags():
         return
     flags.DEFINE_string("model", "beta_vae", "Objective: vae, beta_vae, annealed_vae, dip_vae_i, dip_vae_ii, "
                         "beta_tcvae, factor_vae, infogan.")
-    flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()).")
+    flags.DEFINE_string("dataset", "dsprites", "A registered dataset (zoo.data.names()), or tfds:<name>.")
     flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load (e.g. source=file,path=...).")
     flags.DEFINE_integer("steps", 30000, "Total training steps (a resumed run counts the steps already done).")
     flags.DEFINE_integer("batch_size", 64, "Global batch size.")
@@ -70,8 +70,7 @@ def run_settings() -> dict:
     """The run's settings from the flags, validated before any work is done."""
     if FLAGS.model not in zoo.models.names():
         zoo.models.get_class(FLAGS.model)  # raises with close names
-    if FLAGS.dataset not in zoo.data.names():
-        zoo.data.load(FLAGS.dataset)  # raises with the known names
+    zoo.data.check_name(FLAGS.dataset)  # raises with the known names
     if FLAGS.steps <= 0:
         raise UsageError(f"--steps must be positive; got {FLAGS.steps}.")
     if FLAGS.batch_size <= 0:
@@ -126,7 +125,7 @@ def zoo_name(model: str, dataset: str) -> str:
     """The zoo's name for a model trained on a dataset: "factor_vae", "dsprites" -> "factorvae-dsprites",
     "dip_vae_ii", "color_dsprites" -> "dipvae2-color-dsprites"."""
     short = {"dip_vae_i": "dipvae1", "dip_vae_ii": "dipvae2"}.get(model, model.replace("_", ""))
-    return f"{short}-{dataset.replace('_', '-')}"
+    return f"{short}-{dataset.replace('_', '-').replace(':', '-')}"
 
 
 class NonFiniteLossError(RuntimeError):
@@ -135,7 +134,7 @@ class NonFiniteLossError(RuntimeError):
 
 def train(settings: dict, out: Path, *, progress: bool = True, write_preset: bool = True,
           checkpoint_every: int = 1000, keep_checkpoints: int = 2, kill_at_step: int | None = None,
-          initialize=None, preset_name: str | None = None) -> Path:
+          initialize=None, preset_name: str | None = None, steps_per_execution: int = 1) -> Path:
     """Trains (or resumes) the run in `out` up to `settings["steps"]`; returns the run folder.
 
     Args:
@@ -144,6 +143,8 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
       initialize: `fn(model)` run on a fresh (not resumed) model before training, e.g. to load
         pretrained weights for fine-tuning. The optimizers start fresh either way.
       preset_name: the model's name in its preset and card (default `<model>-<dataset>`).
+      steps_per_execution: training steps per call of the compiled train function (Keras's
+        `steps_per_execution`); callbacks then run once per call. The steps are the same.
     """
     resuming = check_run_folder(out, settings, resume=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -157,7 +158,7 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
     with strategy.scope():
         model = zoo.models.get(settings["model"], input_shape=data.observation_shape,
                                latent_dim=settings["latent_dim"], seed=settings["seed"], **settings["hparams"])
-        model.compile()
+        model.compile(steps_per_execution=steps_per_execution)
         if settings["learning_rate"] is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings["learning_rate"]
     trackables = {"model": model, "optimizer": model.optimizer}
@@ -186,6 +187,8 @@ def train(settings: dict, out: Path, *, progress: bool = True, write_preset: boo
     while step < total:
         n = min(checkpoint_every - step % checkpoint_every, total - step)
         dataset = data.as_tf_dataset(settings["batch_size"], seed=settings["seed"], start_batch=step)
+        if steps_per_execution > 1:  # exactly n steps, though n need not be a multiple of it
+            dataset, n = dataset.take(n), None
         model.fit(dataset, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
         step = int(model.step.numpy())
         if trace is not None:  # before the checkpoint: a kill in between rewrites this step's entry
@@ -256,7 +259,7 @@ class _Progress(keras.callbacks.Callback):
         self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=1.0)
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(1)
+        self.bar.update(int(self.model.step.numpy()) - self.bar.n)  # one call per execution
         if logs and self.bar.n % 25 == 0:
             self.bar.set_postfix({k: f"{float(v):.4g}" for k, v in logs.items()}, refresh=False)
 
