@@ -88,7 +88,7 @@ BAD_STREAM_ARGUMENTS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["tiny", "dsprites"])
+@pytest.mark.parametrize("name", ["tiny", "dsprites", "mnist"])
 @pytest.mark.parametrize("kwargs, message", BAD_STREAM_ARGUMENTS)
 def test_stream_arguments_are_checked_before_tf_data(name, kwargs, message):
     data = zoo.data.load(name)
@@ -101,7 +101,7 @@ def test_integral_floats_are_accepted_as_sizes():
     assert next(iter(data.as_tf_dataset(batch_size=4.0, seed=2.0))).shape == (4, 16, 16, 1)
 
 
-@pytest.mark.parametrize("name", ["tiny", "dsprites"])
+@pytest.mark.parametrize("name", ["tiny", "dsprites", "mnist"])  # mnist samples by its own path
 def test_sample_sizes_and_seeds_are_checked(name):
     data = zoo.data.load(name)
     with pytest.raises(ValueError, match=re.escape("n must be an integer >= 0; got -1")):
