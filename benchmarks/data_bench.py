@@ -1,6 +1,6 @@
 """Data-layer benchmark: images/s through the training pipeline, peak memory, fidelity to real frames.
 
-    .venv/bin/python -m benchmarks.data_bench [--quick]
+    .venv/bin/python -m benchmarks.data_bench [--quick] [--reference FRAMES.npz]
 
 Prints, and writes to `out/bench/data.json`:
 - images/s of `as_tf_dataset` (batch 64, float32 64x64 frames) for dSprites and its variants,
@@ -10,15 +10,14 @@ Prints, and writes to `out/bench/data.json`:
   the wall-clock rate depends on the neighbours' load, the CPU cost per image does not;
 - peak memory: the process's peak resident set (getrusage; includes TensorFlow itself) and the
   peak numpy/Python allocation of rendering one pipeline call (tracemalloc);
-- per-shape agreement of the rendered frames with the 320 real frames in
-  `../shared/reference/` (skipped, with a note, if that folder is absent).
+- per-shape agreement of the rendered frames with the 320 real frames in `--reference` (by
+  default `../shared/reference/dsprites_gif_frames.npz` beside the checkout; skipped, with a
+  note, if the file is absent).
 The target on the 2-core CI machines is >= 20,000 dSprites images/s through the pipeline.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import resource
@@ -32,10 +31,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
+from absl import flags  # noqa: E402
 
 import zoo.data  # noqa: E402
+from benchmarks import _report  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+NAME = "data"
+TITLE = "Data pipeline"
+FLAGS = flags.FLAGS
 TARGET_IMAGES_PER_S = 20_000
 
 
@@ -93,9 +96,9 @@ def render_peak_bytes(name: str, chunk: int = 256) -> int:
     return peak
 
 
-def fidelity(path: Path = REFERENCE) -> dict:
-    """Per-shape agreement of the renderer with real dSprites frames."""
-    if not path.exists():
+def fidelity(path: Path | None) -> dict:
+    """Per-shape agreement of the renderer with real dSprites frames (an npz of `images`, `factor_classes`)."""
+    if path is None or not Path(path).exists():
         return {"skipped": f"reference frames not found at {path}"}
     reference = np.load(path)
     real, factors = reference["images"].astype(bool), reference["factor_classes"]
@@ -111,7 +114,14 @@ def fidelity(path: Path = REFERENCE) -> dict:
     return result
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool, out: Path, *, reference: Path | None = None) -> dict:
+    """Times the pipeline and the renderer, measures memory and fidelity; prints the report.
+
+    Args:
+      quick: fewer, shorter repeats, and the pipeline of two of the four variants.
+      out: unused (the result is all this benchmark writes).
+      reference: the real frames for the fidelity check (skipped when absent).
+    """
     names = ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites"]
     repeats, batches = (3, 60) if quick else (5, 200)
     results = {
@@ -120,7 +130,7 @@ def run(quick: bool = False) -> dict:
                     "numpy": np.__version__},
         "quick": quick,
         "target_images_per_s": TARGET_IMAGES_PER_S,
-        "fidelity": fidelity(),
+        "fidelity": fidelity(reference),
         "render_images_per_s": {n: render_throughput(n, repeats=repeats, calls=10 if quick else 40) for n in names},
         "render_call_peak_mib": {n: render_peak_bytes(n) / 2**20 for n in names},
         "pipeline_images_per_s": {},
@@ -132,6 +142,7 @@ def run(quick: bool = False) -> dict:
     results["machine"]["tensorflow"] = tf.__version__
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["meets_target"] = results["pipeline_images_per_s"]["dsprites"]["median"] >= TARGET_IMAGES_PER_S
+    print(report(results))
     return results
 
 
@@ -161,24 +172,18 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, path)
+def markdown(results: dict) -> str:
+    return "```\n" + report(results) + "\n```"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
-    parser.add_argument("--out", type=Path, default=Path("out/bench/data.json"))
-    args = parser.parse_args(argv)
-    results = run(quick=args.quick)
-    print(report(results))
-    write_json(results, args.out)
-    print(f"wrote {args.out}")
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         reference=Path(FLAGS.reference))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out", "reference")

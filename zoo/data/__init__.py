@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Callable
 
 from zoo.data.base import GroundTruthData, as_generator, check_images
+from zoo.names import did_you_mean
 
 _REGISTRY: dict[str, Callable[..., GroundTruthData]] = {}
 
@@ -30,9 +30,7 @@ def load(name: str, **options) -> GroundTruthData:
     """Builds the dataset registered as `name` (e.g. "dsprites", "color_dsprites", "tiny")."""
     _ensure_builtin()
     if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(sorted(_REGISTRY))}.")
+        raise ValueError(f"Unknown dataset {name!r}.{did_you_mean(name, _REGISTRY)} Known datasets: {', '.join(sorted(_REGISTRY))}.")
     return _REGISTRY[name](**options)
 
 

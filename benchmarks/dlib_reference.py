@@ -1,6 +1,6 @@
 """Runs the reference metric code, disentanglement_lib 1.5, in a child process for comparisons.
 
-Used by tests/test_metrics_reference.py and benchmarks/metrics_bench.py. Nothing here is part of
+Used by the metric reference tests and by benchmarks/metrics_bench.py. Nothing here is part of
 the zoo package, and the installed reference is never edited:
 
 * `ensure_installed()` pip-installs `disentanglement-lib==1.5` and `gin-config==0.4.0` (the last

@@ -1,0 +1,79 @@
+"""The benchmarks' command-line flags (absl), each defined once, and how a benchmark runs as a program.
+
+A benchmark module is a client of the package and a library first: `run(quick, out, **options)`
+and `markdown(result)` are what `benchmarks.run_all` and the tests call. It imports this module
+only when it runs as a program, in its `if __name__ == "__main__":` block, which then calls
+`program(main, <the flags it reads>)`:
+
+    if __name__ == "__main__":
+        from benchmarks import _flags
+        _flags.program(main, "quick", "out_dir", "out")
+
+So importing benchmarks defines no flag (a test may import them beside a recipe, whose own
+`--dataset` or `--seed` would clash), names shared by several benchmarks have one definition,
+and each benchmark's `--help` lists the flags it reads.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from absl import app, flags
+
+# The real dSprites frames the renderer was fitted to: `<checkout>/../shared/reference/` unless
+# --reference says otherwise.
+REFERENCE_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+
+flags.DEFINE_bool("quick", False, "Quick mode: smaller sizes and fewer repeats (each benchmark says which).")
+flags.DEFINE_string("out_dir", "out/bench", "Folder for the result JSON and the benchmark's other files.")
+flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the benchmark's name>.json).")
+flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
+                          "representations.")
+flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
+flags.DEFINE_integer("seed", None, "Evaluation seed (default: the benchmark's).")
+flags.DEFINE_integer("num_train", None, "Training points (default: the benchmark's sizes).")
+flags.DEFINE_integer("num_test", None, "Test points (default: the benchmark's sizes).")
+flags.DEFINE_integer("num_eval", None, "Evaluation points (default: the benchmark's sizes).")
+flags.DEFINE_integer("batch_size", None, "Images per point of the intervention scores, L (default 64).")
+# betavae_table
+flags.DEFINE_integer("fit_images", None, "Images PCA/ICA are fit on (default: the benchmark's sizes).")
+flags.DEFINE_list("seeds", None, "Comma list of evaluation seeds (default 0,1,2).")
+flags.DEFINE_list("rows", None, "Comma list of row keys to score (e.g. ground_truth,pca), for a smoke run.")
+# metric_agreement
+flags.DEFINE_integer("checkpoints_per_run", None, "Checkpoints taken from each run, evenly spaced (default 6, "
+                     "quick 2).")
+flags.DEFINE_bool("no_baselines", False, "Score only zoo models and run checkpoints.")
+flags.DEFINE_integer("intervention_train", None, "BetaVAE/FactorVAE training points (default 1,000, quick 100).")
+flags.DEFINE_integer("intervention_eval", None, "BetaVAE/FactorVAE evaluation points (default 500, quick 50).")
+flags.DEFINE_integer("num_variance_estimate", None, "FactorVAE's points for the variances (default 5,000, "
+                     "quick 1,000).")
+flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default fast).")
+# metrics_bench
+flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
+# train_bench
+flags.DEFINE_list("objectives", [], "Comma-separated subset of zoo.models.names() (default: all).")
+# zoo_scores
+flags.DEFINE_string("manifest", None, "Manifest to read (default: the repository's, or $ZOO_MANIFEST).")
+# sample_spread
+flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (repeatable; default infogan-dsprites).")
+flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")
+# data_bench, fit_dsprites
+flags.DEFINE_string("reference", str(REFERENCE_FRAMES), "Real dSprites frames (npz with images and "
+                    "factor_classes), cut from DeepMind's file.")
+# run_all
+flags.DEFINE_list("only", None, "Comma list of steps to run (default: all).")
+flags.DEFINE_string("publish", None, "Also copy README.md and the plots into this folder (e.g. docs/bench, "
+                    "tracked by git, unlike out/).")
+flags.DEFINE_string("agreement_dataset", None, "metric_agreement's --dataset (its default: dsprites, where the zoo "
+                    "is trained).")
+
+FLAGS = flags.FLAGS
+
+
+def program(main, *names: str) -> None:
+    """Runs `main` with absl, the flags `names` shown by `--help` as the running benchmark's own."""
+    for name in names:
+        FLAGS.register_key_flag_for_module(sys.argv[0], FLAGS[name])
+    app.run(main)
+
