@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
 
-Arrays: `benchmarks/metrics_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
+Arrays: `benchmarks/_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
 40, 32, 32) and a fixed 10-dimensional partly disentangled code; 10,000 train / 5,000 test points
 (`--quick`: 1,000 / 500). Every array score runs on these arrays; BetaVAE and FactorVAE run on the
 same synthetic dataset and encoder with num_train / num_eval = the train / test sizes (the
@@ -30,7 +30,7 @@ import numpy as np
 from absl import flags
 
 from benchmarks import _report, dlib_reference
-from benchmarks.metrics_synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
+from benchmarks._synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
 
 NAME = "metrics"
 TITLE = "Metric suite speed"
@@ -107,8 +107,8 @@ def run_reference(split, num_train, num_test, seed=0):
         tasks, names = [], []
         for name, (task_metric, _) in METRICS.items():
             if name in ("beta_vae_score", "factor_vae_score"):
-                task = {"metric": task_metric, "data": "benchmarks.metrics_synthetic:SyntheticDSprites",
-                        "representation": "benchmarks.metrics_synthetic:representation", "seed": seed,
+                task = {"metric": task_metric, "data": "benchmarks._synthetic:SyntheticDSprites",
+                        "representation": "benchmarks._synthetic:representation", "seed": seed,
                         "batch_size": 64, "num_train": num_train, "num_eval": num_test,
                         "num_variance_estimate": 10_000}
             else:

@@ -192,10 +192,9 @@ def main(argv) -> int:
     machine, versions = _report.machine(), _report.versions()
     print(f"benchmarks, {'quick' if FLAGS.quick else 'full'} mode -> {out_dir}")
     print(_report.describe(machine, versions))
-    if FLAGS.quick:
-        print("quick sizes: " + "; ".join(f"{name} {benchmark(name).QUICK}" for name in chosen
-                                          if present(name) and hasattr(benchmark(name), "QUICK"))
-              + "; the others: their own quick mode")
+    sizes = [f"{name} {benchmark(name).QUICK}" for name in chosen if present(name) and hasattr(benchmark(name), "QUICK")]
+    if FLAGS.quick and sizes:
+        print("quick sizes: " + "; ".join(sizes) + "; the others: their own quick mode")
     started_wall, start = time.time(), time.perf_counter()
     steps = []
     for name in chosen:

@@ -23,6 +23,7 @@ from zoo import presets
 from zoo.models.transfer import transfer_weights
 
 FLAGS = _flags.FLAGS
+flags.adopt_module_key_flags(_flags)  # --help lists the training flags too
 flags.DEFINE_string("from", "betavae-dsprites", "Pretrained model: manifest name, hf:// address, preset folder or "
                     "run folder.")
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from absl import app
+from absl import app, flags
 
 import zoo.runs
 from recipes import _common, _flags
 
 FLAGS = _flags.FLAGS
+flags.adopt_module_key_flags(_flags)  # --help lists the training flags
 
 
 def main(argv):

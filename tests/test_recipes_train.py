@@ -149,3 +149,19 @@ def test_finetune_records_where_it_started(tmp_path):
     assert cards.total_steps(training) == 8
     card = (tmp_path / "ft" / "preset" / "README.md").read_text()
     assert f"| initialised from | `{source / 'preset'}` (as it was then: 5 steps, seed 0, beta " in card
+
+
+def test_every_hyperparameter_of_every_objective_has_a_flag():
+    """The flags come from the objectives' declarations, so a new hyperparameter cannot be missed."""
+    import zoo.models
+    from recipes import _flags
+
+    for objective in zoo.models.names():
+        for name, spec in zoo.models.hparams(objective).items():
+            flag = _flags.FLAGS[name]
+            assert f"{objective}: {spec.doc}" in flag.help, (objective, name)
+    assert {"variant", "learn_scale", "filters", "instance_noise"} <= set(_flags.HPARAMS)
+    settings = _settings_from(["--model=infogan", "--nolearn_scale", "--filters=8", "--instance_noise=0.3", "--out=x"])
+    assert settings.hparams["learn_scale"] is False and settings.hparams["filters"] == 8
+    assert settings.hparams["instance_noise"] == 0.3
+    assert _settings_from(["--model=infogan", "--hparams=learn_scale=no", "--out=x"]).hparams["learn_scale"] is False
