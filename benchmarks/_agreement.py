@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+import zoo.metrics
 from benchmarks import _representations as reps
 from benchmarks import _trained
 
@@ -72,8 +73,6 @@ def score_representations(oracle, representations, *, num_train: int, num_test: 
       `(scored, skipped)`: `scored` has one dict per representation (`name, group, note, seconds`
       and one entry per metric of `METRICS`, by the paper's name); `skipped` has `name, reason`.
     """
-    import zoo.metrics
-
     options = {
         "beta_vae_score": {"num_train": intervention_train, "num_eval": intervention_eval, "batch_size": batch_size},
         "factor_vae_score": {"num_train": intervention_train, "num_eval": intervention_eval, "batch_size": batch_size,

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+import zoo
+import zoo.metrics
 from benchmarks import _representations as reps
 from benchmarks import _trained
 from zoo.runs import zoo_name
@@ -66,8 +68,6 @@ def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=
       only: keep only these row keys (a smoke run).
     """
     if zoo_names is None:
-        import zoo
-
         zoo_names = zoo.list_models()
     seeds = list(seeds)
     rows, claimed = [], set()
@@ -119,8 +119,6 @@ def score_rows(oracle, rows: list[Row], *, num_train: int, num_eval: int, batch_
     number), `scores` and `train_scores` (percent, one per evaluation), `mean, std` (percent; None
     when nothing was scored), `seeds`, `seconds`.
     """
-    import zoo.metrics
-
     paper_rows = (paper or {}).get("rows", {})
     results = []
     for row in rows:

@@ -21,6 +21,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from absl import app
+
 from zoo import files
 
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "tensorflow", "keras", "tensorflow-probability", "pillow", "tqdm")
@@ -95,8 +97,6 @@ def write_json(path, obj) -> Path:
 def no_arguments(argv) -> None:
     """A benchmark takes flags only."""
     if len(argv) > 1:
-        from absl import app
-
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
 
 

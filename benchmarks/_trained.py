@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+import zoo
+import zoo.data
 import zoo.runs
 from benchmarks._representations import Representation, Skip
 from zoo.data.base import GroundTruthData
@@ -36,16 +38,12 @@ def _check_shape(model, data: GroundTruthData, what: str):
 def zoo_model(name: str, data: GroundTruthData) -> Representation:
     """A pretrained model from the weights manifest (`zoo.load(name)`)."""
     def make():
-        import zoo
-
         return _check_shape(zoo.load(name), data, name)
     return Representation(name, "zoo", make, f"zoo.load({name!r})")
 
 
 def zoo_models(data: GroundTruthData, exclude=()) -> list[Representation]:
     """Every model in the weights manifest, except the names in `exclude`."""
-    import zoo
-
     return [zoo_model(name, data) for name in zoo.list_models() if name not in set(exclude)]
 
 
@@ -55,8 +53,6 @@ def checkpoint(run: Path, step: int, prefix: Path, data: GroundTruthData) -> Rep
 
     def make():
         import tensorflow as tf
-
-        import zoo.data
 
         shape = zoo.data.load(settings.dataset, **settings.dataset_options).observation_shape
         if tuple(shape) != tuple(data.observation_shape):

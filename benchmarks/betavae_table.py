@@ -34,6 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from absl import app, flags  # noqa: E402
 
+import zoo.data  # noqa: E402
 from benchmarks import _betavae, _draw, _report  # noqa: E402
 from benchmarks import _representations as reps  # noqa: E402
 
@@ -127,7 +128,6 @@ def run(quick: bool, out: Path, *, dataset: str = "dsprites", runs_dirs=(), rows
       rows: keep only these row keys (a smoke run).
       **overrides: sizes (`num_train`, `num_eval`, `batch_size`, `fit_images`, `seeds`); None keeps the default.
     """
-    import zoo.data
     from sklearn.exceptions import ConvergenceWarning
 
     # The reference's classifier is LogisticRegression() with its default 100 lbfgs iterations; on

@@ -42,6 +42,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 from absl import flags  # noqa: E402
 
+import zoo  # noqa: E402
+import zoo.data  # noqa: E402
 from benchmarks import _agreement, _draw, _report, _trained  # noqa: E402
 from benchmarks import _representations as reps  # noqa: E402
 
@@ -118,8 +120,6 @@ def run(quick: bool, out: Path, *, dataset: str = "dsprites", runs_dirs=(), incl
       include_baselines: also the hand-made representations (else only zoo models and checkpoints).
       **overrides: sizes (see `FULL`); None keeps the default.
     """
-    import zoo
-    import zoo.data
     from sklearn.exceptions import ConvergenceWarning
 
     warnings.filterwarnings("ignore", category=ConvergenceWarning)  # the reference's 100-iteration classifiers

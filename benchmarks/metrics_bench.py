@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from absl import flags
 
+import zoo.metrics
 from benchmarks import _report, dlib_reference
 from benchmarks._synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
 
@@ -69,8 +70,6 @@ def run_ours(split, num_train, num_test, seed=0) -> dict:
 
     The DCI times include starting the worker processes, as a user's first call would.
     """
-    import zoo.metrics
-
     _import_sklearn()
     codes_train, factors_train, codes_test, factors_test = split
     data = SyntheticDSprites()

@@ -36,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from absl import flags
+from absl import app, flags
 
 from benchmarks import _report
 from zoo import files
@@ -182,8 +182,6 @@ def main(argv) -> int:
     chosen = FLAGS.only or STEPS
     unknown = sorted(set(chosen) - set(STEPS))
     if unknown:
-        from absl import app
-
         raise app.UsageError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
     out_dir = Path(FLAGS.out_dir)
     out_dir = out_dir if out_dir.is_absolute() else ROOT / out_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from absl import app
+from absl import app, logging
 
 
 class UsageError(ValueError):
@@ -17,8 +17,6 @@ def start(argv) -> None:
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from absl import logging
-
     logging.set_verbosity(logging.WARNING)
 
 

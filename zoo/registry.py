@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
+import zoo.metrics
 from zoo import api, hub, manifest, presets
 from zoo.files import copy_folder
 from zoo.runs.folder import PRESET, is_run
@@ -44,8 +45,6 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     Returns:
       The flat score dict and the settings that produced it (what a card records beside them).
     """
-    import zoo.metrics
-
     chosen = zoo.metrics.ALL if metrics in ("all", None) else [m.strip() for m in metrics.split(",") if m.strip()]
     options = {"dci": {"backend": dci_backend}} if "dci" in chosen else None
     scores = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed, num_train=num_train,
