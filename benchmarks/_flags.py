@@ -27,9 +27,10 @@ REFERENCE_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "reference" 
 
 flags.DEFINE_bool("quick", False, "Quick mode: smaller sizes and fewer repeats (each benchmark says which).")
 flags.DEFINE_string("out_dir", "out/bench", "Folder for the result JSON and the benchmark's other files.")
-flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the benchmark's name>.json).")
+flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the benchmark's name>.json); for population, "
+                    "the folder of its figures (as --out_dir).")
 flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
-                          "representations.")
+                          "representations (population: the one sweep folder to score, default runs/population).")
 flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
 flags.DEFINE_integer("seed", None, "Evaluation seed (default: the benchmark's).")
 flags.DEFINE_integer("num_train", None, "Training points (default: the benchmark's sizes).")
@@ -48,7 +49,18 @@ flags.DEFINE_integer("intervention_train", None, "BetaVAE/FactorVAE training poi
 flags.DEFINE_integer("intervention_eval", None, "BetaVAE/FactorVAE evaluation points (default 500, quick 50).")
 flags.DEFINE_integer("num_variance_estimate", None, "FactorVAE's points for the variances (default 5,000, "
                      "quick 1,000).")
-flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default fast).")
+flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default: the benchmark's).")
+# population
+flags.DEFINE_enum("step", "figures", ["score", "figures", "all"], "score: score finished runs into the table; "
+                  "figures: the six figures from the table; all: both.")
+flags.DEFINE_string("population_file", str(Path(__file__).resolve().parents[1] / "docs" / "bench" / "population.json"),
+                    "The per-model table (JSON).")
+flags.DEFINE_integer("limit", None, "Score at most this many new runs.")
+flags.DEFINE_bool("progress", False, "Progress bars while scoring.")
+flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with the figures.")
+flags.DEFINE_integer("dci_jobs", None, "Processes for DCI's per-factor classifiers (default: one per core).")
+flags.DEFINE_integer("probe_points", None, "Images the probe of each model uses (default 10,000, quick 1,000).")
+flags.DEFINE_integer("probe_seed", None, "Seed of the probe's images (default 1).")
 # metrics_bench
 flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
 # train_bench
@@ -58,6 +70,10 @@ flags.DEFINE_string("manifest", None, "Manifest to read (default: the repository
 # sample_spread
 flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (repeatable; default infogan-dsprites).")
 flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")
+# data_bench
+flags.DEFINE_bool("large_file", False, "Only the real-size file figures: stream mpi3d_toy from a generated npz.")
+flags.DEFINE_string("large_file_dir", None, "Folder for the generated file (default: beside --out); needs 12.7 GB free.")
+flags.DEFINE_integer("large_file_images", 1_036_800, "Rows of the generated file (MPI3D's 1,036,800).")
 # data_bench, fit_dsprites
 flags.DEFINE_string("reference", str(REFERENCE_FRAMES), "Real dSprites frames (npz with images and "
                     "factor_classes), cut from DeepMind's file.")

@@ -14,6 +14,13 @@ Prints, and writes to `out/bench/data.json`:
   default `../shared/reference/dsprites_gif_frames.npz` beside the checkout; skipped, with a
   note, if the file is absent).
 The target on the 2-core CI machines is >= 20,000 dSprites images/s through the pipeline.
+
+With `--large_file` it measures instead the lazy reading of a real-size file (`large_file`): it
+writes an MPI3D-layout npz of 1,036,800 x 64 x 64 x 3 uint8 (12.7 GB; `--large_file_dir`, which
+needs that much free disk) once, then streams `mpi3d_toy` from it through `as_tf_dataset` in a
+fresh process, reporting images/s and the process's peak resident memory:
+
+    .venv/bin/python -m benchmarks.data_bench --large_file --large_file_dir=/path/with/13GB/free
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from absl import flags  # noqa: E402
 
 import zoo.data  # noqa: E402
 from benchmarks import _report  # noqa: E402
+from zoo.files import atomic_file  # noqa: E402
 
 NAME = "data"
 TITLE = "Data pipeline"
@@ -176,8 +184,157 @@ def markdown(results: dict) -> str:
     return "```\n" + report(results) + "\n```"
 
 
+# --- Lazy reading of a real-size file ---------------------------------------------------------------
+
+MPI3D_IMAGES = 1_036_800  # rows of each public MPI3D npz
+_ROW_BYTES = 64 * 64 * 3
+
+
+def large_file(quick: bool, out: Path, *, folder: Path | None = None, num_images: int = MPI3D_IMAGES,
+               batch_size: int = 64, batches: int | None = None, repeats: int | None = None) -> dict:
+    """Images/s and peak memory while training streams from an MPI3D-layout npz of `num_images` rows.
+
+    The file (`images` uint8 `(num_images, 64, 64, 3)`, stored uncompressed as `np.savez` does,
+    random pixels) is written once into `folder` (default `out`) and reused while its layout fits.
+    The measurement runs in a fresh process, so its peak RSS is the pipeline's alone: TensorFlow,
+    the dataset (`mpi3d_toy` for a real row count, else the same lazy reader under one factor) and
+    `as_tf_dataset(batch_size)`. The file's pages are dropped from the page cache first
+    (`posix_fadvise`), so the first batches read from disk; `repeats` windows of `batches` batches
+    are timed after 5 warm-up batches.
+
+    Returns: dict with the file, the images/s of each window (median, min, max), the peak RSS and
+    the RSS before streaming began (MiB).
+    """
+    batches = batches or (100 if quick else 400)
+    repeats = repeats or (3 if quick else 5)
+    folder = Path(folder or out)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = "mpi3d_toy.npz" if num_images in (MPI3D_IMAGES, 460_800) else f"mpi3d_layout_{num_images}.npz"
+    path = folder / name
+    start = time.perf_counter()
+    generated = write_large_npz(path, num_images)
+    write_s = time.perf_counter() - start
+    import concurrent.futures
+    import multiprocessing
+
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        stream = pool.submit(_stream_measure, str(path), num_images, batch_size, batches, repeats).result()
+    return {"quick": quick, "file": str(path), "file_bytes": path.stat().st_size, "num_images": num_images,
+            "generated": generated, "write_seconds": write_s if generated else None, "batch_size": batch_size,
+            "batches_per_window": batches, **stream,
+            "machine": {"cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+                        "load_average_1min": os.getloadavg()[0], "python": platform.python_version()}}
+
+
+def write_large_npz(path: Path, num_images: int, chunk_rows: int = 8192) -> bool:
+    """Writes the MPI3D-layout npz at `path` unless one of that layout is there; returns whether it wrote.
+
+    Atomic (`zoo.files.atomic_file`: temp file, then rename); refuses at once when the folder lacks the space.
+    """
+    import shutil
+    import zipfile
+
+    from zoo.data import files
+
+    if path.exists():
+        try:
+            if files.npz_rows(path, "images", row_shape=(64, 64, 3), num_rows=num_images).num_rows == num_images:
+                return False
+        except files.DatasetFileError:
+            pass
+    needed = num_images * _ROW_BYTES + (1 << 20)
+    free = shutil.disk_usage(path.parent).free
+    if free < needed + (1 << 30):
+        raise RuntimeError(f"{path.parent} has {free / 1e9:.1f} GB free; the {num_images:,}-image file needs "
+                           f"{needed / 1e9:.1f} GB plus 1 GB to spare. Pass --large_file_dir=<a folder with room>.")
+    rng = np.random.default_rng(0)
+    with atomic_file(path) as target, zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with archive.open("images.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False,
+                                                     "shape": (num_images, 64, 64, 3)})
+            for begin in range(0, num_images, chunk_rows):
+                f.write(rng.bytes(min(chunk_rows, num_images - begin) * _ROW_BYTES))
+    return True
+
+
+def _rss_mib() -> float:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _stream_measure(path: str, num_images: int, batch_size: int, batches: int, repeats: int) -> dict:
+    """In a fresh process: open the file lazily, drop it from the page cache, time the stream."""
+    import tensorflow as tf
+
+    from zoo.data import files
+    from zoo.data.lookup import ImageLookup, LookupData
+
+    if num_images in (MPI3D_IMAGES, 460_800):
+        data = zoo.data.load("mpi3d_toy", path=path)
+        reader = "zoo.data.load('mpi3d_toy')"
+    else:
+        class _Layout(LookupData):
+            name = "mpi3d_layout"
+            factor_names = ("row",)
+            factor_sizes = (num_images,)
+            factor_values = (np.arange(num_images),)
+            observation_shape = (64, 64, 3)
+
+        data = _Layout()
+        data._lookup = ImageLookup(files.npz_rows(path, "images", row_shape=(64, 64, 3), num_rows=num_images),
+                                   num_images, origin=path)
+        reader = "LookupData over files.npz_rows (one factor: the row)"
+    if hasattr(os, "posix_fadvise"):
+        fd = os.open(path, os.O_RDONLY)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+    iterator = iter(data.as_tf_dataset(batch_size, seed=0))
+    rss_before = _rss_mib()
+    for _ in range(5):
+        next(iterator)
+    rates, cpu_rates = [], []
+    for _ in range(repeats):
+        wall, cpu = _timed(lambda: next(iterator), batches)
+        rates.append(batches * batch_size / wall)
+        cpu_rates.append(batches * batch_size / cpu)
+    return {"reader": reader, "images_per_s": _spread(rates, cpu_rates), "rss_before_streaming_mib": rss_before,
+            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "images_streamed": (5 + repeats * batches) * batch_size, "tensorflow": tf.__version__}
+
+
+def large_file_markdown(result: dict) -> str:
+    """The large-file figures as a Markdown table."""
+    r = result["images_per_s"]
+    return "\n".join([
+        f"Streaming from a generated file ({result['num_images']:,} x 64 x 64 x 3 uint8, "
+        f"{result['file_bytes'] / 1e9:.2f} GB, page cache dropped first; {result['reader']}; "
+        f"{result['machine']['cpus']} CPUs, load {result['machine']['load_average_1min']:.1f}):",
+        "",
+        "| images/s, median [min, max] | per CPU-second | peak RSS | RSS before streaming | images streamed |",
+        "| --- | --- | --- | --- | --- |",
+        f"| {r['median']:,.0f} [{r['min']:,.0f}, {r['max']:,.0f}] | {r['per_cpu_second_median']:,.0f} | "
+        f"{result['peak_rss_mib']:,.0f} MiB | {result['rss_before_streaming_mib']:,.0f} MiB | "
+        f"{result['images_streamed']:,} |",
+    ])
+
+
 def main(argv):
     _report.no_arguments(argv)
+    if FLAGS.large_file:
+        out = Path(FLAGS.out or Path(FLAGS.out_dir) / f"{NAME}.json")
+        out = out.with_name(out.stem + "_large_file.json")
+        results = large_file(FLAGS.quick, out.parent, folder=FLAGS.large_file_dir and Path(FLAGS.large_file_dir),
+                             num_images=FLAGS.large_file_images)
+        print(large_file_markdown(results))
+        _report.write_json(out, results)
+        print(f"wrote {out}")
+        return 0
     _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
                          reference=Path(FLAGS.reference))
     return 0
@@ -186,4 +343,4 @@ def main(argv):
 if __name__ == "__main__":
     from benchmarks import _flags
 
-    _flags.program(main, "quick", "out_dir", "out", "reference")
+    _flags.program(main, "quick", "out_dir", "out", "reference", "large_file", "large_file_dir", "large_file_images")

@@ -31,7 +31,7 @@ def _hparam_declarations() -> dict[str, list[tuple[str, zoo.models.HParam]]]:
 HPARAMS = _hparam_declarations()
 
 flags.DEFINE_string("model", DEFAULTS.model, f"Objective: {', '.join(zoo.models.names())}.")
-flags.DEFINE_string("dataset", DEFAULTS.dataset, "A registered dataset (zoo.data.names()).")
+flags.DEFINE_string("dataset", DEFAULTS.dataset, "A registered dataset (zoo.data.names()), or tfds:<name>.")
 flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load (e.g. source=file,path=...).")
 flags.DEFINE_integer("steps", DEFAULTS.steps, "Total training steps (a resumed run counts the steps already done).")
 flags.DEFINE_integer("batch_size", DEFAULTS.batch_size, "Global batch size.")
@@ -69,8 +69,7 @@ def run_settings(*, model: str | None = None) -> RunSettings:
     model = model or FLAGS.model
     if model not in zoo.models.names():
         zoo.models.get_class(model)  # raises with close names
-    if FLAGS.dataset not in zoo.data.names():
-        zoo.data.load(FLAGS.dataset)  # raises with the known names
+    zoo.data.check_name(FLAGS.dataset)  # raises with the known names
     for name in ("steps", "batch_size", "checkpoint_every"):
         if FLAGS[name].value <= 0:
             raise UsageError(f"--{name} must be positive; got {FLAGS[name].value}.")

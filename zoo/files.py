@@ -6,9 +6,10 @@ never half-written and a changed file always fails the same way:
 
 * `file_digest(path)` is `(size, sha256)`, read in 1 MiB blocks; `verify_file` raises
   `IntegrityError` naming the file, both hashes and the fix.
-* `write_bytes`, `write_text`, `write_json` and `write_png` write a temp file beside the target,
-  fsync it, give it the permissions a plain `open()` would (the umask's), then rename it over the
-  target, so a reader sees the old file or the new one, never a mix.
+* `write_bytes`, `write_text`, `write_json` and `write_png` (and `atomic_file`, for what is
+  written in pieces) write a temp file beside the target, fsync it, give it the permissions a
+  plain `open()` would (the umask's), then rename it over the target, so a reader sees the old
+  file or the new one, never a mix.
 * `staged_folder(directory)` does the same for a whole folder (a preset): fill the temp folder it
   yields, and on success it is swapped in place of `directory`; `copy_folder` builds on it.
 
@@ -31,7 +32,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 _BLOCK = 1 << 20
 
@@ -87,7 +88,9 @@ def write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
     Missing folders are created; the file gets the permissions the umask gives a new file.
     Returns `path`.
     """
-    return _write_atomic(path, "wb", lambda f: f.write(payload))
+    with atomic_file(path) as f:
+        f.write(payload)
+    return Path(path)
 
 
 def write_text(path: str | os.PathLike, text: str) -> Path:
@@ -102,10 +105,10 @@ def write_json(path: str | os.PathLike, data: Any, *, sort_keys: bool = False, a
       sort_keys: order every object's keys (run folders do; the manifest keeps its own order).
       allow_nan: write NaN/Infinity tokens (not JSON proper) instead of raising on them.
     """
-    def dump(f):
+    with atomic_file(path, "w") as f:
         json.dump(data, f, indent=2, sort_keys=sort_keys, allow_nan=allow_nan)
         f.write("\n")
-    return _write_atomic(path, "w", dump)
+    return Path(path)
 
 
 def write_png(path: str | os.PathLike, image) -> Path:
@@ -115,6 +118,29 @@ def write_png(path: str | os.PathLike, image) -> Path:
     buf = io.BytesIO()
     (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(buf, format="PNG")
     return write_bytes(path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Yields a temp file beside `path` (opened with `mode`, "wb" or "w" for UTF-8 text); on success
+    fsyncs it, gives it the umask's permissions and renames it over `path`.
+
+    For what is written in pieces (a stream, a zip archive of gigabytes); an exception inside the
+    block removes the temp file and leaves `path` as it was. Missing folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -157,24 +183,6 @@ def copy_folder(source: str | os.PathLike, target: str | os.PathLike) -> Path:
             if path.is_file() and not path.name.startswith("."):
                 shutil.copy2(path, tmp / path.name)
     return Path(target)
-
-
-def _write_atomic(path: str | os.PathLike, mode: str, write: Callable) -> Path:
-    """Calls `write(file)` on a temp file beside `path` opened with `mode`, then fsyncs and renames it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def _umask() -> int:

@@ -1,10 +1,21 @@
-"""The ground-truth data interface: a world simulator Sim(v, w) with known generative factors.
+"""The data interface: images to train on, and (for ground truth) the factors that made them.
 
-Every metric and recipe talks to datasets through `GroundTruthData`. A dataset is a grid of
-factors v (class indices, one column per factor) and a renderer that maps v (plus nuisance
-randomness w drawn from the caller's rng) to images. The interface follows
-disentanglement_lib's `GroundTruthData` (Locatello et al. 2019), with arrays laid out as
-`factors (N, K)` and images `(N, H, W, C)` float32 in [0, 1].
+Two layers:
+
+- `ObservationData`: what training needs. `observation_shape`, `sample_observations(n, rng)`,
+  `sample(n, rng)` and the streaming `as_tf_dataset(batch_size, seed=, start_batch=)`. Your own
+  images (a folder, a numpy array, a tensorflow_datasets set) are this and nothing more: they
+  have no factors, `num_factors == 0`, and `sample` returns factors of shape `(n, 0)` beside the
+  images, so code that unpacks `factors, images = data.sample(n)` (the KL trace, pictures) works
+  on both layers alike.
+- `GroundTruthData(ObservationData)`: a world simulator Sim(v, w) with known generative factors.
+  A grid of factors v (class indices, one column per factor) and a renderer or lookup that maps
+  v (plus nuisance randomness w drawn from the caller's rng) to images. The interface follows
+  disentanglement_lib's `GroundTruthData` (Locatello et al. 2019). Every supervised metric needs
+  this layer and refuses a factor-less dataset at once (`zoo.metrics` names the unsupervised
+  scores, which need only codes).
+
+Arrays are laid out as `factors (N, K)` and images `(N, H, W, C)` float32 in [0, 1].
 """
 
 from __future__ import annotations
@@ -28,7 +39,87 @@ def as_generator(rng) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-class GroundTruthData(abc.ABC):
+class ObservationData(abc.ABC):
+    """Images to train on, without ground-truth factors.
+
+    Subclasses set `name` and `observation_shape` and implement `sample_observations`.
+
+    Attributes:
+      name: registry name, e.g. "images".
+      observation_shape: `(H, W, C)` of one image.
+      factor_names, factor_sizes, factor_values: empty (no factors); `GroundTruthData` fills them.
+    """
+
+    name: str = ""
+    factor_names: tuple[str, ...] = ()
+    factor_sizes: tuple[int, ...] = ()
+    factor_values: tuple[np.ndarray, ...] = ()
+    observation_shape: tuple[int, int, int] = (0, 0, 0)
+
+    @property
+    def num_factors(self) -> int:
+        return len(self.factor_sizes)
+
+    @abc.abstractmethod
+    def sample_observations(self, n: int, rng=None) -> np.ndarray:
+        """Draws `n` images: float32 `(n, H, W, C)` in [0, 1]."""
+
+    def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+        """Returns `(factors (n, 0), observations (n, H, W, C))`: no factors, but the same pair as
+        `GroundTruthData.sample`, so callers need not tell the two apart."""
+        return np.zeros((int(n), 0), np.int64), self.sample_observations(n, rng)
+
+    def as_tf_dataset(self, batch_size: int = 64, seed: int = 0, *, with_factors: bool = False,
+                      batches_per_call: int = 4, start_batch: int = 0):
+        """A streaming, shuffled, batched, prefetched `tf.data.Dataset` of images.
+
+        Images are drawn on the fly with `sample` (uniformly, with replacement: the standard way
+        disentanglement models are trained, Locatello et al. 2019), so the dataset is never held
+        in memory. The stream is infinite and deterministic given `seed`.
+
+        Args:
+          batch_size: images per batch.
+          seed: seeds the factor and nuisance randomness.
+          with_factors: yield `(images, factors)` instead of `images` (ground truth only).
+          batches_per_call: batches rendered per numpy call (amortises Python overhead).
+          start_batch: position in the stream to start from (a resumed run passes the number of
+            batches it has consumed, and continues with exactly the batches it would have seen).
+        """
+        import tensorflow as tf
+
+        if with_factors and self.num_factors == 0:
+            raise ValueError(f"{self.name or type(self).__name__} has no ground-truth factors; "
+                             "as_tf_dataset(with_factors=True) needs a GroundTruthData.")
+        _StreamExitGuard.install()
+        h, w, c = self.observation_shape
+        k = self.num_factors
+        batches, batch_size = int(batches_per_call), int(batch_size)
+        chunk = batch_size * batches
+
+        def render(call_index):
+            if _StreamExitGuard.closing:
+                return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
+            with _StreamExitGuard.call():
+                rng = np.random.default_rng([int(seed), int(call_index)])
+                factors, images = self.sample(chunk, rng)
+                return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
+
+        def tf_render(call_index):
+            images, factors = tf.numpy_function(render, [call_index], [tf.float32, tf.int64], stateful=False)
+            # Whole batches are cut here, so unbatch below moves batches, not single images.
+            images = tf.reshape(images, (batches, batch_size, h, w, c))
+            if not with_factors:  # (factors are dropped here: unbatching a zero-width tensor crashes TF 2.20)
+                return images
+            return images, tf.reshape(factors, (batches, batch_size, k))
+
+        # Two renders in flight (one per core on the target machines) and bounded buffers: with
+        # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
+        first_call, skip = divmod(int(start_batch), batches)
+        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
+        return ds.unbatch().skip(skip).prefetch(2)
+
+
+class GroundTruthData(ObservationData):
     """A dataset whose every image is rendered from known factor classes.
 
     Subclasses set `name`, `factor_names`, `factor_sizes`, `factor_values`, `observation_shape`
@@ -41,16 +132,6 @@ class GroundTruthData(abc.ABC):
       factor_values: per factor, the array of values its classes stand for (the value grid).
       observation_shape: `(H, W, C)` of one image.
     """
-
-    name: str = ""
-    factor_names: tuple[str, ...] = ()
-    factor_sizes: tuple[int, ...] = ()
-    factor_values: tuple[np.ndarray, ...] = ()
-    observation_shape: tuple[int, int, int] = (0, 0, 0)
-
-    @property
-    def num_factors(self) -> int:
-        return len(self.factor_sizes)
 
     @property
     def num_observations(self) -> int:
@@ -112,54 +193,6 @@ class GroundTruthData(abc.ABC):
 
     def sample_observations(self, n: int, rng=None) -> np.ndarray:
         return self.sample(n, rng)[1]
-
-    def as_tf_dataset(self, batch_size: int = 64, seed: int = 0, *, with_factors: bool = False,
-                      batches_per_call: int = 4, start_batch: int = 0):
-        """A streaming, shuffled, batched, prefetched `tf.data.Dataset` of images.
-
-        Images are rendered on the fly from uniformly drawn factors (sampling with replacement is
-        the standard way disentanglement models are trained on dSprites), so the dataset is never
-        held in memory. The stream is infinite and deterministic given `seed`.
-
-        Args:
-          batch_size: images per batch.
-          seed: seeds the factor and nuisance randomness.
-          with_factors: yield `(images, factors)` instead of `images`.
-          batches_per_call: batches rendered per numpy call (amortises Python overhead).
-          start_batch: position in the stream to start from (a resumed run passes the number of
-            batches it has consumed, and continues with exactly the batches it would have seen).
-        """
-        import tensorflow as tf
-
-        _StreamExitGuard.install()
-        h, w, c = self.observation_shape
-        k = self.num_factors
-        batches, batch_size = int(batches_per_call), int(batch_size)
-        chunk = batch_size * batches
-
-        def render(call_index):
-            if _StreamExitGuard.closing:
-                return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
-            with _StreamExitGuard.call():
-                rng = np.random.default_rng([int(seed), int(call_index)])
-                factors, images = self.sample(chunk, rng)
-                return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
-
-        def tf_render(call_index):
-            images, factors = tf.numpy_function(render, [call_index], [tf.float32, tf.int64], stateful=False)
-            # Whole batches are cut here, so unbatch below moves batches, not single images.
-            images = tf.reshape(images, (batches, batch_size, h, w, c))
-            factors = tf.reshape(factors, (batches, batch_size, k))
-            return images, factors
-
-        # Two renders in flight (one per core on the target machines) and bounded buffers: with
-        # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
-        first_call, skip = divmod(int(start_batch), batches)
-        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
-        ds = ds.unbatch().skip(skip)
-        if not with_factors:
-            ds = ds.map(lambda images, factors: images)
-        return ds.prefetch(2)
 
 
 class _StreamExitGuard:

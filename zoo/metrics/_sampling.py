@@ -35,7 +35,18 @@ def check_counts(**counts) -> None:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
 
 
+def check_has_factors(data) -> None:
+    """Refuses a dataset without ground-truth factors (your own images), naming what does work."""
+    if hasattr(data, "sample_observations") and not getattr(data, "factor_sizes", ()):
+        raise ValueError(
+            f"this metric needs ground-truth factors, and dataset {getattr(data, 'name', '') or type(data).__name__!r} "
+            "has none (images only). Without factors only the unsupervised scores apply: zoo.metrics.unsupervised"
+            "(codes) gives gaussian_total_correlation, gaussian_wasserstein_correlation(_norm) and mutual_info_score "
+            "from codes = representation_fn(data.sample_observations(n)).")
+
+
 def check_data(data, min_factors: int = 2) -> None:
+    check_has_factors(data)
     for attr in ("num_factors", "sample_factors", "sample_observations_from_factors"):
         if not hasattr(data, attr):
             raise TypeError(f"data must be a zoo.data.GroundTruthData (missing {attr!r}); got {type(data).__name__}.")

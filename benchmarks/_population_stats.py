@@ -1,0 +1,227 @@
+"""The numbers behind the population figures, computed from `population.json` rows only (pure numpy).
+
+A row is one trained model as `benchmarks/_population_score.py` writes it: `objective`,
+`hparams` (the swept hyperparameter first, as in `zoo.study`), `seed`, `steps`, `scores` (the
+flat dict of `zoo.metrics.evaluate`), `reconstruction`, `kl_per_latent`,
+`gaussian_total_correlation` (`mean`, `sampled`), `mutual_information` and, for VAEs,
+`kl_trace`. Every function here takes rows (or plain arrays) and returns plain Python
+numbers, so tests can rebuild each figure from a hand-made population.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# The swept hyperparameter of each objective and the direction in which it regularises more:
+# AnnealedVAE's capacity c_max is a budget of KL, so a *smaller* c_max constrains more.
+STRENGTH = {"beta_vae": ("beta", 1), "annealed_vae": ("c_max", -1), "factor_vae": ("gamma", 1),
+            "dip_vae_i": ("lambda_od", 1), "dip_vae_ii": ("lambda_od", 1), "beta_tcvae": ("beta", 1)}
+OBJECTIVES = list(STRENGTH)
+LABELS = {"beta_vae": "beta-VAE", "annealed_vae": "AnnealedVAE", "factor_vae": "FactorVAE",
+          "dip_vae_i": "DIP-VAE-I", "dip_vae_ii": "DIP-VAE-II", "beta_tcvae": "beta-TCVAE"}
+
+# Latents whose KL (nats, averaged over images) exceeds this are "on": Burgess et al. 2018's
+# Fig. 3 shows inactive latents staying near 0 and active ones rising well past 1 nat.
+ACTIVE_NATS = 0.5
+
+
+def strength(row: dict) -> tuple[str, float, int]:
+    """(swept hyperparameter, its value, +1 if larger means stronger regularisation else -1)."""
+    objective = row["objective"]
+    if objective in STRENGTH:
+        name, direction = STRENGTH[objective]
+    else:
+        name, direction = next(iter(row["hparams"])), 1
+    return name, float(row["hparams"][name]), direction
+
+
+def setting_key(row: dict) -> tuple:
+    """What identifies a model's hyperparameter setting within its objective (all hparams)."""
+    return tuple(sorted((k, float(v)) for k, v in row["hparams"].items()))
+
+
+def value_of(row: dict, key: str) -> float:
+    """A score (`"mig.mig"`) or a dotted path into the row (`"reconstruction.nll_sampled"`)."""
+    if key in row.get("scores", {}):
+        value = row["scores"][key]
+    else:
+        value = row
+        for part in key.split("."):
+            value = value[part]
+    return float("nan") if value is None else float(value)
+
+
+# ----------------------------------------------------------------------------- 2. variance shares
+
+def variance_shares(values, objectives, settings, seeds=None) -> dict:
+    """Nested decomposition of the variance of one score over objective > setting > seed.
+
+    With y the scores of all N models, ybar their mean, ybar_o the mean of objective o (n_o
+    models) and ybar_oh the mean of setting h of objective o (n_oh models, its seeds), the total
+    sum of squares splits exactly into three (a one-way ANOVA nested twice, sequential sums of
+    squares as in any unbalanced nested design):
+
+        SS_total     = sum (y - ybar)^2
+        SS_objective = sum_o n_o (ybar_o - ybar)^2                       df = O - 1
+        SS_setting   = sum_o sum_h n_oh (ybar_oh - ybar_o)^2             df = S - O
+        SS_seed      = sum (y - ybar_oh)^2                               df = N - S
+
+    and the shares are SS / SS_total (they add up to 1). "Setting" is the hyperparameter value
+    within an objective, "seed" whatever differs between models of one setting: the random seed.
+    The seed share only sees settings trained with more than one seed.
+
+    A share is also a count of degrees of freedom: if the objective and the setting did not matter
+    at all, each SS would still be sigma^2 times its df on average, so the shares expected from
+    seeds alone are df / (N - 1); `null_shares` gives them, to read the measured shares against.
+    `seed_sd` is sqrt(SS_seed / df_seed), the spread between seeds of one setting.
+
+    Args:
+      values: `[N]` scores; NaN rows are left out.
+      objectives, settings: `[N]` labels; a setting is nested in its objective (the same label under
+        two objectives counts as two settings).
+      seeds: unused except to check there are N of them (kept for the reader).
+
+    Returns:
+      `{"n", "ss": {...}, "shares": {objective, setting, seed}, "df": {...}, "null_shares": {...},
+      "seed_sd"}`; shares are NaN when all values are equal.
+    """
+    values = np.asarray(values, np.float64)
+    if not (len(values) == len(objectives) == len(settings)) or (seeds is not None and len(seeds) != len(values)):
+        raise ValueError("variance_shares needs one objective, setting (and seed) per value.")
+    keep = np.isfinite(values)
+    y = values[keep]
+    obj = [o for o, k in zip(objectives, keep) if k]
+    cell = [(o, s) for o, s, k in zip(objectives, settings, keep) if k]
+    n = len(y)
+    mean = y.mean() if n else float("nan")
+    ss_total = float(np.sum((y - mean) ** 2))
+    by_obj = {o: y[[i for i, x in enumerate(obj) if x == o]] for o in dict.fromkeys(obj)}
+    by_cell = {c: y[[i for i, x in enumerate(cell) if x == c]] for c in dict.fromkeys(cell)}
+    ss_obj = float(sum(len(v) * (v.mean() - mean) ** 2 for v in by_obj.values()))
+    ss_set = float(sum(len(v) * (v.mean() - by_obj[c[0]].mean()) ** 2 for c, v in by_cell.items()))
+    ss_seed = float(sum(np.sum((v - v.mean()) ** 2) for v in by_cell.values()))
+    df = {"objective": len(by_obj) - 1, "setting": len(by_cell) - len(by_obj), "seed": n - len(by_cell)}
+    ss = {"objective": ss_obj, "setting": ss_set, "seed": ss_seed, "total": ss_total}
+    # The split is exact; a tiny scale-relative tolerance covers rounding only.
+    if not math.isclose(ss_obj + ss_set + ss_seed, ss_total, rel_tol=1e-9, abs_tol=1e-12):
+        raise AssertionError(f"sums of squares do not add up: {ss}")
+    shares = {k: (ss[k] / ss_total if ss_total > 0 else float("nan")) for k in ("objective", "setting", "seed")}
+    null = {k: (df[k] / (n - 1) if n > 1 else float("nan")) for k in df}
+    seed_sd = math.sqrt(ss_seed / df["seed"]) if df["seed"] > 0 else float("nan")
+    return {"n": n, "ss": ss, "shares": shares, "df": df, "null_shares": null, "seed_sd": seed_sd}
+
+
+def shares_of(rows: list[dict], key: str) -> dict:
+    return variance_shares([value_of(r, key) for r in rows], [r["objective"] for r in rows],
+                           [setting_key(r) for r in rows], [r["seed"] for r in rows])
+
+
+# ----------------------------------------------------------------------------- 3. mean vs sampled
+
+def by_setting(rows: list[dict], objective: str, key: str) -> list[dict]:
+    """An objective's settings from weak to strong: `{"value", "values": [per seed], "mean"}`."""
+    mine = [r for r in rows if r["objective"] == objective]
+    if not mine:
+        return []
+    name, _, direction = strength(mine[0])
+    groups = {}
+    for r in mine:
+        groups.setdefault(strength(r)[1], []).append(value_of(r, key))
+    out = [{"hparam": name, "value": v, "values": groups[v], "mean": float(np.nanmean(groups[v]))
+            if np.isfinite(groups[v]).any() else float("nan")} for v in sorted(groups, key=lambda v: direction * v)]
+    return out
+
+
+def trend(series: list[dict]) -> dict:
+    """Weakest vs strongest setting's mean, and the direction from the one to the other."""
+    if len(series) < 2:
+        return {"weak": None, "strong": None, "direction": "n/a"}
+    weak, strong = series[0]["mean"], series[-1]["mean"]
+    if not (math.isfinite(weak) and math.isfinite(strong)):
+        direction = "n/a"
+    else:
+        direction = "rises" if strong > weak else ("falls" if strong < weak else "flat")
+    return {"weak": weak, "strong": strong, "direction": direction}
+
+
+def mean_vs_sampled(rows: list[dict]) -> dict:
+    """Per objective: Gaussian TC of the mean and the sampled representation per setting, and trends."""
+    out = {}
+    for objective in OBJECTIVES + sorted({r["objective"] for r in rows} - set(OBJECTIVES)):
+        mean = by_setting(rows, objective, "gaussian_total_correlation.mean")
+        if not mean:
+            continue
+        sampled = by_setting(rows, objective, "gaussian_total_correlation.sampled")
+        out[objective] = {"mean": mean, "sampled": sampled, "trend_mean": trend(mean), "trend_sampled": trend(sampled)}
+    return out
+
+
+# ----------------------------------------------------------------------------- 4. trade-off
+
+def pareto_front(points: list[tuple[float, float]]) -> list[bool]:
+    """Which points no other point beats: lower error (first) and higher score (second), one strictly."""
+    front = []
+    for i, (e, s) in enumerate(points):
+        beaten = any(e2 <= e and s2 >= s and (e2 < e or s2 > s) for j, (e2, s2) in enumerate(points) if j != i)
+        front.append(not beaten)
+    return front
+
+
+def tradeoff(rows: list[dict], score_key: str, error_key: str = "reconstruction.nll_sampled",
+             objectives=("beta_vae", "factor_vae")) -> dict:
+    """Reconstruction error against one score for the models of `objectives`, and the joint Pareto front."""
+    models = [r for r in rows if r["objective"] in objectives]
+    points = [(value_of(r, error_key), value_of(r, score_key)) for r in models]
+    ok = [math.isfinite(e) and math.isfinite(s) for e, s in points]
+    kept = [(m, p) for m, p, k in zip(models, points, ok) if k]
+    front = pareto_front([p for _, p in kept])
+    out = {"score": score_key, "error": error_key, "models": [], "on_front": {o: 0 for o in objectives},
+           "count": {o: 0 for o in objectives}}
+    for (m, (e, s)), on in zip(kept, front):
+        name, value, _ = strength(m)
+        out["models"].append({"name": m["name"], "objective": m["objective"], "hparam": name, "value": value,
+                              "seed": m["seed"], "error": e, "score": s, "on_front": on})
+        out["count"][m["objective"]] += 1
+        out["on_front"][m["objective"]] += int(on)
+    return out
+
+
+# ----------------------------------------------------------------------------- 5. capacity
+
+def latent_factors(row: dict) -> list[dict]:
+    """For each latent, the factor it shares the most information with, I(z_j; v_k) / H(v_k)."""
+    mi = row["mutual_information"]
+    matrix = np.asarray(mi["matrix"], np.float64)  # [D, K]
+    normalised = matrix / np.maximum(np.asarray(mi["factor_entropy"], np.float64), 1e-12)
+    best = normalised.argmax(axis=1)
+    return [{"factor": mi["factor_names"][k], "normalised_mi": float(normalised[j, k])} for j, k in enumerate(best)]
+
+
+def capacity_trace(row: dict, threshold: float = ACTIVE_NATS) -> dict:
+    """KL per latent through training, each latent's switch-on step and the factor it ends up encoding.
+
+    A latent switches on at the first traced step where its KL exceeds `threshold` nats; one that
+    never does is inactive and named no factor. Latents are listed in switch-on order (inactive
+    last), which is the order Burgess et al. 2018 say the capacity admits factors in.
+    """
+    trace = row["kl_trace"]
+    steps = [int(s) for s in trace["steps"]]
+    kl = np.asarray(trace["kl_per_latent"], np.float64)  # [T, D]
+    factors = latent_factors(row) if row.get("mutual_information") else [None] * kl.shape[1]
+    latents = []
+    for j in range(kl.shape[1]):
+        above = np.flatnonzero(kl[:, j] > threshold)
+        on = steps[above[0]] if len(above) else None
+        latents.append({"latent": j, "final_kl": float(kl[-1, j]), "on_step": on,
+                        "factor": factors[j]["factor"] if (on is not None and factors[j]) else None,
+                        "normalised_mi": factors[j]["normalised_mi"] if factors[j] else None})
+    order = sorted(latents, key=lambda l: (l["on_step"] is None, l["on_step"] or 0, -l["final_kl"]))
+    capacity = None
+    if row["objective"] == "annealed_vae":
+        c_max, threshold_steps = float(row["hparams"]["c_max"]), float(row["hparams"]["iteration_threshold"])
+        capacity = [c_max * min(s / threshold_steps, 1.0) for s in steps]
+    return {"name": row["name"], "steps": steps, "kl": kl.tolist(), "total_kl": kl.sum(axis=1).tolist(),
+            "capacity": capacity, "latents": latents, "order": [l["latent"] for l in order],
+            "threshold": threshold}

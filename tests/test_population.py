@@ -1,0 +1,284 @@
+"""The population benchmark (issue 20): each figure's numbers rebuilt from a hand-made population file.
+
+A dozen rows with known structure go through the same functions the figures use, and every number
+is checked against a value derived by hand in the comments; the variance decomposition against a
+worked example; Theorem 1's demonstration against its invariants; and the score step (on a tiny
+untrained model) against its promise to score a model once and refuse a second setting.
+"""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from benchmarks import _impossibility as imp
+from benchmarks import _population_figures as figures
+from benchmarks import _population_stats as stats
+from benchmarks import _agreement, _report, population
+
+SIX = [key for _, key, _ in _agreement.METRICS]  # BetaVAE, FactorVAE, MIG, DCI, Modularity, SAP
+
+
+def make_row(objective, value, seed, *, quality=0.5, recon=100.0, tc=(1.0, 1.0), trace=None, mi=None):
+    hparams = {stats.STRENGTH[objective][0]: value}
+    if objective == "annealed_vae":
+        hparams.update(gamma=1000.0, iteration_threshold=2000)
+    scores = {key: quality for key in SIX}
+    scores["modularity_explicitness.modularity"] = -quality  # ranks opposite to the other five
+    scores["irs.irs"] = quality
+    return {"name": f"{objective}-{value:g}-seed{seed}", "objective": objective, "hparams": hparams, "seed": seed,
+            "steps": 10000, "scores": scores,
+            "reconstruction": {"nll_sampled": recon, "nll_mean": recon, "mse_mean": 1.0},
+            "gaussian_total_correlation": {"mean": tc[0], "sampled": tc[1]}, "kl_trace": trace,
+            "mutual_information": mi}
+
+
+# Three objectives x (weak, middle x 2 seeds... ) : a dozen rows.
+VALUES = {"beta_vae": (1.0, 4.0, 16.0), "factor_vae": (10.0, 30.0, 100.0), "annealed_vae": (100.0, 25.0, 5.0)}
+OBJ_LEVEL = {"beta_vae": 0.2, "factor_vae": 0.5, "annealed_vae": 0.8}
+
+
+def dozen(score_of):
+    """weak seed 0, middle seeds 0-1, strong seed 0 per objective: 12 rows, scores from score_of(o, rank, seed)."""
+    rows = []
+    for o, values in VALUES.items():
+        for rank, seed in ((0, 0), (1, 0), (1, 1), (2, 0)):
+            rows.append(make_row(o, values[rank], seed, quality=score_of(o, rank, seed)))
+    return rows
+
+
+# ----------------------------------------------------------------------------- 2. variance shares
+
+def test_scores_that_depend_only_on_the_objective_are_all_objective():
+    rows = dozen(lambda o, rank, seed: OBJ_LEVEL[o])
+    v = stats.shares_of(rows, "mig.mig")
+    assert v["shares"]["objective"] == pytest.approx(1.0)
+    assert v["shares"]["setting"] == pytest.approx(0.0, abs=1e-12)
+    assert v["shares"]["seed"] == pytest.approx(0.0, abs=1e-12)
+    # df: 3 objectives -> 2; 9 settings - 3 objectives -> 6; 12 models - 9 settings -> 3.
+    assert v["df"] == {"objective": 2, "setting": 6, "seed": 3}
+    assert v["null_shares"]["seed"] == pytest.approx(3 / 11)
+
+
+def test_variance_shares_worked_example():
+    # Objective A: setting a1 {1}, a2 {2, 4} (two seeds); objective B: b1 {6}, b2 {7}.
+    # mean 4; SS_total = 9 + 4 + 0 + 4 + 9 = 26.
+    # A's mean 7/3 (3 models), B's 6.5 (2): SS_obj = 3 (7/3 - 4)^2 + 2 (2.5)^2 = 25/3 + 12.5 = 125/6.
+    # SS_setting = (1 - 7/3)^2 + 2 (3 - 7/3)^2 + (6 - 6.5)^2 + (7 - 6.5)^2 = 16/9 + 8/9 + 1/2 = 19/6.
+    # SS_seed = (2 - 3)^2 + (4 - 3)^2 = 2.   125/6 + 19/6 + 2 = 26.
+    v = stats.variance_shares([1, 2, 4, 6, 7], ["A", "A", "A", "B", "B"], ["a1", "a2", "a2", "b1", "b2"])
+    assert v["ss"]["total"] == pytest.approx(26.0)
+    assert v["shares"]["objective"] == pytest.approx(125 / 156)
+    assert v["shares"]["setting"] == pytest.approx(19 / 156)
+    assert v["shares"]["seed"] == pytest.approx(12 / 156)
+    assert v["df"] == {"objective": 1, "setting": 2, "seed": 1}
+    assert v["null_shares"] == pytest.approx({"objective": 0.25, "setting": 0.5, "seed": 0.25})
+    assert v["seed_sd"] == pytest.approx(math.sqrt(2.0))
+    # The same setting label under two objectives is two settings.
+    w = stats.variance_shares([1, 2, 3, 4], ["A", "A", "B", "B"], ["x", "x", "x", "x"])
+    assert w["df"] == {"objective": 1, "setting": 0, "seed": 2}
+
+
+def test_seed_noise_only_lands_in_the_seed_share():
+    rows = dozen(lambda o, rank, seed: 0.5 + (0.1 if seed else -0.1) * (rank == 1))
+    # Middle cells hold {0.4, 0.6}: every objective and setting mean is 0.5 except the middle
+    # settings' (0.5 too): all variance is between seeds.
+    v = stats.shares_of(rows, "sap.sap")
+    assert v["shares"]["seed"] == pytest.approx(1.0)
+    assert v["seed_sd"] == pytest.approx(math.sqrt(3 * 0.02 / 3))  # 3 cells x (0.1^2 + 0.1^2), 3 df
+
+
+# ----------------------------------------------------------------------------- 1. agreement
+
+def test_agreement_of_monotone_scores_is_plus_or_minus_one_and_compared_cell_by_cell():
+    rows = dozen(lambda o, rank, seed: OBJ_LEVEL[o] + 0.1 * rank + 0.01 * seed)  # 12 distinct qualities
+    a = figures.agreement(rows)
+    ours = np.array(a["ours"])
+    assert a["num_models"] == 12
+    mod = a["metrics"].index("Modularity")
+    expected = np.ones((6, 6))
+    expected[mod, :] = expected[:, mod] = -1
+    expected[mod, mod] = 1
+    np.testing.assert_allclose(ours, expected, atol=1e-12)
+    # The paper's upper triangle (Noisy-dSprites, %), row by row:
+    paper = [80, 44, 41, 46, 37, 49, 52, 25, 38, 76, 6, 42, -8, 38, 13]
+    signs = [1, 1, 1, -1, 1, 1, 1, -1, 1, 1, -1, 1, -1, 1, -1]  # modularity is the 5th metric
+    mad = np.mean([abs(s - p / 100) for s, p in zip(signs, paper)])
+    assert a["comparison"]["mean_abs_difference"] == pytest.approx(mad)
+    assert a["comparison"]["pairs"] == 15
+    # Same sign: the 10 pairs without Modularity are positive in both; of Modularity's 5, only
+    # the paper's -8 (DCI) is negative.
+    assert a["comparison"]["same_sign"] == 11
+
+
+# ----------------------------------------------------------------------------- 3. mean vs sampled
+
+def test_tc_trends_follow_regularisation_strength_not_the_raw_value():
+    rows = []
+    for o, values in VALUES.items():
+        for rank, seed in ((0, 0), (1, 0), (1, 1), (2, 0)):
+            # Sampled TC falls and mean TC rises with the *strength* rank; AnnealedVAE's values run
+            # 100 -> 25 -> 5, weakest first, so the rank, not the value, must order its settings.
+            rows.append(make_row(o, values[rank], seed, tc=(1.0 + rank + 0.2 * seed, 3.0 - rank)))
+    m = stats.mean_vs_sampled(rows)
+    assert list(m) == ["beta_vae", "annealed_vae", "factor_vae"]
+    a = m["annealed_vae"]
+    assert [s["value"] for s in a["mean"]] == [100.0, 25.0, 5.0]
+    assert [s["mean"] for s in a["mean"]] == pytest.approx([1.0, 2.1, 3.0])  # middle: (2 + 2.2) / 2
+    assert a["trend_mean"] == {"weak": 1.0, "strong": 3.0, "direction": "rises"}
+    assert a["trend_sampled"]["direction"] == "falls"
+
+
+# ----------------------------------------------------------------------------- 4. trade-off
+
+def test_tradeoff_front_counts():
+    rows = [make_row("beta_vae", 1.0, 0, quality=0.3, recon=50.0),    # best error: on the front
+            make_row("beta_vae", 4.0, 0, quality=0.5, recon=80.0),    # beaten by factor_vae 10
+            make_row("beta_vae", 16.0, 0, quality=0.9, recon=200.0),  # best score: on the front
+            make_row("factor_vae", 10.0, 0, quality=0.6, recon=70.0),  # on the front
+            make_row("factor_vae", 100.0, 0, quality=0.6, recon=90.0),  # beaten by factor_vae 10
+            make_row("annealed_vae", 5.0, 0, quality=1.0, recon=1.0)]   # not in the figure
+    t = stats.tradeoff(rows, "factor_vae_score.eval_accuracy")
+    assert t["count"] == {"beta_vae": 3, "factor_vae": 2}
+    assert t["on_front"] == {"beta_vae": 2, "factor_vae": 1}
+    assert stats.pareto_front([(1, 1), (1, 1)]) == [True, True]  # ties beat nobody
+
+
+# ----------------------------------------------------------------------------- 5. capacity
+
+def test_capacity_switch_on_order_and_factor_names():
+    trace = {"steps": [0, 500, 1000, 1500, 2000],
+             "kl_per_latent": [[0.0, 0.0, 0.0], [0.6, 0.1, 0.0], [1.0, 0.3, 0.1], [1.2, 0.7, 0.1], [1.3, 1.1, 0.2]]}
+    # MI [latents x factors] in nats; entropies (log 3, log 32): latent 0 -> posX (2.0 / 3.466 = 0.58),
+    # latent 1 -> shape (0.5 / 1.099 = 0.46 > 0.3 / 3.466), latent 2 inactive.
+    mi = {"matrix": [[0.1, 2.0], [0.5, 0.3], [0.01, 0.02]], "factor_entropy": [math.log(3), math.log(32)],
+          "factor_names": ["shape", "posX"]}
+    row = make_row("annealed_vae", 25.0, 0, trace=trace, mi=mi)
+    c = stats.capacity_trace(row)
+    assert c["order"] == [0, 1, 2]
+    assert [l["on_step"] for l in c["latents"]] == [500, 1500, None]
+    assert [l["factor"] for l in c["latents"]] == ["posX", "shape", None]
+    assert c["latents"][0]["normalised_mi"] == pytest.approx(2.0 / math.log(32))
+    # C = c_max min(step / threshold, 1) with c_max 25, threshold 2000.
+    assert c["capacity"] == pytest.approx([0.0, 6.25, 12.5, 18.75, 25.0])
+    assert c["total_kl"][-1] == pytest.approx(2.6)
+
+
+# ----------------------------------------------------------------------------- the figures step end to end
+
+def test_figures_step_recomputes_every_number_from_the_file(tmp_path):
+    rows = dozen(lambda o, rank, seed: OBJ_LEVEL[o] + 0.1 * rank + 0.01 * seed)
+    trace = {"steps": [0, 1000, 2000], "kl_per_latent": [[0.0, 0.0], [0.9, 0.0], [1.5, 0.2]]}
+    mi = {"matrix": [[0.1, 2.0], [0.5, 0.3]], "factor_entropy": [1.0, 3.0], "factor_names": ["shape", "posX"]}
+    for r in rows:
+        if r["objective"] == "annealed_vae":
+            r["kl_trace"], r["mutual_information"] = trace, mi
+    path = tmp_path / "population.json"
+    path.write_text(json.dumps({"format": "zoo population v1", "settings": {"num_train": 1}, "rows": rows}))
+    result = _report.run_and_save(population, quick=True, out=tmp_path / "out", population_file=path,
+                                  impossibility=False)
+    assert result["num_models"] == 12
+    assert result["variance"]["MIG"]["shares"] == pytest.approx(stats.shares_of(rows, "mig.mig")["shares"])
+    # Seeds: 3 middle cells whose two seeds differ by 0.01, SS_seed = 3 x 2 x 0.005^2 = 1.5e-4.
+    assert result["variance"]["MIG"]["ss"]["seed"] == pytest.approx(1.5e-4)
+    assert len(result["capacity"]) == 4 and result["capacity"][0]["latents"][0]["factor"] == "posX"
+    for key in ("agreement", "variance", "mean_vs_sampled", "tradeoff", "capacity"):
+        assert (tmp_path / "out" / result["figures"][key]).stat().st_size > 1000
+    text = (tmp_path / "out" / "population.md").read_text()
+    assert text.count("**Paper**") == 5 and "Not computed in this run" in text  # no impossibility demo here
+    assert "12 trained models (beta-VAE 4, AnnealedVAE 4, FactorVAE 4)" in text
+    saved = json.loads((tmp_path / "out" / "population_figures.json").read_text())
+    assert saved["agreement"]["comparison"] == result["agreement"]["comparison"]
+
+
+# ----------------------------------------------------------------------------- 6. impossibility
+
+def test_normal_code_is_the_standard_normal_quantile_of_the_class_cell():
+    from scipy.stats import norm
+
+    sizes = (3, 40)
+    obs = np.array([[0.5, 20.0], [2.999, 0.25]])  # class + offset
+    np.testing.assert_allclose(imp.normal_code(obs, sizes), norm.ppf(obs / np.array(sizes)))
+    assert imp.normal_code([[1.5, 20.0]], sizes)[0] == pytest.approx([0.0, 0.0])  # the middle of each grid
+
+
+def test_rotation_is_orthogonal_turns_its_principal_plane_by_45_degrees_and_keeps_the_prior():
+    r = imp.rotation(1.0, 5, seed=0)
+    np.testing.assert_allclose(r.T @ r, np.eye(5), atol=1e-13)
+    assert np.linalg.det(r) == pytest.approx(1.0)
+    assert np.max(np.abs(np.angle(np.linalg.eigvals(r)))) == pytest.approx(math.pi / 4)
+    np.testing.assert_allclose(imp.rotation(0.0, 5), np.eye(5), atol=1e-15)
+    z = np.random.default_rng(1).standard_normal((1000, 5))
+    # log N(z; 0, I) = -|z|^2 / 2 - 5/2 log 2 pi, and |Rz| = |z|.
+    np.testing.assert_allclose(imp.log_prior(z @ r.T), imp.log_prior(z), atol=1e-12)
+    assert imp.log_prior(np.zeros((1, 5)))[0] == pytest.approx(-2.5 * math.log(2 * math.pi))
+
+
+def test_theorem_one_demonstration_keeps_the_likelihood_and_every_score_falls():
+    demo = imp.demonstrate(ts=(0.0, 1.0), num_train=600, num_test=300, batch_size=8, dci_backend="fast", seed=0)
+    start, end = demo["rows"]
+    assert end["max_abs_log_prior_change"] < 1e-12 and end["orthogonality_error"] < 1e-13
+    assert start["mean_log_prior"] == pytest.approx(end["mean_log_prior"], abs=1e-12)
+    # z ~ N(0, I) exactly: its Gaussian total correlation is ~0 and so is that of Rz (sampling noise only).
+    assert abs(start["gaussian_total_correlation"]) < 0.05 and abs(end["gaussian_total_correlation"]) < 0.05
+    for label, _ in imp.SUPERVISED:
+        assert end["scores"][label] < start["scores"][label], label
+    assert start["scores"]["BetaVAE"] > 0.95 and start["scores"]["DCI"] > 0.8
+
+
+# ----------------------------------------------------------------------------- the score step
+
+@pytest.fixture(scope="module")
+def tiny_runs(tmp_path_factory):
+    """A runs folder with one finished run: an untrained beta-VAE on the tiny dataset, as a preset."""
+    import zoo.data
+    import zoo.models
+    from zoo import presets
+
+    runs = tmp_path_factory.mktemp("runs")
+    data = zoo.data.load("tiny")
+    model = zoo.models.get("beta_vae", input_shape=data.observation_shape, latent_dim=4, beta=4.0)
+    model.representation(np.zeros((1, *data.observation_shape), np.float32))
+    presets.save_preset(model, runs / "beta_vae-beta4-seed0" / "preset", objective="beta_vae",
+                        metadata={"dataset": {"name": "tiny"},
+                                  "training": {"hparams": {"beta": 4.0}, "seed": 0, "steps": 0}})
+    (runs / "beta_vae-beta4-seed0" / "kl_trace.json").write_text(json.dumps(
+        {"steps": [0], "kl_per_latent": [[0.0] * 4], "num_images": 10, "image_seed": 7}))
+    (runs / "unfinished").mkdir()
+    return runs
+
+
+TINY = {"num_train": 200, "num_test": 100, "intervention_train": 20, "intervention_eval": 10,
+        "num_variance_estimate": 100, "batch_size": 8, "dci_backend": "fast", "seed": 0, "probe_points": 120,
+        "probe_seed": 1}
+
+
+def test_score_step_writes_a_full_row_once_and_refuses_another_setting(tiny_runs, tmp_path):
+    from benchmarks import _population_score as ps
+
+    path = tmp_path / "population.json"
+    content = ps.score_population(tiny_runs, path, TINY, log=lambda s: None)
+    (row,) = content["rows"]
+    assert row["name"] == "beta_vae-beta4-seed0" and row["objective"] == "beta_vae" and row["hparams"] == {"beta": 4.0}
+    assert set(SIX) <= set(row["scores"]) and "unsupervised.gaussian_total_correlation" in row["scores"]
+    assert len(row["kl_per_latent"]) == 4 and np.shape(row["mutual_information"]["matrix"]) == (4, 4)
+    assert row["reconstruction"]["nll_sampled"] > 0 and row["kl_trace"]["steps"] == [0]
+    assert set(row["gaussian_total_correlation"]) == {"mean", "sampled"}
+    # An untrained encoder's sampled code is mostly the unit noise: its latents are closer to
+    # independent than the means are.
+    assert row["gaussian_total_correlation"]["sampled"] < row["gaussian_total_correlation"]["mean"]
+    assert json.loads(path.read_text()) == json.loads(json.dumps(content))
+    again = ps.score_population(tiny_runs, path, TINY, log=lambda s: None)
+    assert again["rows"] == content["rows"]  # nothing rescored (the timings would differ)
+    with pytest.raises(ValueError, match="other settings .*num_train"):
+        ps.score_population(tiny_runs, path, {**TINY, "num_train": 300}, log=lambda s: None)
+
+
+def test_score_step_names_unknown_settings_and_a_missing_runs_folder(tmp_path):
+    with pytest.raises(ValueError, match="unknown score settings .*num_points"):
+        population.score(tmp_path, tmp_path / "p.json", quick=True, num_points=5)
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        population.score(tmp_path / "nowhere", tmp_path / "p.json", quick=True)
+    with pytest.raises(FileNotFoundError, match="run the score step first"):
+        population.run(quick=True, out=tmp_path, population_file=tmp_path / "absent.json", impossibility=False)
