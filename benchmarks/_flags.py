@@ -32,35 +32,40 @@ flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the bench
 flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
                           "representations (population: the one sweep folder to score, default runs/population).")
 flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
-flags.DEFINE_integer("seed", None, "Evaluation seed (default: the benchmark's).")
-flags.DEFINE_integer("num_train", None, "Training points (default: the benchmark's sizes).")
-flags.DEFINE_integer("num_test", None, "Test points (default: the benchmark's sizes).")
-flags.DEFINE_integer("num_eval", None, "Evaluation points (default: the benchmark's sizes).")
-flags.DEFINE_integer("batch_size", None, "Images per point of the intervention scores, L (default 64).")
+flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default: the benchmark's).")
+
+# Sizes, seeds and limits: unset, each benchmark takes its own (its FULL or QUICK settings).
+SIZES = {
+    "seed": "evaluation seed",
+    "num_train": "training points of the array metrics",
+    "num_test": "test points of the array metrics",
+    "num_eval": "evaluation points (betavae_table)",
+    "batch_size": "images per point of the BetaVAE and FactorVAE scores, L",
+    "intervention_train": "BetaVAE/FactorVAE training points (metric_agreement, population)",
+    "intervention_eval": "BetaVAE/FactorVAE evaluation points (metric_agreement, population)",
+    "num_variance_estimate": "points for FactorVAE's variances",
+    "fit_images": "images PCA and ICA are fit on (betavae_table)",
+    "checkpoints_per_run": "checkpoints taken from each run, evenly spaced (metric_agreement)",
+    "probe_points": "images the probe of each model uses (population)",
+    "probe_seed": "seed of the probe's images (population)",
+    "limit": "score at most this many new runs (population)",
+    "dci_jobs": "processes for DCI's per-factor classifiers (population; default one per core)",
+}
+for _name, _help in SIZES.items():
+    flags.DEFINE_integer(_name, None, f"{_help[0].upper()}{_help[1:]} (default: the benchmark's).")
+
 # betavae_table
-flags.DEFINE_integer("fit_images", None, "Images PCA/ICA are fit on (default: the benchmark's sizes).")
 flags.DEFINE_list("seeds", None, "Comma list of evaluation seeds (default 0,1,2).")
 flags.DEFINE_list("rows", None, "Comma list of row keys to score (e.g. ground_truth,pca), for a smoke run.")
 # metric_agreement
-flags.DEFINE_integer("checkpoints_per_run", None, "Checkpoints taken from each run, evenly spaced (default 6, "
-                     "quick 2).")
 flags.DEFINE_bool("no_baselines", False, "Score only zoo models and run checkpoints.")
-flags.DEFINE_integer("intervention_train", None, "BetaVAE/FactorVAE training points (default 1,000, quick 100).")
-flags.DEFINE_integer("intervention_eval", None, "BetaVAE/FactorVAE evaluation points (default 500, quick 50).")
-flags.DEFINE_integer("num_variance_estimate", None, "FactorVAE's points for the variances (default 5,000, "
-                     "quick 1,000).")
-flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default: the benchmark's).")
 # population
 flags.DEFINE_enum("step", "figures", ["score", "figures", "all"], "score: score finished runs into the table; "
                   "figures: the six figures from the table; all: both.")
 flags.DEFINE_string("population_file", str(Path(__file__).resolve().parents[1] / "docs" / "bench" / "population.json"),
                     "The per-model table (JSON).")
-flags.DEFINE_integer("limit", None, "Score at most this many new runs.")
 flags.DEFINE_bool("progress", False, "Progress bars while scoring.")
 flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with the figures.")
-flags.DEFINE_integer("dci_jobs", None, "Processes for DCI's per-factor classifiers (default: one per core).")
-flags.DEFINE_integer("probe_points", None, "Images the probe of each model uses (default 10,000, quick 1,000).")
-flags.DEFINE_integer("probe_seed", None, "Seed of the probe's images (default 1).")
 # metrics_bench
 flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
 # train_bench
@@ -72,7 +77,8 @@ flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (repeatable; d
 flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")
 # data_bench
 flags.DEFINE_bool("large_file", False, "Only the real-size file figures: stream mpi3d_toy from a generated npz.")
-flags.DEFINE_string("large_file_dir", None, "Folder for the generated file (default: beside --out); needs 12.7 GB free.")
+flags.DEFINE_string("large_file_dir", None, "Folder for the generated file (default: beside --out); needs 12.7 GB "
+                    "free.")
 flags.DEFINE_integer("large_file_images", 1_036_800, "Rows of the generated file (MPI3D's 1,036,800).")
 # data_bench, fit_dsprites
 flags.DEFINE_string("reference", str(REFERENCE_FRAMES), "Real dSprites frames (npz with images and "
