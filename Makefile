@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick install clean
+.PHONY: demo test bench bench-quick install install-bench clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -16,6 +16,10 @@ $(STAMP): $(VENV)/bin/python setup.cfg constraints.txt pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# PyTorch (CPU build where a local wheel is provided) for the training-speed comparison in `make bench`.
+install-bench: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e ".[bench]"
 
 demo: $(STAMP)
 	$(PY) -m recipes.demo

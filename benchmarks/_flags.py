@@ -21,14 +21,16 @@ from pathlib import Path
 
 from absl import app, flags
 
+from benchmarks import _report
+
 # The real dSprites frames the renderer was fitted to: `<checkout>/../shared/reference/` unless
 # --reference says otherwise.
 REFERENCE_FRAMES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
 
 flags.DEFINE_bool("quick", False, "Quick mode: smaller sizes and fewer repeats (each benchmark says which).")
 flags.DEFINE_string("out_dir", "out/bench", "Folder for the result JSON and the benchmark's other files.")
-flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the benchmark's name>.json); for population, "
-                    "the folder of its figures (as --out_dir).")
+flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the benchmark's name>.json); for population "
+                    "and infogan_codes, the folder of their files (as --out_dir).")
 flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
                           "representations (population: the one sweep folder to score, default runs/population).")
 flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
@@ -66,14 +68,17 @@ flags.DEFINE_string("population_file", str(Path(__file__).resolve().parents[1] /
                     "The per-model table (JSON).")
 flags.DEFINE_bool("progress", False, "Progress bars while scoring.")
 flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with the figures.")
+# step_profile
+flags.DEFINE_string("child", None, "Internal: one runtime setting's JSON, run in its own process (step_profile).")
 # metrics_bench
 flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
 # train_bench
 flags.DEFINE_list("objectives", [], "Comma-separated subset of zoo.models.names() (default: all).")
 # zoo_scores
 flags.DEFINE_string("manifest", None, "Manifest to read (default: the repository's, or $ZOO_MANIFEST).")
-# sample_spread
-flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (repeatable; default infogan-dsprites).")
+# sample_spread, infogan_codes
+flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (sample_spread: repeatable, default "
+                          "infogan-dsprites; infogan_codes: one, default infogan-mnist).")
 flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")
 # data_bench
 flags.DEFINE_bool("large_file", False, "Only the real-size file figures: stream mpi3d_toy from a generated npz.")
@@ -99,3 +104,13 @@ def program(main, *names: str) -> None:
         FLAGS.register_key_flag_for_module(sys.argv[0], FLAGS[name])
     app.run(main)
 
+
+def program_of(module) -> None:
+    """Runs a benchmark whose only flags are `--quick`, `--out_dir` and `--out`: its result is
+    written (`_report.run_and_save`) and its Markdown printed."""
+    def main(argv):
+        _report.no_arguments(argv)
+        print(_report.run_and_save(module, quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out)["markdown"])
+        return 0
+
+    program(main, "quick", "out_dir", "out")

@@ -22,6 +22,8 @@ FACTOR_SIZES = (3, 6, 40, 32, 32)  # shape, scale, orientation, posX, posY (dSpr
 class SyntheticDSprites(FactorsAsObservations):
     """dSprites' factor grid; an observation is the factor vector, `(N, 1, 1, 5)` float32."""
 
+    deterministic_observations = True
+
     def __init__(self):
         super().__init__(FACTOR_SIZES, ("shape", "scale", "orientation", "posX", "posY"), name="synthetic_dsprites")
 

@@ -11,6 +11,8 @@ benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see 
     data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
     train_bench       training steps/s of every objective vs a hand-written loop (and PyTorch if present)
     metrics_bench     the metric suite's time vs the reference implementation
+    evaluate_bench    every metric on factorvae-dsprites: encode once vs the original path
+    inference_bench   the encoder's images/s per batch size vs a training step's
     betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
     metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
 
@@ -42,7 +44,8 @@ from benchmarks import _report
 from zoo import files
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "betavae_table", "metric_agreement"]
+STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "evaluate_bench", "inference_bench", "betavae_table",
+         "metric_agreement"]
 QUICK_BUDGET_S = 600
 FLAGS = flags.FLAGS
 

@@ -10,7 +10,8 @@ or its load. The configurations are timed in interleaved rounds (each round time
 configuration once, in alternating order); the median, min and max over rounds are reported, and
 the beta-VAE's ratio to the hand-written loop is the median of same-round ratios. Also timed: the
 beta-VAE under `jit_compile=True` (XLA), to show what `jit_compile="auto"` avoids on CPU, and,
-when PyTorch is importable, the same network in PyTorch eager (otherwise skipped with a note).
+when PyTorch is importable (`pip install -e .[bench]`), the same network in PyTorch eager and under
+`torch.compile` (`benchmarks/_torch_beta_vae.py`; otherwise skipped with a note).
 
 Data: a fixed in-memory set of random binary 64x64 images, repeated, so that no time goes to
 rendering.
@@ -122,47 +123,6 @@ class _HandWrittenRunner:
         return steps, time.perf_counter() - start, time.process_time() - cpu
 
 
-class _TorchRunner:
-    """The same beta-VAE network and loss in PyTorch eager mode (channels-first)."""
-
-    def __init__(self, beta=4.0):
-        import torch
-        from torch import nn
-
-        torch.manual_seed(0)
-        self.torch = torch
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
-            nn.Conv2d(32, 64, 2, 2), nn.ReLU(), nn.Conv2d(64, 64, 2, 2), nn.ReLU(),
-            nn.Flatten(), nn.Linear(1024, 256), nn.ReLU(), nn.Linear(256, 20))
-        self.decoder = nn.Sequential(
-            nn.Linear(10, 256), nn.ReLU(), nn.Linear(256, 1024), nn.ReLU(), nn.Unflatten(1, (64, 4, 4)),
-            nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 1, 4, 2, 1))
-        params = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        self.optimizer = torch.optim.Adam(params, lr=1e-4)
-        images = (np.random.default_rng(0).uniform(size=(BATCH * 8, 1, *SHAPE[:2])) < 0.1).astype(np.float32)
-        self.batches = [torch.from_numpy(images[i:i + BATCH]) for i in range(0, len(images), BATCH)]
-        self.beta = beta
-
-    def __call__(self, steps):
-        torch = self.torch
-        start, cpu = time.perf_counter(), time.process_time()
-        for i in range(steps):
-            x = self.batches[i % len(self.batches)]
-            mean, logvar = self.encoder(x).chunk(2, dim=1)
-            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
-            logits = self.decoder(z)
-            reconstruction = torch.nn.functional.binary_cross_entropy_with_logits(
-                logits, x, reduction="none").sum(dim=(1, 2, 3)).mean()
-            kl = (0.5 * (mean ** 2 + logvar.exp() - logvar - 1.0).sum(dim=1)).mean()
-            loss = reconstruction + self.beta * kl
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-        return steps, time.perf_counter() - start, time.process_time() - cpu
-
-
 def _summary(rates):
     return {"steps_per_s_median": round(statistics.median(rates), 3), "steps_per_s_min": round(min(rates), 3),
             "steps_per_s_max": round(max(rates), 3), "ms_per_step_median": round(1000 / statistics.median(rates), 2),
@@ -193,16 +153,27 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
     runners["beta_vae_xla"] = lambda: _FitRunner("beta_vae", jit_compile=True)
     notes = []
     try:
-        import torch  # noqa: F401
-        runners["torch_eager_beta_vae"] = _TorchRunner
+        import torch
+
+        from benchmarks._torch_beta_vae import TorchRunner
+        runners["torch_eager_beta_vae"] = TorchRunner
+        runners["torch_compile_beta_vae"] = lambda: TorchRunner(compile=True)
+        notes.append(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads (benchmarks/_torch_beta_vae.py).")
     except ImportError:
-        notes.append("PyTorch comparison skipped: torch is not importable in this environment.")
+        notes.append("PyTorch comparison skipped: torch is not importable in this environment "
+                     "(pip install -e .[bench]).")
 
     built, setup_s = {}, {}
     for key, make in runners.items():
         start = time.perf_counter()
-        runner = make()
-        runner(3)  # trace/compile and warm up
+        try:
+            runner = make()
+            runner(3)  # trace/compile and warm up
+        except Exception as e:  # torch.compile needs a working C++ toolchain; report, do not abort
+            if not key.startswith("torch_compile"):
+                raise
+            notes.append(f"{key} skipped: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+            continue
         built[key] = runner
         setup_s[key] = round(time.perf_counter() - start, 2)
         log(f"  ready {key} ({setup_s[key]} s to build and warm up)")

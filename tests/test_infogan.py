@@ -3,8 +3,10 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo.models
+from zoo import losses
 from zoo.data.base import GroundTruthData
 
 
@@ -29,20 +31,28 @@ class Glyphs(GroundTruthData):
         return np.where(glyph == 0, square, np.where(glyph == 1, plus, ring))[..., None].astype(np.float32)
 
 
-def test_infogan_learns_a_recoverable_categorical_code():
+@pytest.mark.parametrize("options", [{}, {"network": "dcgan", "separate_batches": False, "lambda_continuous": 1.0}],
+                         ids=["paper", "first-zoo-model"])
+def test_infogan_learns_a_recoverable_categorical_code(options):
     keras.utils.set_random_seed(0)
     data = Glyphs()
-    model = zoo.models.InfoGAN(input_shape=(16, 16, 1), num_categorical=3, num_continuous=2, noise_dim=8, filters=16)
+    model = zoo.models.InfoGAN(input_shape=(16, 16, 1), num_categorical=3, num_continuous=2, noise_dim=8, filters=16,
+                               **options)
     model.compile()
-    history = model.fit(data.as_tf_dataset(batch_size=64, seed=0), epochs=6, steps_per_epoch=25, shuffle=False,
+    history = model.fit(data.as_tf_dataset(batch_size=64, seed=0), epochs=10, steps_per_epoch=25, shuffle=False,
                         verbose=0).history
     mi = history["mi_categorical"]  # H(c) + E[log Q(c|G(z, c))], a lower bound on I(c; G(z, c)) <= log 3
     assert np.isfinite([v for values in history.values() for v in values]).all()
     assert mi[-1] > mi[0] + 0.3 and mi[-1] > 0.6, mi
-    # Q recovers the class fed to the generator far above chance (1/3).
+    # Q recovers the class fed to the generator far above chance (1/3), reading a batch of samples
+    # as it does in training: with separate batches, D normalises generated images by their own
+    # batch's statistics, while its moving statistics follow the real images.
     images, codes = model.sample(600, seed=7, return_codes=True)
-    predicted = model.representation(images.numpy())[:, :3].argmax(axis=1)
-    accuracy = np.mean(predicted == codes.numpy()[:, :3].argmax(axis=1))
+    if model.separate_batches:
+        logits = model.discriminator(images, training=True)["q_logits"].numpy()
+    else:
+        logits = model.representation(images.numpy())[:, :3]
+    accuracy = np.mean(logits.argmax(axis=1) == codes.numpy()[:, :3].argmax(axis=1))
     assert accuracy > 0.9, accuracy
 
 
@@ -61,3 +71,180 @@ def test_instance_noise_blurs_only_what_d_sees_in_training():
     assert again == pytest.approx(training[1], rel=1e-6)
     with pytest.raises(ValueError, match="instance_noise must be >= 0"):
         zoo.models.InfoGAN(instance_noise=-0.1)
+
+
+# ----------------------------------------------------------------------------- the paper's setting and its options
+
+SMALL = dict(input_shape=(16, 16, 1), num_categorical=2, num_continuous=2, noise_dim=4, filters=4, network="mnist")
+
+
+def test_auto_network_is_the_papers_at_28x28_only():
+    """`network="auto"` (the default) resolves by image size, and the config records the resolved name."""
+    mnist = zoo.models.get("infogan", input_shape=(28, 28, 1), num_categorical=10, num_continuous=2, filters=4)
+    sprites = zoo.models.get("infogan", input_shape=(64, 64, 1), num_categorical=3, num_continuous=7)
+    assert (mnist.network, sprites.network) == ("mnist", "dcgan")
+    assert sprites.get_config()["network"] == "dcgan" and sprites.filters == 16
+
+
+def test_paper_mnist_networks_are_table_1():
+    """Chen et al. 2016, app. C.1, table 1, at 28x28 with 1 ten-way categorical, 2 continuous codes, 62 noise."""
+    model = zoo.models.get("infogan", input_shape=(28, 28, 1), num_categorical=10, num_continuous=2)
+    assert (model.network, model.filters, model.noise_dim, model.latent_dim) == ("mnist", 64, 62, 12)
+    assert (model.lambda_categorical, model.lambda_continuous, model.separate_batches) == (1.0, 0.1, True)
+    g, d = model.generator, model.discriminator
+    assert g.input.shape[1:] == (74,)
+    shapes = {name: g.get_layer(name).output.shape[1:] for name in ("dense1", "dense2", "deconv1", "logits")}
+    assert shapes == {"dense1": (1024,), "dense2": (7 * 7 * 128,), "deconv1": (14, 14, 64), "logits": (28, 28, 1)}
+    shapes = {name: d.get_layer(name).output.shape[1:] for name in ("conv1", "conv2", "dense", "q_dense")}
+    assert shapes == {"conv1": (14, 14, 64), "conv2": (7, 7, 128), "dense": (1024,), "q_dense": (128,)}
+    assert d.get_layer("conv1").kernel.shape == (4, 4, 1, 64) and d.get_layer("conv2").strides == (2, 2)
+    assert g.get_layer("deconv1").kernel.shape[:2] == (4, 4) and g.get_layer("deconv1").strides == (2, 2)
+    # Batch norm where the table has it (not after D's first convolution), leaky ReLU 0.1 in D.
+    bn = [layer.name for layer in d.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert bn == ["bn2", "bn3", "q_bn"]
+    assert {layer.negative_slope for layer in d.layers if isinstance(layer, keras.layers.LeakyReLU)} == {0.1}
+    assert [layer.name for layer in g.layers if isinstance(layer, keras.layers.BatchNormalization)] == \
+        ["bn1", "bn2", "bn3"]
+    # The paper's learning rates: D 2e-4, G 1e-3, Adam beta_1 0.5.
+    model.compile()
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert float(model.discriminator_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert float(model.optimizer.beta_1) == float(model.discriminator_optimizer.beta_1) == 0.5
+    with pytest.raises(ValueError, match="divisible by 4"):
+        zoo.models.InfoGAN(input_shape=(30, 30, 1), network="mnist")
+
+
+# The config infogan-dsprites was saved with (weights/infogan-dsprites/config.json, before the options).
+SAVED_BEFORE_THE_OPTIONS = {
+    "module": "zoo.models.infogan", "class_name": "InfoGAN", "registered_name": "zoo>InfoGAN",
+    "config": {"name": "info_gan", "input_shape": [64, 64, 1], "latent_dim": 10, "seed": 0, "num_categorical": 3,
+               "num_continuous": 7, "noise_dim": 62, "lambda_info": 1.0, "learn_scale": True, "filters": 16,
+               "instance_noise": 0.3},
+    "build_config": {"input_shape": [64, 64, 1]}}
+
+
+def test_a_config_saved_before_the_options_rebuilds_the_old_model():
+    """Absent keys mean the behaviour of the version that saved the config (LEGACY_HPARAMS)."""
+    old = keras.saving.deserialize_keras_object(SAVED_BEFORE_THE_OPTIONS)
+    assert {k: old.hparams[k] for k in zoo.models.InfoGAN.LEGACY_HPARAMS} == zoo.models.InfoGAN.LEGACY_HPARAMS
+    assert (old.network, old.filters, old.separate_batches, old.lambda_continuous) == ("dcgan", 16, False, 1.0)
+    assert old.generator.get_layer("reshape").output.shape[1:] == (4, 4, 128)
+    assert old.count_params() == 768_484  # what the shipped infogan-dsprites holds
+    # A config saved today holds every key and rebuilds itself, whatever the legacy values are.
+    new = zoo.models.InfoGAN(**SMALL)
+    assert zoo.models.InfoGAN.from_config(new.get_config()).hparams == new.hparams
+    assert new.hparams["network"] == "mnist" and new.hparams["separate_batches"] is True
+
+
+def test_information_loss_weights_by_hand():
+    """info = lambda_cat * CE + lambda_cont * Gaussian NLL, on Q outputs written by hand."""
+    model = zoo.models.InfoGAN(**SMALL, lambda_categorical=2.0, lambda_continuous=0.5)
+    onehot = np.array([[1.0, 0.0]], np.float32)
+    continuous = np.array([[0.5, -1.0]], np.float32)
+    outputs = {"q_logits": np.zeros((1, 2), np.float32), "q_mean": np.zeros((1, 2), np.float32),
+               "q_log_scale": np.zeros((1, 2), np.float32)}
+    # CE of uniform logits over 2 classes = log 2. Gaussian NLL at scale 1, mean 0, summed over the
+    # two codes: 0.5 * (0.25 + 1) + 2 * 0.5 log(2 pi) = 0.625 + log(2 pi).
+    info, mi, nll = (float(v) for v in model.info_terms(outputs, onehot, continuous))
+    assert nll == pytest.approx(0.625 + np.log(2 * np.pi), rel=1e-6)
+    assert info == pytest.approx(2.0 * np.log(2) + 0.5 * nll, rel=1e-6)
+    assert mi == pytest.approx(np.log(2) - np.log(2), abs=1e-6)
+    # min_scale: scale = min_scale + exp(raw). raw scale 0.1 and floor 0.2 give 0.3:
+    # NLL per code = 0.5 (c / 0.3)^2 + log 0.3 + 0.5 log(2 pi).
+    bounded = zoo.models.InfoGAN(**SMALL, min_scale=0.2)
+    outputs["q_log_scale"] = np.full((1, 2), np.log(0.1), np.float32)
+    _, _, nll = (float(v) for v in bounded.info_terms(outputs, onehot, continuous))
+    expected = sum(0.5 * (c / 0.3) ** 2 + np.log(0.3) + 0.5 * np.log(2 * np.pi) for c in (0.5, -1.0))
+    assert nll == pytest.approx(expected, rel=1e-5)
+    # Without the floor the same outputs give scale 0.1; a huge raw scale does not overflow.
+    _, _, nll = (float(v) for v in model.info_terms(outputs, onehot, continuous))
+    assert nll == pytest.approx(sum(0.5 * (c / 0.1) ** 2 + np.log(0.1) + 0.5 * np.log(2 * np.pi)
+                                    for c in (0.5, -1.0)), rel=1e-5)
+    outputs["q_log_scale"] = np.full((1, 2), 200.0, np.float32)
+    assert np.isfinite(float(bounded.info_terms(outputs, onehot, continuous)[2]))
+    # Fixed scale 1 ignores Q's scale head.
+    fixed = zoo.models.InfoGAN(**SMALL, learn_scale=False)
+    _, _, nll = (float(v) for v in fixed.info_terms(outputs, onehot, continuous))
+    assert nll == pytest.approx(0.625 + np.log(2 * np.pi), rel=1e-6)
+
+
+def test_the_lambdas_scale_the_gradients_of_q():
+    """Q's categorical head gets gradient only from the categorical term, its mean head only from the
+    continuous term: one SGD(1) step of D moves each head by lambda_info * lambda_<type> * the same
+    gradient."""
+    images = Glyphs().sample_observations(8, np.random.default_rng(0))
+    base = zoo.models.InfoGAN(**SMALL)
+
+    def head_steps(**kwargs):
+        model = zoo.models.InfoGAN.from_config({**base.get_config(), **kwargs})
+        model.set_weights(base.get_weights())
+        model.compile(optimizer=keras.optimizers.SGD(0.0), discriminator_optimizer=keras.optimizers.SGD(1.0))
+        heads = [model.discriminator.get_layer(name).kernel for name in ("q_logits", "q_mean")]
+        before = [h.numpy() for h in heads]
+        model.train_on_batch(images)
+        return [b - h.numpy() for b, h in zip(before, heads)]
+
+    cat1, cont1 = head_steps(lambda_info=1.0, lambda_categorical=1.0, lambda_continuous=1.0)
+    cat6, cont15 = head_steps(lambda_info=3.0, lambda_categorical=2.0, lambda_continuous=5.0)
+    assert np.abs(cat1).max() > 0 and np.abs(cont1).max() > 0
+    np.testing.assert_allclose(cat6, 6.0 * cat1, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(cont15, 15.0 * cont1, rtol=1e-4, atol=1e-7)
+
+
+def test_separate_batches_normalise_real_and_generated_images_apart():
+    images = Glyphs().sample_observations(8, np.random.default_rng(0))
+    keras.utils.set_random_seed(3)
+    separate = zoo.models.InfoGAN(**SMALL)
+    joint = zoo.models.InfoGAN.from_config({**separate.get_config(), "separate_batches": False})
+    joint.set_weights(separate.get_weights())
+    # By hand: the step's generated images (the same stateless draws), then D on each batch alone.
+    noise, onehot, continuous = separate._prior(8, stream=0)
+    fake = tf.sigmoid(separate.generate_logits(noise, tf.concat([onehot, continuous], 1), training=True))
+    real_logits = separate.discriminator(images, training=True)["d_logits"]
+    fake_logits = separate.discriminator(fake, training=True)["d_logits"]
+    d_loss, _ = losses.sigmoid_gan_losses(real_logits, fake_logits)
+    before = [v.numpy() for v in separate._discriminator_moving_statistics()]
+    terms = separate._terms(images, training=True)
+    assert float(terms["discriminator_loss"]) == pytest.approx(float(d_loss), rel=1e-5)
+    # One batch pools the statistics: a different loss from the same weights.
+    assert abs(float(joint._terms(images, training=True)["discriminator_loss"]) - float(d_loss)) > 1e-4
+    # Outside training (moving statistics) the two modes agree.
+    assert float(joint._terms(images, training=False)["discriminator_loss"]) == pytest.approx(
+        float(separate._terms(images, training=False)["discriminator_loss"]), rel=1e-5)
+    # The moving statistics (what reading real images uses) follow the real batch only: one more
+    # update from the real batch, as D(images, training=True) alone makes it.
+    reference = zoo.models.InfoGAN.from_config(separate.get_config())
+    reference.set_weights(separate.get_weights())
+    for variable, value in zip(reference._discriminator_moving_statistics(), before):
+        variable.assign(value)
+    reference.discriminator(images, training=True)
+    for a, b in zip(separate._discriminator_moving_statistics(), reference._discriminator_moving_statistics()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_code_readers():
+    images = Glyphs().sample_observations(10, np.random.default_rng(1))
+    model = zoo.models.InfoGAN(**SMALL)
+    codes = model.representation(images)
+    categorical = model.categorical_code(images)
+    assert categorical.shape == (10,) and categorical.dtype == np.int64
+    np.testing.assert_array_equal(categorical, codes[:, :2].argmax(axis=1))
+    np.testing.assert_array_equal(model.categorical_code(images, batch_size=3), categorical)
+    continuous = model.continuous_code(images)
+    assert continuous.shape == (10, 2)
+    np.testing.assert_allclose(continuous, model.encode(images).mean().numpy()[:, 2:], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="no categorical code"):
+        zoo.models.InfoGAN(**{**SMALL, "num_categorical": 0}).categorical_code(images)
+    with pytest.raises(ValueError, match=r"shape \(N, 16, 16, 1\)"):
+        model.categorical_code(np.zeros((2, 28, 28, 1), np.float32))
+
+
+@pytest.mark.parametrize("kwargs, complaint", [
+    ({"network": "resnet"}, "network must be one of 'mnist', 'dcgan'"),
+    ({"lambda_continuous": -0.1}, "lambda_continuous must be >= 0"),
+    ({"min_scale": -1.0}, "min_scale must be >= 0"),
+    ({"learn_scale": False, "min_scale": 0.1}, "fixed at 1"),
+])
+def test_option_errors(kwargs, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        zoo.models.InfoGAN(**{**SMALL, **kwargs})

@@ -91,3 +91,48 @@ def test_dci_unknown_backend():
     f = cases.factors(100)
     with pytest.raises(ValueError, match="Unknown dci backend 'quick'.*'exact', 'fast'"):
         zoo.metrics.dci(*cases.split(cases.identity(f), f, 50), backend="quick")
+
+
+def test_stage_threaded_booster_grows_scikit_learns_trees():
+    # The exact backend grows each stage's trees on threads, each from a copy of the shared
+    # random state positioned as scikit-learn's sequential loop would leave it. Duplicated code
+    # columns make exact ties between features, which the per-tree random feature order breaks:
+    # a tree seeded from the wrong draw would pick the other copy (checked below with another
+    # seed), so equal importances mean equal random streams.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from zoo.metrics import _exact_boosting
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 6, 800)
+    x = np.column_stack([y + rng.normal(0, 1.5, 800), rng.normal(size=800), np.round(y + rng.normal(0, 2, 800))])
+    x = np.column_stack([x, x[:, 0], x[:, 2]])
+    reference = GradientBoostingClassifier(random_state=3, n_estimators=30).fit(x, y)
+    other_seed = GradientBoostingClassifier(random_state=4, n_estimators=30).fit(x, y)
+    assert not np.array_equal(reference.feature_importances_, other_seed.feature_importances_)
+    with ThreadPoolExecutor(3) as pool:
+        threaded = _exact_boosting.classifier(pool, random_state=3, n_estimators=30).fit(x, y)
+    np.testing.assert_array_equal(threaded.feature_importances_, reference.feature_importances_)
+    np.testing.assert_array_equal(threaded.predict_proba(x), reference.predict_proba(x))
+    # Two classes: one tree per stage, scikit-learn's own loop.
+    binary = _exact_boosting.classifier(ThreadPoolExecutor(2), random_state=3, n_estimators=10).fit(x, y % 2)
+    np.testing.assert_array_equal(binary.feature_importances_, GradientBoostingClassifier(
+        random_state=3, n_estimators=10).fit(x, y % 2).feature_importances_)
+
+
+def test_dci_exact_threads_equal_one_thread_and_the_plain_classifier():
+    f = cases.factors(500, sizes=(3, 7, 2))
+    codes = np.column_stack([cases.identity(f) + np.random.default_rng(1).normal(0, 0.8, (500, 3)), f[:, 1]])
+    one = zoo.metrics.dci(*cases.split(codes, f, 350), n_jobs=1)
+    two = zoo.metrics.dci(*cases.split(codes, f, 350), n_jobs=2)
+    assert one == two
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from zoo.metrics._dci import completeness, disentanglement
+
+    importance = np.stack([GradientBoostingClassifier(random_state=0).fit(codes[:350].astype(np.float64), f[:350, k])
+                           .feature_importances_ for k in range(3)], axis=1)
+    assert two["disentanglement"] == disentanglement(importance)
+    assert two["completeness"] == completeness(importance)

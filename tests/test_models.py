@@ -128,7 +128,8 @@ def test_registry_names_and_defaults():
     assert zoo.models.hparams("dip_vae_ii")["variant"].default == "ii"
     assert zoo.models.get_class("beta_vae").hparam_names() == ("beta",)
     assert zoo.models.InfoGAN.hparam_names() == ("num_categorical", "num_continuous", "noise_dim", "lambda_info",
-                                                 "learn_scale", "filters", "instance_noise")
+                                                 "lambda_categorical", "lambda_continuous", "learn_scale", "min_scale",
+                                                 "network", "filters", "separate_batches", "instance_noise")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 

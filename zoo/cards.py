@@ -42,7 +42,8 @@ METRIC_NAMES = {
 
 DATASET_NAMES = {"dsprites": "dSprites", "color_dsprites": "Color-dSprites", "noisy_dsprites": "Noisy-dSprites",
                  "scream_dsprites": "Scream-dSprites", "smallnorb": "SmallNORB", "cars3d": "Cars3D",
-                 "shapes3d": "3dshapes", "mpi3d_toy": "MPI3D-toy", "tiny": "tiny sprites (test data)"}
+                 "shapes3d": "3dshapes", "mpi3d_toy": "MPI3D-toy", "mnist": "MNIST",
+                 "tiny": "tiny sprites (test data)"}
 
 TASK_TYPE = "feature-extraction"
 TASK_NAME = "Unsupervised disentangled representation learning"

@@ -141,3 +141,52 @@ def write_pictures(model, data, out, *, seed=0, num_values=9, num_reconstruction
         "reconstructions": save_png(reconstruction_grid(model, images[:num_reconstructions]),
                                     out / "reconstructions.png"),
     }
+
+
+def code_sweep_grid(model, code: int, *, num_values: int = 10, num_rows: int = 10, low: float = -2.0,
+                    high: float = 2.0, seed: int = 0) -> np.ndarray:
+    """InfoGAN's code-manipulation picture (Chen et al. 2016, fig. 2), uint8 `[H, W, 3]`.
+
+    One code varies from left to right while the noise and the other codes stay fixed along the
+    row. Codes are numbered as in the paper: `c1` is the categorical code (when the model has
+    one), then the continuous codes `c2, c3, ...`.
+
+      - code 1 (categorical): one column per class; rows are `num_rows` random draws of the noise
+        and the continuous codes (U(-1, 1)), as in fig. 2a.
+      - a continuous code: `num_values` columns evenly spaced over `[low, high]` (the paper sweeps
+        -2 to 2, beyond the prior's [-1, 1]); one row per class of c1 (or `num_rows` rows without a
+        categorical code), each with its own noise draw, the other continuous codes at 0 (fig. 2c, d).
+
+    Args:
+      model: an InfoGAN (`num_categorical`, `num_continuous`, `noise_dim`, `decode(codes, noise)`).
+      code: 1-based code number.
+      num_values, low, high: the continuous sweep.
+      num_rows: rows of the categorical picture (and of a continuous one without a categorical code).
+      seed: the noise and code draws.
+    """
+    k, m = int(model.num_categorical), int(model.num_continuous)
+    first_continuous = 2 if k else 1
+    if not 1 <= code < first_continuous + m:
+        raise ValueError(f"code must be one of c1..c{first_continuous + m - 1} for a model with {k} categorical "
+                         f"classes and {m} continuous codes; got {code}.")
+    rng = as_generator(seed)
+    categorical = k and code == 1
+    rows = num_rows if categorical or not k else k
+    cols = k if categorical else num_values
+    noise = np.repeat(rng.standard_normal((rows, 1, model.noise_dim)), cols, axis=1).astype(np.float32)
+    continuous = np.zeros((rows, cols, m), np.float32)
+    classes = np.zeros((rows, cols), np.int64)
+    if categorical:
+        continuous[:] = rng.uniform(-1.0, 1.0, (rows, 1, m))
+        classes[:] = np.arange(k)[None, :]
+    else:
+        if k:
+            classes[:] = np.arange(k)[:, None]
+        continuous[:, :, code - first_continuous] = np.linspace(low, high, num_values)[None, :]
+    onehot = np.eye(k, dtype=np.float32)[classes] if k else np.zeros((rows, cols, 0), np.float32)
+    codes = np.concatenate([onehot, continuous], axis=2).reshape(rows * cols, k + m)
+    frames = np.asarray(model.decode(codes, noise=noise.reshape(rows * cols, -1)))
+    grid = _tile(frames.reshape(rows, cols, *frames.shape[1:]))
+    if categorical or not k:
+        return grid
+    return _label_rows(grid, [f"c1={j}" for j in range(k)], row_height=frames.shape[1] + 2, width=40)

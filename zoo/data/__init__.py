@@ -69,8 +69,9 @@ def _ensure_builtin():
     if _loaded:
         return
     _loaded = True
-    from zoo.data import cars3d, dsprites, images, mpi3d, shapes3d, smallnorb, tiny
+    from zoo.data import cars3d, dsprites, images, mnist, mpi3d, shapes3d, smallnorb, tiny
     register("tiny")(tiny.TinySprites)
+    register("mnist")(mnist.MNIST)
     for cls in (dsprites.DSprites, dsprites.ColorDSprites, dsprites.NoisyDSprites, dsprites.ScreamDSprites,
                 shapes3d.Shapes3D, mpi3d.MPI3DToy, mpi3d.MPI3DRealistic, mpi3d.MPI3DReal, smallnorb.SmallNORB,
                 cars3d.Cars3D):

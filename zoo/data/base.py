@@ -131,7 +131,14 @@ class GroundTruthData(ObservationData):
       factor_sizes: number of classes of each factor.
       factor_values: per factor, the array of values its classes stand for (the value grid).
       observation_shape: `(H, W, C)` of one image.
+      deterministic_observations: True when `sample_observations_from_factors` is a function of
+        the factors alone and draws nothing from the rng it is given, so that equal factors give
+        equal images. The intervention metrics then draw all their factors first and encode each
+        distinct observation once (`zoo.metrics.evaluate(..., encode_once=...)`). False (the
+        safe default) when images carry nuisance randomness (noise, colour, background crops).
     """
+
+    deterministic_observations: bool = False
 
     @property
     def num_observations(self) -> int:

@@ -53,6 +53,9 @@ class DSprites(GroundTruthData):
     factor_names = ("shape", "scale", "orientation", "posX", "posY")
     factor_sizes = (3, 6, 40, 32, 32)
     observation_shape = (64, 64, 1)
+    # Rendered, read from a file or from tfds, a frame is a function of its factors alone (the rng
+    # is never touched); the variants below add nuisance randomness and set it back to False.
+    deterministic_observations = True
     shape_names = ("square", "ellipse", "heart")
 
     def __init__(self, source: str = "render", path=None, *, data_dir=None, sha256: str | None = None,
@@ -106,6 +109,7 @@ class ColorDSprites(DSprites):
 
     name = "color_dsprites"
     observation_shape = (64, 64, 3)
+    deterministic_observations = False  # a random colour per image, drawn from the rng
 
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
         rng = as_generator(rng)
@@ -123,6 +127,7 @@ class NoisyDSprites(DSprites):
 
     name = "noisy_dsprites"
     observation_shape = (64, 64, 3)
+    deterministic_observations = False  # random noise per pixel, drawn from the rng
 
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
         rng = as_generator(rng)
@@ -153,6 +158,7 @@ class ScreamDSprites(DSprites):
 
     name = "scream_dsprites"
     observation_shape = (64, 64, 3)
+    deterministic_observations = False  # a random crop and colour per image, drawn from the rng
 
     def __init__(self, source: str = "render", path=None, *, background=None, **kwargs):
         super().__init__(source, path, **kwargs)

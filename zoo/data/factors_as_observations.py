@@ -24,6 +24,10 @@ from zoo.data.base import GroundTruthData
 class FactorsAsObservations(GroundTruthData):
     """Factors on the grid `factor_sizes`; observation = the factor classes, `(N, 1, 1, K)` float32.
 
+    Rendering draws nothing from the rng, but `deterministic_observations` stays the base's safe
+    False: a subclass that declares it True lets the intervention metrics encode each distinct
+    observation once, which also needs a deterministic representation function.
+
     Args:
       factor_sizes: classes of each factor.
       factor_names: one name per factor (default "v0", "v1", ...).

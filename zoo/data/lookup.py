@@ -85,6 +85,7 @@ class LookupData(GroundTruthData):
     """
 
     _lookup: ImageLookup
+    deterministic_observations = True  # a stored image per factor combination; the rng is not used
 
     def sample_factors(self, n: int, rng=None) -> np.ndarray:
         """Uniform over the grid; over the combinations present when only part of it was loaded."""

@@ -86,6 +86,7 @@ class SmallNORB(GroundTruthData):
     """
 
     name = "smallnorb"
+    deterministic_observations = False  # the instance is drawn from the rng per image
     factor_names = ("category", "elevation", "azimuth", "lighting")
     factor_sizes = (5, 9, 18, 6)
     observation_shape = (64, 64, 1)

@@ -18,6 +18,7 @@ class TinySprites(GroundTruthData):
     factor_names = ("shape", "scale", "posX", "posY")
     factor_sizes = (2, 2, 6, 6)
     observation_shape = (16, 16, 1)
+    deterministic_observations = True
 
     def __init__(self):
         self.factor_values = (np.arange(2), np.array([2.0, 3.0]), np.arange(6.0), np.arange(6.0))

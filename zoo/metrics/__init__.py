@@ -15,12 +15,14 @@ representation and returns one flat dict keyed `"<function>.<key>"`.
 | `unsupervised`            | gaussian_total_correlation, gaussian_wasserstein_correlation(_norm), mutual_info_score | Locatello et al. 2019 |
 | `beta_vae_score`          | train_accuracy, eval_accuracy                                  | Higgins et al. 2017 |
 | `factor_vae_score`        | train_accuracy, eval_accuracy, num_active_dims                 | Kim & Mnih 2018 |
+| `cluster_accuracy`        | cluster_accuracy (a discrete code vs labels, best matching)    | Chen et al. 2016 |
 
 Every function's docstring lists where the reference's behaviour is odd and what we do, and
 tests/test_metrics_reference.py checks the numbers against disentanglement_lib 1.5 itself.
 """
 
 from zoo.metrics._beta_vae import beta_vae_score
+from zoo.metrics._cluster_accuracy import cluster_accuracy
 from zoo.metrics._dci import dci
 from zoo.metrics._evaluate import ALL, evaluate
 from zoo.metrics._factor_vae import factor_vae_score
@@ -30,5 +32,5 @@ from zoo.metrics._modularity_explicitness import modularity_explicitness
 from zoo.metrics._sap import sap
 from zoo.metrics._unsupervised import unsupervised
 
-__all__ = ["ALL", "beta_vae_score", "dci", "evaluate", "factor_vae_score", "irs", "mig",
+__all__ = ["ALL", "beta_vae_score", "cluster_accuracy", "dci", "evaluate", "factor_vae_score", "irs", "mig",
            "modularity_explicitness", "sap", "unsupervised"]

@@ -1,12 +1,39 @@
-"""Encoding helpers for the metrics that take a dataset and a representation function."""
+"""Encoding for the metrics that take a dataset and a representation function.
+
+A metric that samples (BetaVAE, FactorVAE, `evaluate`'s shared arrays) asks an *encoder* for the
+codes of factor samples with `request(factors, rng, reduce=...)` while it draws them, and reads
+`request.value` (`reduce(codes [n, D])`) once `encoder.run()` has returned. Two encoders:
+
+* `ImmediateEncoder`: renders with the caller's rng and encodes at once, request by request.
+  This is the original path, and the only correct one when images carry nuisance randomness
+  (noisy, scream, colour dSprites): rendering then draws from the same rng as the factors, so
+  the order of draws and renders is part of the result.
+* `CodeTable`: for datasets that declare `deterministic_observations` (an image is a function of
+  its factors; rendering draws nothing from the rng), requests only record the flat index of
+  each factor vector (`data.index_of`). `run()` encodes every *distinct* observation once, in
+  chunks of `TABLE_CHUNK` images, into a table of at most `data.num_observations` x D codes, and
+  then reduces each request from it. The factor draws are the same as the immediate path's (the
+  rng is not used by rendering), and a deterministic representation function gives the same code
+  for the same image, so every score is the same as the immediate path's, while the
+  BetaVAE score's 1.9 million encodings at the study's settings (64 pairs per point) become the
+  at most 737,280 distinct dSprites images. That equality needs `representation_fn` to be a
+  deterministic function of each image, whatever else is in its batch (`zoo`'s models are; a
+  sampled code is not: pass `encode_once=False` for one).
+
+Peak memory of the table path: the indices of all requests (int64; 2.9 million, 23 MB, for
+`evaluate` at the study's settings), the code table (at most 737,280 x 10 float32, 29 MB, for
+dSprites), and two chunks of images (one being encoded, one being rendered beside it).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-# Images per call of the representation function: large enough to amortise a network's call
-# overhead, small enough that a chunk of 64x64 images stays in the tens of megabytes.
+# Images per call of the representation function on the immediate path: large enough to amortise
+# a network's call overhead, small enough that a chunk of 64x64 images stays in the tens of MB.
 IMAGES_PER_CALL = 2048
+# Images per call when the code table is filled: 4096 64x64x1 float32 images are 64 MiB.
+TABLE_CHUNK = 4096
 
 
 def encode(representation_fn, observations, num_codes: int | None = None) -> np.ndarray:
@@ -54,12 +81,153 @@ def check_data(data, min_factors: int = 2) -> None:
         raise ValueError(f"data must have at least {min_factors} factors; got {data.num_factors}.")
 
 
-def encode_factors(data, representation_fn, factors: np.ndarray, rng) -> np.ndarray:
-    """Renders `factors [n, K]` and encodes them, `IMAGES_PER_CALL` images at a time -> `[n, D]`."""
+def encode_factors(data, representation_fn, factors: np.ndarray, rng, per_call: int = IMAGES_PER_CALL) -> np.ndarray:
+    """Renders `factors [n, K]` with `rng` and encodes them, `per_call` images at a time -> `[n, D]`."""
     parts, num_codes = [], None
-    for start in range(0, len(factors), IMAGES_PER_CALL):
-        chunk = factors[start:start + IMAGES_PER_CALL]
+    for start in range(0, len(factors), per_call):
+        chunk = factors[start:start + per_call]
         codes = encode(representation_fn, data.sample_observations_from_factors(chunk, rng), num_codes)
         num_codes = codes.shape[1]
         parts.append(codes)
     return np.concatenate(parts, axis=0)
+
+
+def make_encoder(data, representation_fn, encode_once: bool | None = None, *, progress: bool = False):
+    """The encoder for `data`: a `CodeTable` when `encode_once` (default: `data.deterministic_observations`).
+
+    Raises if `encode_once=True` is asked of a dataset whose images are random given the factors.
+    """
+    deterministic = bool(getattr(data, "deterministic_observations", False))
+    if encode_once is None:
+        encode_once = deterministic
+    if encode_once and not deterministic:
+        raise ValueError(f"encode_once=True needs a dataset whose images are a function of the factors; "
+                         f"{getattr(data, 'name', type(data).__name__)} declares deterministic_observations="
+                         "False (its images carry nuisance randomness). Use encode_once=None or False.")
+    if encode_once:
+        return CodeTable(data, representation_fn, progress=progress)
+    return ImmediateEncoder(data, representation_fn)
+
+
+class Request:
+    """The codes of one batch of factor samples, reduced: `value` is `reduce(codes [n, D])` after `run()`."""
+
+    __slots__ = ("reduce", "indices", "_value")
+    _PENDING = object()
+
+    def __init__(self, reduce, indices=None, value=_PENDING):
+        self.reduce = reduce
+        self.indices = indices
+        self._value = value
+
+    @property
+    def value(self):
+        if self._value is Request._PENDING:
+            raise RuntimeError("The codes of this request are not computed yet: call the encoder's run() first.")
+        return self._value
+
+
+def _identity(codes):
+    return codes
+
+
+class ImmediateEncoder:
+    """Renders (with the caller's rng) and encodes each request when it is made: the original path."""
+
+    immediate = True
+
+    def __init__(self, data, representation_fn):
+        self.data = data
+        self.representation_fn = representation_fn
+        self.num_codes = None
+        self.num_encoded = 0
+
+    def request(self, factors, rng, *, reduce=_identity, per_call: int = IMAGES_PER_CALL) -> Request:
+        codes = encode_factors(self.data, self.representation_fn, factors, rng, per_call)
+        if self.num_codes is not None and codes.shape[1] != self.num_codes:
+            raise ValueError(f"representation_fn returned {codes.shape[1]} dimensions, earlier {self.num_codes}.")
+        self.num_codes = codes.shape[1]
+        self.num_encoded += len(codes)
+        return Request(reduce, value=reduce(codes))
+
+    def run(self) -> None:
+        """Nothing to do: every request was encoded when it was made."""
+
+
+class CodeTable:
+    """Records requests as flat indices; `run()` encodes each distinct observation once.
+
+    Attributes (after `run()`):
+      num_requested: factor vectors requested in all.
+      num_encoded: distinct observations encoded (the rows of the table).
+    """
+
+    immediate = False
+
+    def __init__(self, data, representation_fn, *, chunk: int = TABLE_CHUNK, progress: bool = False):
+        self.data = data
+        self.representation_fn = representation_fn
+        self.chunk = int(chunk)
+        self.progress = progress
+        self._requests: list[Request] = []
+        self.num_requested = 0
+        self.num_encoded = 0
+
+    def request(self, factors, rng=None, *, reduce=_identity, per_call: int | None = None) -> Request:
+        """Records `factors [n, K]`; `rng` and `per_call` are unused (rendering draws nothing)."""
+        request = Request(reduce, indices=self.data.index_of(factors))
+        self._requests.append(request)
+        return request
+
+    def run(self) -> None:
+        pending = [r for r in self._requests if r.indices is not None]
+        if not pending:
+            return
+        indices = np.concatenate([r.indices for r in pending])
+        unique, inverse = np.unique(indices, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        table = self._encode(unique)
+        start = 0
+        for request in pending:
+            stop = start + len(request.indices)
+            request._value = request.reduce(table[inverse[start:stop]])
+            request.indices = None
+            start = stop
+        self._requests = []
+        self.num_requested += len(indices)
+        self.num_encoded += len(unique)
+
+    def _encode(self, unique: np.ndarray) -> np.ndarray:
+        """Codes `[len(unique), D]` of the observations at flat indices `unique` (sorted)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from tqdm.auto import tqdm
+
+        # Chunks of nearly equal size, so that no call gets a lone image when others get thousands
+        # (a network's kernels for a batch of one can round differently from its batched ones).
+        num_chunks = -(-len(unique) // self.chunk)
+        bounds = np.linspace(0, len(unique), num_chunks + 1).round().astype(np.int64)
+        render_rng = np.random.default_rng(0)  # never drawn from: the dataset is deterministic
+
+        def render(i):
+            factors = self.data.factors_of(unique[bounds[i]:bounds[i + 1]])
+            return self.data.sample_observations_from_factors(factors, render_rng)
+
+        table, num_codes = None, None
+        # The next chunk is rendered on a thread while this one is encoded (numpy and TensorFlow
+        # both release the GIL), so the renderer's time hides behind the network's.
+        with ThreadPoolExecutor(1) as pool, tqdm(total=len(unique), desc="encoding (distinct images)", unit="img",
+                                                 disable=not self.progress, leave=False) as bar:
+            ahead = pool.submit(render, 0)
+            for i in range(num_chunks):
+                images = ahead.result()
+                if i + 1 < num_chunks:
+                    ahead = pool.submit(render, i + 1)
+                codes = encode(self.representation_fn, images, num_codes)
+                del images
+                if table is None:
+                    num_codes = codes.shape[1]
+                    table = np.empty((len(unique), num_codes), codes.dtype)
+                table[bounds[i]:bounds[i + 1]] = codes
+                bar.update(len(codes))
+        return table

@@ -28,6 +28,10 @@ from zoo.data import check_images
 from zoo.models.optimizers import FusedAdam
 
 
+# Batches per `representation` call (one compiled loop each): 16 x 256 images of 64x64x1 are 64 MiB.
+REPRESENTATION_CALL_BATCHES = 16
+
+
 class HParam(NamedTuple):
     """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning."""
     name: str
@@ -69,6 +73,9 @@ class RepresentationModel(keras.Model):
     """
 
     HPARAMS: tuple[HParam, ...] = ()
+    # Hyperparameters added after configs of the class were first saved, with the value that
+    # reproduces those models: a saved config without the key predates the option (`from_config`).
+    LEGACY_HPARAMS: dict[str, Any] = {}
     METRIC_NAMES: tuple[str, ...] = ("loss",)
     # Sub-networks (attribute names) that only training needs; presets may leave their weights out.
     TRAINING_ONLY: tuple[str, ...] = ()
@@ -119,8 +126,14 @@ class RepresentationModel(keras.Model):
                 "seed": self.seed, **self.hparams}
 
     @classmethod
+    def complete_config(cls, config: dict) -> dict:
+        """`config` with `LEGACY_HPARAMS` filled in where a key is absent (a config saved before the
+        hyperparameter existed rebuilds the model it was saved from, not today's default)."""
+        return {**cls.LEGACY_HPARAMS, **config}
+
+    @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = cls.complete_config(dict(config))
         config.pop("trainable", None)
         config.pop("dtype", None)
         return cls(**config)
@@ -242,20 +255,58 @@ class RepresentationModel(keras.Model):
     def representation(self, images, batch_size: int = 256) -> np.ndarray:
         """The codes the metrics score: `encode_mean` as numpy `[N, latent_dim]`, in batches.
 
+        The batches run in one compiled loop (a `tf.function` over `REPRESENTATION_CALL_BATCHES`
+        batches per call, so there is no Python per batch), the last one padded to `batch_size`.
+        Every image is therefore encoded in a batch of the same shape, and its code does not
+        depend on what else was passed: on CPU a network's dense layers take another kernel for a
+        lone image, which rounds differently (~1e-6), so before the padding a call whose last
+        batch held one image gave that image another code. The metrics rely on this to encode each
+        distinct image once (`zoo/metrics/_sampling.py`).
+
+        Throughput against the batch size and against a training step of the same network:
+        `python -m benchmarks.inference_bench`. On CPU the best batch is a few hundred images
+        (larger batches fall out of cache); a GPU wants thousands.
+
         Args:
           images: `[N, H, W, C]` float in [0, 1] or uint8 in [0, 255].
-          batch_size: images per forward pass.
+          batch_size: images per forward pass (>= 2).
         """
         if isinstance(images, tf.Tensor):
             images = images.numpy()
         images = check_images(images, self.observation_shape)
-        fn = self.__dict__.get("_representation_fn")
-        if fn is None:
-            spec = tf.TensorSpec([None, *self.observation_shape], tf.float32)
-            fn = tf.function(self.encode_mean, input_signature=[spec])
+        batch_size = int(batch_size)
+        if batch_size < 2:
+            raise ValueError(f"batch_size must be >= 2 (a lone image takes other kernels); got {batch_size}.")
+        cache = self.__dict__.get("_representation_fns")
+        if cache is None:
+            cache = {}
             # Bypass Keras's attribute tracking: a cache, not state.
-            object.__setattr__(self, "_representation_fn", fn)
-        out = [fn(images[i:i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
+            object.__setattr__(self, "_representation_fns", cache)
+        if batch_size not in cache:
+            cache[batch_size] = self._batched_encoder(batch_size)
+        per_call = batch_size * REPRESENTATION_CALL_BATCHES
+        out = [cache[batch_size](images[i:i + per_call]).numpy() for i in range(0, len(images), per_call)]
         if not out:
             return np.zeros((0, self.latent_dim), np.float32)
         return np.concatenate(out, axis=0)
+
+    def _batched_encoder(self, batch_size: int):
+        """A `tf.function`: images `[n, H, W, C]` -> `encode_mean` `[n, D]`, `batch_size` at a time."""
+        shape = tuple(self.observation_shape)
+
+        def encode_all(images):
+            n = tf.shape(images)[0]
+            num_batches = (n + batch_size - 1) // batch_size
+            codes = tf.TensorArray(tf.float32, size=num_batches, infer_shape=False,
+                                   element_shape=tf.TensorShape([None, None]))
+            for i in tf.range(num_batches):
+                # One batch at a time: iterations in flight would multiply the activations' memory.
+                tf.autograph.experimental.set_loop_options(parallel_iterations=1)
+                batch = images[i * batch_size:(i + 1) * batch_size]
+                size = tf.shape(batch)[0]
+                batch = tf.pad(batch, [[0, batch_size - size], [0, 0], [0, 0], [0, 0]])
+                batch = tf.ensure_shape(batch, (batch_size, *shape))
+                codes = codes.write(i, tf.cast(self.encode_mean(batch), tf.float32)[:size])
+            return codes.concat()
+
+        return tf.function(encode_all, input_signature=[tf.TensorSpec([None, *shape], tf.float32)])

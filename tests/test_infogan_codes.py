@@ -1,0 +1,148 @@
+"""The InfoGAN code benchmark and pictures: slant and width on hand-made images, the sweeps' plumbing
+on a fake generator whose codes are known, and a run on a tiny untrained model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from benchmarks import infogan_codes
+from benchmarks.infogan_codes import code_correlations, slant_and_width
+from zoo import visualize
+
+
+def band(slope: int, thickness: int, size: int = 28, rows=range(4, 24)) -> np.ndarray:
+    """Ink at columns start(r) .. start(r) + thickness - 1 of each row r, start(r) = 12 - slope * (r - 14)
+    (rows count downwards, so slope 1 puts the top to the right)."""
+    image = np.zeros((size, size))
+    for r in rows:
+        start = 12 - slope * (r - 14)
+        image[r, start:start + thickness] = 1.0
+    return image
+
+
+def test_slant_and_width_by_hand():
+    # Upright bar, 4 columns wide: no slant; the columns are uniform over 4 positions, so the
+    # horizontal variance is (4^2 - 1) / 12 and width = sqrt(15 / 12).
+    # Diagonal band, 3 wide, one column per row: x - x_bar = y + j - 1 (y upwards, j = 0, 1, 2
+    # independent of y), so mu_xy = mu_yy (shear 1, slant 45 degrees) and the residual variance is
+    # that of j: (3^2 - 1) / 12. Mirrored: -45 degrees, same width.
+    slant, width = slant_and_width(np.stack([band(0, 4), band(1, 3), band(-1, 3)])[..., None])
+    np.testing.assert_allclose(slant, [0.0, 45.0, -45.0], atol=1e-9)
+    np.testing.assert_allclose(width, [np.sqrt(15 / 12), np.sqrt(8 / 12), np.sqrt(8 / 12)], atol=1e-9)
+    # Intensity scales cancel; an empty or flat (one-row) image has no slant.
+    np.testing.assert_allclose(slant_and_width(0.3 * band(1, 3)[None])[0], [45.0])
+    empty, flat = np.zeros((28, 28)), np.zeros((28, 28))
+    flat[10, 5:15] = 1
+    slant, width = slant_and_width(np.stack([empty, flat]))
+    assert np.isnan(slant).all() and np.isnan(width).all()
+    with pytest.raises(ValueError, match="non-negative"):
+        slant_and_width(-band(0, 2)[None])
+
+
+class StrokeModel:
+    """A fake InfoGAN whose c2 shears a vertical stroke and whose c3 thickens it (smooth rendering)."""
+
+    num_categorical, num_continuous, noise_dim = 10, 2, 3
+
+    def decode(self, codes, noise=None):
+        codes = np.asarray(codes)
+        shear = 0.4 * codes[:, 10]                    # x offset per row upwards
+        sigma = 1.5 + 0.6 * codes[:, 11]              # stroke thickness
+        rows, cols = np.mgrid[:28, :28].astype(float)
+        y = 14.0 - rows
+        centre = 14.0 + 0.1 * codes[:, :10].argmax(1)[:, None, None] + shear[:, None, None] * y[None]
+        ink = np.exp(-0.5 * ((cols[None] - centre) / sigma[:, None, None]) ** 2) * ((rows > 3) & (rows < 25))[None]
+        return ink[..., None].astype(np.float32)
+
+
+def test_code_correlations_find_the_codes_that_shear_and_thicken():
+    c2, c3 = code_correlations(StrokeModel(), num_sweeps=20, num_values=7, seed=1)
+    assert (c2["code"], c3["code"]) == ("c2", "c3")
+    assert c2["slant_rho"] == pytest.approx(1.0) and c3["width_rho"] == pytest.approx(1.0)
+    # Shearing by 0.4 px per row over [-1, 1]: atan(0.4) - atan(-0.4) = 43.6 degrees.
+    assert c2["slant_range_deg"] == pytest.approx(2 * np.degrees(np.arctan(0.4)), abs=0.5)
+    # Thickening does not slant (up to the image border cutting the stroke's tails).
+    assert abs(c3["slant_range_deg"]) < 0.1 and c3["width_range_px"] > 0.5
+
+
+class CodeImageModel:
+    """A fake InfoGAN whose 3x3 images show its inputs: pixel 0 = class / 9, 1 = (c2 + 2) / 4,
+    2 = (c3 + 2) / 4, 3 = the first noise value squashed to (0, 1)."""
+
+    num_categorical, num_continuous, noise_dim = 10, 2, 2
+
+    def decode(self, codes, noise=None):
+        codes, noise = np.asarray(codes), np.asarray(noise)
+        out = np.zeros((len(codes), 9), np.float32)
+        out[:, 0] = codes[:, :10].argmax(1) / 9
+        out[:, 1:3] = (codes[:, 10:] + 2) / 4
+        out[:, 3] = 1 / (1 + np.exp(-noise[:, 0]))
+        return out.reshape(-1, 3, 3, 1)
+
+
+def tiles(grid, rows, cols, left=0, size=3, pad=2):
+    """The [rows, cols, 9] pixel values (0..1) of `visualize._tile`'s grid (channel 0)."""
+    out = np.zeros((rows, cols, size * size))
+    for r in range(rows):
+        for k in range(cols):
+            y, x = pad + r * (size + pad), left + pad + k * (size + pad)
+            out[r, k] = grid[y:y + size, x:x + size, 0].reshape(-1) / 255.0
+    return out
+
+
+def test_targets_need_a_code_of_their_own_for_slant_and_width():
+    both_in_one = {"cluster_accuracy": 0.95, "codes": [{"slant_rho": -0.9, "width_rho": 0.8},
+                                                        {"slant_rho": 0.1, "width_rho": 0.2}]}
+    assert infogan_codes.targets(both_in_one) == {"cluster_accuracy >= 0.90": True,
+                                                  "slant and width each follow their own code, |rho| >= 0.7": False}
+    one_each = {"cluster_accuracy": 0.6, "codes": [{"slant_rho": -0.9, "width_rho": 0.8},
+                                                    {"slant_rho": 0.1, "width_rho": -0.75}]}
+    assert infogan_codes.targets(one_each) == {"cluster_accuracy >= 0.90": False,
+                                               "slant and width each follow their own code, |rho| >= 0.7": True}
+
+
+def test_code_sweep_grid_varies_one_code_along_the_row():
+    model = CodeImageModel()
+    c1 = tiles(visualize.code_sweep_grid(model, 1, num_rows=4, seed=0), 4, 10)
+    np.testing.assert_allclose(c1[:, :, 0], np.tile(np.arange(10) / 9, (4, 1)), atol=1 / 255)
+    for pixel in (1, 2, 3):  # continuous codes and noise fixed along each row, differing across rows
+        assert np.ptp(c1[:, :, pixel], axis=1).max() < 1 / 255 and np.ptp(c1[:, 0, pixel]) > 0.01
+    c3 = tiles(visualize.code_sweep_grid(model, 3, num_values=5, seed=0), 10, 5, left=40)
+    np.testing.assert_allclose(c3[:, :, 2], np.tile((np.linspace(-2, 2, 5) + 2) / 4, (10, 1)), atol=1 / 255)
+    np.testing.assert_allclose(c3[:, :, 0], np.tile(np.arange(10)[:, None] / 9, (1, 5)), atol=1 / 255)
+    np.testing.assert_allclose(c3[:, :, 1], 0.5, atol=1 / 255)        # the other continuous code at 0
+    assert np.ptp(c3[:, :, 3], axis=1).max() < 1 / 255                # noise fixed along the row
+    with pytest.raises(ValueError, match="c1..c3"):
+        visualize.code_sweep_grid(model, 4)
+
+
+@pytest.fixture(scope="module")
+def tiny_preset(tmp_path_factory):
+    import keras
+
+    import zoo.models
+    from zoo import presets
+
+    keras.utils.set_random_seed(0)
+    model = zoo.models.get("infogan", input_shape=(28, 28, 1), num_categorical=10, num_continuous=2, noise_dim=4,
+                           filters=4)
+    metadata = {"dataset": {"name": "mnist", "source": "rendered", "observation_shape": [28, 28, 1]},
+                "training": {"steps": 0}}
+    return presets.save_preset(model, tmp_path_factory.mktemp("preset") / "infogan-tiny", objective="infogan",
+                               metadata=metadata, name="infogan-tiny")
+
+
+def test_run_on_an_untrained_model(tiny_preset, tmp_path):
+    result = infogan_codes.run(True, tmp_path, model=str(tiny_preset))
+    json.dumps(result)
+    assert result["num_images"] == 500 and "'test' split" in result["held_out"]
+    assert 0.1 <= result["cluster_accuracy"] <= 1.0 and 1 <= result["codes_used"] <= 10
+    assert [c["code"] for c in result["codes"]] == ["c2", "c3"]
+    assert all(-1.0 <= c[key] <= 1.0 for c in result["codes"] for key in ("slant_rho", "width_rho"))
+    assert result["pictures"] == ["infogan_c1.png", "infogan_c2.png", "infogan_c3.png"]
+    assert all((tmp_path / name).is_file() for name in result["pictures"])
+    text = infogan_codes.markdown(result)
+    assert "| c2 |" in text and "cluster accuracy" in text and "![infogan_c3.png](infogan_c3.png)" in text
+    with pytest.raises(SystemExit, match="Train it first"):
+        infogan_codes.run(True, tmp_path, model=str(tmp_path / "absent"))

@@ -1,0 +1,195 @@
+"""Encode once: the intervention metrics and `evaluate` give the same scores whether each distinct
+image is encoded once (the code table) or every sample is rendered and encoded as it is drawn."""
+
+import numpy as np
+import pytest
+
+import metrics_cases as cases
+import zoo.data
+import zoo.metrics
+from zoo.metrics import _sampling
+
+SMALL = dict(num_train=600, num_test=300)
+OPTIONS = {"dci": {"backend": "fast", "n_jobs": 1}, "beta_vae_score": {"batch_size": 16},
+           "factor_vae_score": {"batch_size": 16, "num_variance_estimate": 500}}
+
+
+class CountingFn:
+    """A representation function that records the size of every call and every image it saw."""
+
+    def __init__(self, fn, data=None):
+        self.fn, self.data = fn, data
+        self.calls, self.seen = [], []
+
+    def __call__(self, images):
+        self.calls.append(len(images))
+        if self.data is not None:
+            self.seen.append(np.asarray(images).reshape(len(images), -1))
+        return self.fn(images)
+
+
+class DeterministicFactors(cases.FactorsAsImages):
+    """`FactorsAsImages`, declared deterministic (its "images" are the factors themselves)."""
+
+    deterministic_observations = True
+
+
+def _scores(result):
+    return {k: v for k, v in result.items() if not k.startswith("timing.")}
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_evaluate_equal_with_and_without_encode_once(seed):
+    data = zoo.data.load("tiny")
+    once = CountingFn(cases.tiny_mixed)
+    every = CountingFn(cases.tiny_mixed)
+    a = zoo.metrics.evaluate(once, data, seed=seed, progress=False, metric_options=OPTIONS, encode_once=True, **SMALL)
+    b = zoo.metrics.evaluate(every, data, seed=seed, progress=False, metric_options=OPTIONS, encode_once=False,
+                             **SMALL)
+    assert _scores(a) == _scores(b)
+    assert set(a) == set(b)
+    # The immediate path encodes every sample: 900 shared points, 2 x 16 x 900 BetaVAE pair
+    # members, 500 + 16 x 900 FactorVAE samples. The table encodes each distinct image once, and
+    # tiny has only 2 * 2 * 6 * 6 = 144.
+    assert sum(every.calls) == 900 + 2 * 16 * 900 + 500 + 16 * 900
+    assert sum(once.calls) <= 144
+    # The default for a deterministic dataset is the table.
+    c = zoo.metrics.evaluate(cases.tiny_mixed, data, seed=seed, progress=False, metric_options=OPTIONS, **SMALL)
+    assert _scores(c) == _scores(a)
+
+
+def test_intervention_metrics_alone_equal_with_and_without_encode_once():
+    data = zoo.data.load("tiny")
+    for seed in (0, np.random.default_rng(5)):
+        kwargs = dict(seed=seed, num_train=500, num_eval=300, batch_size=32)
+        rng_state = seed.bit_generator.state if isinstance(seed, np.random.Generator) else None
+        a = zoo.metrics.beta_vae_score(data, cases.tiny_mixed, encode_once=True, **kwargs)
+        if rng_state is not None:
+            seed.bit_generator.state = rng_state
+        b = zoo.metrics.beta_vae_score(data, cases.tiny_mixed, encode_once=False, **kwargs)
+        assert a == b
+    kwargs = dict(seed=4, num_train=500, num_eval=300, batch_size=32, num_variance_estimate=700)
+    assert (zoo.metrics.factor_vae_score(data, cases.tiny_mixed, encode_once=True, **kwargs)
+            == zoo.metrics.factor_vae_score(data, cases.tiny_mixed, encode_once=False, **kwargs))
+    # A collapsed code: no active dimension either way.
+    const = cases.as_fn(cases.constant)
+    facts = DeterministicFactors()
+    assert (zoo.metrics.factor_vae_score(facts, const, encode_once=True, **kwargs)
+            == zoo.metrics.factor_vae_score(facts, const, encode_once=False, **kwargs)
+            == {"train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0})
+
+
+def test_code_table_encodes_each_distinct_image_once_in_bounded_chunks():
+    data = zoo.data.load("tiny")
+    fn = CountingFn(cases.tiny_moments, data)
+    table = _sampling.CodeTable(data, fn, chunk=40)
+    rng = np.random.default_rng(0)
+    first = data.sample_factors(500, rng)
+    second = data.sample_factors(300, rng)
+    a = table.request(first, rng)
+    b = table.request(second, rng, reduce=lambda z: z.sum(axis=0))
+    with pytest.raises(RuntimeError, match="run"):
+        a.value
+    table.run()
+    distinct = np.unique(data.index_of(np.concatenate([first, second])))
+    assert table.num_encoded == len(distinct) == sum(fn.calls)
+    # 144 or fewer distinct images in chunks of at most 40: equal chunks, none of a single image.
+    assert max(fn.calls) <= 40 and min(fn.calls) >= 20
+    seen = np.concatenate(fn.seen)
+    assert len(np.unique(seen, axis=0)) == len(seen)
+    np.testing.assert_array_equal(a.value, cases.tiny_moments(data.sample_observations_from_factors(first)))
+    np.testing.assert_allclose(b.value, cases.tiny_moments(data.sample_observations_from_factors(second)).sum(0))
+
+
+def test_random_images_take_the_immediate_path():
+    noisy = zoo.data.load("noisy_dsprites")
+    assert isinstance(_sampling.make_encoder(noisy, cases.tiny_moments), _sampling.ImmediateEncoder)
+    with pytest.raises(ValueError, match="deterministic_observations=False"):
+        zoo.metrics.beta_vae_score(noisy, cases.tiny_moments, encode_once=True)
+    assert isinstance(_sampling.make_encoder(zoo.data.load("dsprites"), cases.tiny_moments), _sampling.CodeTable)
+
+
+@pytest.mark.parametrize("name", ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites", "tiny"])
+def test_datasets_declare_whether_rendering_draws_randomness(name):
+    # The table relies on the declaration: a deterministic dataset must give equal images for
+    # equal factors and leave the rng untouched (so the factor draws interleaved with rendering
+    # on the immediate path are the same draws); the others must really be random.
+    data = zoo.data.load(name)
+    factors = data.sample_factors(50, 0)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    first = data.sample_observations_from_factors(factors, rng)
+    drew = rng.bit_generator.state != before
+    second = data.sample_observations_from_factors(factors, np.random.default_rng(2))
+    if data.deterministic_observations:
+        assert not drew
+        np.testing.assert_array_equal(first, second)
+    else:
+        assert drew and not np.array_equal(first, second)
+
+
+def test_evaluate_equal_with_and_without_encode_once_for_a_keras_encoder():
+    # A trained network on rendered dSprites: its codes of an image do not depend on the batch the
+    # image is in, so the table gives every score of the immediate path exactly.
+    import zoo as zoo_api
+
+    model = zoo_api.load("factorvae-dsprites")
+    data = zoo.data.load("dsprites")
+    options = {"dci": {"backend": "fast", "n_jobs": 1}, "beta_vae_score": {"batch_size": 8},
+               "factor_vae_score": {"batch_size": 8, "num_variance_estimate": 400}}
+    kwargs = dict(seed=1, num_train=300, num_test=150, progress=False, metric_options=options)
+    a = zoo.metrics.evaluate(model.representation, data, encode_once=True, **kwargs)
+    b = zoo.metrics.evaluate(model.representation, data, encode_once=False, **kwargs)
+    assert _scores(a) == _scores(b)
+
+
+def _tiny_lookup():
+    """A `LookupData` over a 3 x 4 x 5 grid of stored random 8x8 images, in memory."""
+    from zoo.data.lookup import ImageLookup, LookupData, MemoryRows
+
+    class Stored(LookupData):
+        name = "stored"
+        factor_names = ("a", "b", "c")
+        factor_sizes = (3, 4, 5)
+        observation_shape = (8, 8, 1)
+
+        def __init__(self):
+            self.factor_values = tuple(np.arange(s, dtype=np.float64) for s in self.factor_sizes)
+            images = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 1), dtype=np.uint8)
+            self._lookup = ImageLookup(MemoryRows(images), 60, origin="memory")
+
+    return Stored()
+
+
+def test_file_backed_lookups_are_deterministic_and_encode_once():
+    data = _tiny_lookup()
+    assert data.deterministic_observations
+    factors = data.sample_factors(40, 0)
+    rng = np.random.default_rng(1)
+    before = rng.bit_generator.state
+    first = data.sample_observations_from_factors(factors, rng)
+    assert rng.bit_generator.state == before
+    np.testing.assert_array_equal(first, data.sample_observations_from_factors(factors, np.random.default_rng(2)))
+
+    def fn(images):
+        flat = np.asarray(images).reshape(len(images), -1)
+        return np.stack([flat[:, :16].mean(1), flat[:, 16:40].mean(1), flat[:, 40:].mean(1)], axis=1)
+
+    kwargs = dict(seed=2, num_train=300, num_eval=200, batch_size=16)
+    assert (zoo.metrics.beta_vae_score(data, fn, encode_once=True, **kwargs)
+            == zoo.metrics.beta_vae_score(data, fn, encode_once=False, **kwargs))
+
+
+def test_smallnorb_draws_its_instance_from_the_rng(tmp_path):
+    # SmallNORB's instance is not a factor: each image draws it, so its images are random given
+    # the factors and it must take the immediate path.
+    from data_layouts import write_smallnorb
+
+    latent = (2, 3, 5, 1)
+    marks = {(latent[0], i, *latent[1:]): np.full((96, 96), 10 * i + 5, np.uint8) for i in range(10)}
+    data = zoo.data.load("smallnorb", path=write_smallnorb(tmp_path, marks))
+    assert not data.deterministic_observations
+    rng = np.random.default_rng(0)
+    before = rng.bit_generator.state
+    images = data.sample_observations_from_factors(np.array([latent] * 20), rng)
+    assert rng.bit_generator.state != before and len(np.unique(images.reshape(20, -1)[:, 0])) > 1
