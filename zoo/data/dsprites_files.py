@@ -19,12 +19,13 @@ What is checked, and against what:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from zoo.files import file_digest
 
 NPZ_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 HDF5_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"
@@ -93,11 +94,7 @@ class SpriteStore:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path)[1]
 
 
 def _expected_checks(path: Path, sha256, size):

@@ -1,6 +1,6 @@
 """Runs the reference metric code, disentanglement_lib 1.5, in a child process for comparisons.
 
-Used by tests/test_metrics_reference.py and benchmarks/metrics_bench.py. Nothing here is part of
+Used by the metric reference tests and by benchmarks/metrics_bench.py. Nothing here is part of
 the zoo package, and the installed reference is never edited:
 
 * `ensure_installed()` pip-installs `disentanglement-lib==1.5` and `gin-config==0.4.0` (the last
@@ -40,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from zoo import files
+
 VERSION = "1.5"
 GIN_VERSION = "0.4.0"
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,7 +72,7 @@ def ensure_installed() -> tuple[Path | None, str]:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             return None, (f"pip could not install disentanglement-lib=={VERSION} (no network?): "
                           + " | ".join(tail))
-        marker.write_text(" ".join(cmd) + "\n")
+        files.write_text(marker, " ".join(cmd) + "\n")
         return target, ""
 
 
@@ -103,7 +105,7 @@ def cached_run(tasks: list[dict], site: Path, key: str) -> list[dict]:
         if path.exists():
             return json.loads(path.read_text())
         results = run(tasks, site)
-        path.write_text(json.dumps(results))
+        files.write_text(path, json.dumps(results))
         return results
 
 
