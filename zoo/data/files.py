@@ -24,11 +24,18 @@ from typing import Sequence
 
 import numpy as np
 
-from zoo.data.dsprites_files import DatasetFileError, sha256_of
-from zoo.files import atomic_file
+from zoo.files import atomic_file, file_digest
 
 __all__ = ["DatasetFileError", "RowFile", "as_bool", "data_dir", "extract_npy", "find_file", "npy_rows", "npz_rows",
            "prepared_builder", "sha256_of", "verify_file"]
+
+
+class DatasetFileError(ValueError):
+    """A dataset file exists but is not the file that was expected."""
+
+
+def sha256_of(path) -> str:
+    return file_digest(path)[1]
 
 
 def as_bool(value) -> bool:
