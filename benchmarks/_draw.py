@@ -1,16 +1,17 @@
 """Plots for the benchmarks, drawn with Pillow (matplotlib is not a dependency).
 
 Two kinds: grouped horizontal bars with error whiskers (paper vs ours per row) and annotated
-correlation heatmaps. Both write PNG atomically (a temporary file, then a rename).
+correlation heatmaps. Both write PNG atomically (`zoo.files.write_png`: a temporary file, then a rename).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from zoo.files import write_png
 
 WHITE, BLACK, GREY, LIGHT = (255, 255, 255), (20, 20, 20), (150, 150, 150), (228, 228, 228)
 SERIES = [(140, 140, 140), (31, 119, 180)]  # paper grey, ours blue
@@ -28,12 +29,7 @@ def _text_width(draw, text, f) -> float:
 
 
 def _save(image: Image.Image, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    image.save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return write_png(path, image)
 
 
 def bar_chart(path, title: str, labels: list[str], series: list[tuple[str, list, list]], *,

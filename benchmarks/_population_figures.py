@@ -11,10 +11,10 @@ from pathlib import Path
 
 from benchmarks import _draw, _draw_xy
 from benchmarks import _population_stats as stats
-from benchmarks import metric_agreement
+from benchmarks import _agreement
 
 # (label, key) of the metrics whose variance is decomposed and whose distributions are plotted.
-DECOMPOSED = [(label, key) for _, key, label in metric_agreement.METRICS] + [
+DECOMPOSED = [(label, key) for _, key, label in _agreement.METRICS] + [
     ("IRS", "irs.irs"), ("Recon. NLL", "reconstruction.nll_sampled")]
 PNG = {"agreement": "population_agreement.png", "variance": "population_variance.png",
        "mean_vs_sampled": "population_mean_vs_sampled.png", "tradeoff": "population_tradeoff.png",
@@ -23,13 +23,13 @@ PNG = {"agreement": "population_agreement.png", "variance": "population_variance
 
 def agreement(rows: list[dict]) -> dict:
     """Figure 1: Spearman matrix of the six metrics over the models, beside Locatello et al.'s."""
-    names, paper, source = metric_agreement.paper_matrix()
-    scored = [{name: stats.value_of(r, key) for name, key, _ in metric_agreement.METRICS} for r in rows]
+    names, paper, source = _agreement.paper_matrix()
+    scored = [{name: stats.value_of(r, key) for name, key, _ in _agreement.METRICS} for r in rows]
     complete = [s for s in scored if all(math.isfinite(v) for v in s.values())]
-    ours = metric_agreement.rank_correlation(complete, names)
-    return {"metrics": [m[2] for m in metric_agreement.METRICS], "ours": ours.tolist(), "paper": paper.tolist(),
+    ours = _agreement.rank_correlation(complete, names)
+    return {"metrics": [m[2] for m in _agreement.METRICS], "ours": ours.tolist(), "paper": paper.tolist(),
             "paper_source": source, "num_models": len(complete), "left_out": len(scored) - len(complete),
-            "comparison": metric_agreement.compare(ours, paper)}
+            "comparison": _agreement.compare(ours, paper)}
 
 
 def variance(rows: list[dict]) -> dict:

@@ -1,7 +1,7 @@
 """Scores every finished run of a population into one table (`population.json`), resumably.
 
-A run is finished when its folder holds `preset/metadata.json` (`recipes.train` writes the preset
-last). For each, one row: the objective, hyperparameters, seed and steps from the preset's
+A run is finished when its folder holds `preset/metadata.json` (`zoo.runs.is_finished`: training
+writes the preset last). For each, one row: the objective, hyperparameters, seed and steps from the preset's
 metadata; every score of `zoo.metrics.evaluate` at one fixed setting; and a *probe* of the model
 on a fixed sample of images (`probe`): reconstruction error, KL per latent, the Gaussian total
 correlation of the mean and of the sampled representation (Locatello et al. 2019, Sec. 5.1), the
@@ -23,7 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
+import zoo
+import zoo.data
+import zoo.metrics
+import zoo.runs
 from benchmarks import _report
+from zoo import presets
+from zoo.runs.folder import KL_TRACE, PRESET
 
 FORMAT = "zoo population v1"
 
@@ -45,7 +51,7 @@ def finished_runs(runs_dir) -> list[Path]:
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"--runs_dir {runs_dir} is not a folder; pass the sweep's --out folder "
                                 "(e.g. runs/population).")
-    return sorted(p for p in runs_dir.iterdir() if (p / "preset" / "metadata.json").is_file())
+    return sorted(p for p in runs_dir.iterdir() if zoo.runs.is_finished(p))
 
 
 def read_population(path) -> dict:
@@ -85,7 +91,6 @@ def probe(model, data, *, points: int, seed: int, batch: int = PROBE_BATCH) -> d
     import tensorflow as tf
 
     import zoo.losses
-    import zoo.metrics
     from zoo.metrics._utils import entropy, histogram_discretize, mutual_information
 
     @tf.function(reduce_retracing=True)
@@ -149,17 +154,12 @@ def evaluate_settings(settings: dict, dci_jobs: int | None = None) -> tuple[dict
 
 def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci_jobs: int | None = None) -> dict:
     """One population row for the finished run in `run_dir`."""
-    import zoo
-    import zoo.data
-    import zoo.metrics
-    from zoo import presets
-
     run_dir = Path(run_dir)
-    meta = presets.read_metadata(run_dir / "preset")
+    meta = presets.read_metadata(run_dir / PRESET)
     training = meta.get("training", {})
     data = data or zoo.data.load(meta["dataset"]["name"])
     start = time.perf_counter()
-    model = zoo.load(str(run_dir / "preset"))
+    model = zoo.load(str(run_dir / PRESET))
     kwargs, options = evaluate_settings(settings, dci_jobs)
     result = zoo.metrics.evaluate(model.representation, data, metric_options=options, progress=progress, **kwargs)
     scored = time.perf_counter()
@@ -172,7 +172,7 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci
     if hasattr(model, "decoder") and hasattr(model, "encoder"):
         row.update(probe(model, data, points=settings["probe_points"], seed=settings["probe_seed"]))
         row["timing"]["probe"] = round(time.perf_counter() - scored, 2)
-    trace = run_dir / "kl_trace.json"
+    trace = run_dir / KL_TRACE
     row["kl_trace"] = json.loads(trace.read_text()) if trace.is_file() else None
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
@@ -192,8 +192,6 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
     Returns:
       The population file's content.
     """
-    import zoo.data
-
     population_file = Path(population_file)
     content = read_population(population_file)
     settings = dict(settings)
@@ -214,7 +212,7 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
     log(f"{len(done)} models already in {population_file}; {len(todo)} finished runs to score in {runs_dir}")
     datasets = {}
     for run_dir in todo:
-        name = json.loads((run_dir / "preset" / "metadata.json").read_text())["dataset"]["name"]
+        name = presets.read_metadata(run_dir / PRESET)["dataset"]["name"]
         data = datasets.setdefault(name, zoo.data.load(name))
         row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs)
         content["rows"].append(row)

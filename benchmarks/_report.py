@@ -1,10 +1,18 @@
-"""What every paper benchmark prints and writes: the machine, library versions, JSON, CSV and Markdown."""
+"""What every benchmark prints and writes: the machine, library versions, JSON, CSV and Markdown.
+
+Every benchmark module offers the same two functions, so that a runner is a loop:
+
+    run(quick: bool, out: Path, **options) -> dict   # runs; writes its other files (CSV, PNG) under out
+    markdown(result: dict) -> str                    # the result as Markdown (tables, verdicts)
+
+plus `NAME` (its result is `<out>/<NAME>.json`) and `TITLE`. `run_and_save` runs one and writes
+its result with its Markdown, which `benchmarks.run_all` puts into out/bench/README.md.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
 import platform
@@ -12,6 +20,10 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from absl import app
+
+from zoo import files
 
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "tensorflow", "keras", "tensorflow-probability", "pillow", "tqdm")
 
@@ -77,17 +89,27 @@ def _clean(value):
     return value
 
 
-def write_text(path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path
-
-
 def write_json(path, obj) -> Path:
-    return write_text(path, json.dumps(_clean(obj), indent=2, allow_nan=False) + "\n")
+    """JSON with NaN written as null, atomically."""
+    return files.write_json(path, _clean(obj))
+
+
+def no_arguments(argv) -> None:
+    """A benchmark takes flags only."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+
+
+def run_and_save(module, *, quick: bool, out, json_path=None, **options) -> dict:
+    """`module.run(quick, out, **options)`, its result written with its Markdown to `json_path`
+    (default `<out>/<module.NAME>.json`); returns the result."""
+    out = Path(out)
+    result = module.run(quick, out, **options)
+    result = {**result, "markdown": module.markdown(result)}
+    path = Path(json_path) if json_path else out / f"{module.NAME}.json"
+    write_json(path, result)
+    print(f"wrote {path}")
+    return result
 
 
 def write_csv(path, header: list[str], rows: list[list]) -> Path:
@@ -96,7 +118,7 @@ def write_csv(path, header: list[str], rows: list[list]) -> Path:
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in row])
-    return write_text(path, buffer.getvalue())
+    return files.write_text(path, buffer.getvalue())
 
 
 def markdown_table(header: list[str], rows: list[list], align: str | None = None) -> str:

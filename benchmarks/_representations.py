@@ -1,4 +1,6 @@
-"""Representations the paper benchmarks score: baselines, untrained networks, zoo models, run checkpoints.
+"""Representations the paper benchmarks score: the ground truth and its variants, pixels, linear baselines.
+
+The networks (untrained, zoo models, training-run checkpoints) are in `benchmarks/_trained.py`.
 
 A `Representation` is a name and a `make()` that builds the function `images [n, H, W, C] -> codes
 [n, D]` only when it is scored (fitting a PCA, loading weights), so a benchmark holds one model in
@@ -13,9 +15,7 @@ that very batch, so a change in how the metrics call them fails loudly instead o
 
 from __future__ import annotations
 
-import json
 import warnings
-from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -240,124 +240,3 @@ def random_projection(data: GroundTruthData, num_codes: int, seed: int) -> Repre
         return lambda images: _flat(images) @ matrix
     return Representation(f"random projection-{num_codes} (seed {seed})", "random projection", make,
                           f"pixels times a Gaussian {num_codes}-column matrix")
-
-
-# ----------------------------------------------------------------------------- networks
-
-def untrained(model_name: str, data: GroundTruthData, seed: int) -> Representation:
-    """`zoo.models.get(model_name)` freshly initialised with Keras's global seed `seed`."""
-    def make():
-        import keras
-
-        import zoo.models
-
-        keras.utils.set_random_seed(seed)
-        return zoo.models.get(model_name, input_shape=data.observation_shape, seed=seed).representation
-    return Representation(f"{model_name} untrained (seed {seed})", "untrained", make,
-                          f"zoo.models.get({model_name!r}) at initialisation seed {seed}")
-
-
-def _check_shape(model, data: GroundTruthData, what: str):
-    if tuple(model.observation_shape) != tuple(data.observation_shape):
-        raise Skip(f"{what} takes {tuple(model.observation_shape)} images; {data.name} has "
-                   f"{tuple(data.observation_shape)}")
-    return model.representation
-
-
-def zoo_model(name: str, data: GroundTruthData) -> Representation:
-    """A pretrained model from the weights manifest (`zoo.load(name)`)."""
-    def make():
-        import zoo
-
-        return _check_shape(zoo.load(name), data, name)
-    return Representation(name, "zoo", make, f"zoo.load({name!r})")
-
-
-def zoo_models(data: GroundTruthData, exclude=()) -> list[Representation]:
-    """Every model in the weights manifest, except the names in `exclude`."""
-    import zoo
-
-    return [zoo_model(name, data) for name in zoo.list_models() if name not in set(exclude)]
-
-
-def find_runs(runs_dirs) -> list[Path]:
-    """Training run folders (holding `run.json` and `checkpoints/`) in or up to two levels under each folder."""
-    found = []
-    for root in runs_dirs or ():
-        root = Path(root)
-        for pattern in ("run.json", "*/run.json", "*/*/run.json"):
-            for run_file in sorted(root.glob(pattern)):
-                if (run_file.parent / "checkpoints").is_dir() and run_file.parent not in found:
-                    found.append(run_file.parent)
-    return found
-
-
-def checkpoints_of(run: Path) -> list[tuple[int, Path]]:
-    """`(step, checkpoint prefix)` of every complete checkpoint of a run, by step."""
-    out = []
-    for index in (run / "checkpoints").glob("ckpt-*.index"):
-        prefix = index.with_suffix("")
-        step = prefix.name.split("-")[-1]
-        if step.isdigit() and list(prefix.parent.glob(prefix.name + ".data-*")):
-            out.append((int(step), prefix))
-    return sorted(out)
-
-
-def checkpoint(run: Path, step: int, prefix: Path, data: GroundTruthData) -> Representation:
-    """The model of a training run restored from one checkpoint (weights only, no optimizers)."""
-    settings = json.loads((run / "run.json").read_text())
-
-    def make():
-        import tensorflow as tf
-
-        import zoo.data
-        import zoo.models
-
-        shape = zoo.data.load(settings["dataset"], **settings.get("dataset_options", {})).observation_shape
-        if tuple(shape) != tuple(data.observation_shape):
-            raise Skip(f"run {run.name} trained on {settings['dataset']} {tuple(shape)}; {data.name} has "
-                       f"{tuple(data.observation_shape)}")
-        model = zoo.models.get(settings["model"], input_shape=shape, latent_dim=settings["latent_dim"],
-                               seed=settings["seed"], **settings.get("hparams", {}))
-        try:
-            status = tf.train.Checkpoint(model=model).restore(str(prefix)).expect_partial()
-            status.assert_existing_objects_matched()
-        except (tf.errors.NotFoundError, AssertionError, ValueError) as e:
-            # Training keeps only its last few checkpoints: one may vanish while we read it.
-            raise Skip(f"cannot restore {prefix}: {type(e).__name__}: {str(e).splitlines()[0][:160]}") from e
-        return model.representation
-    return Representation(f"{run.name} @ step {step}", "checkpoint", make,
-                          f"{settings['model']} {settings.get('hparams', {})} from {prefix}")
-
-
-def evenly_spaced(items: list, count: int | None) -> list:
-    """At most `count` of `items`, evenly spaced and always including the last (all when `count` is None)."""
-    if count is None or len(items) <= count:
-        return list(items)
-    if count <= 0:
-        return []
-    picks = np.linspace(len(items) - 1, 0, count).round().astype(int)
-    return [items[i] for i in sorted(set(picks.tolist()))]
-
-
-def run_checkpoints(runs_dirs, data: GroundTruthData, *, latest_only: bool = False,
-                    published=(), per_run: int | None = None) -> list[Representation]:
-    """One representation per checkpoint of every run found under `runs_dirs` (or per run's latest).
-
-    The final checkpoint of a run whose preset was published under one of the names in `published`
-    (the zoo's models) is left out: the zoo model already stands for those very weights. With
-    `latest_only`, such a run is left out altogether. `per_run` caps the checkpoints taken from each
-    run, evenly spaced over its training and ending at its latest.
-    """
-    reps = []
-    for run in find_runs(runs_dirs):
-        steps = checkpoints_of(run)
-        final = json.loads((run / "run.json").read_text()).get("steps")
-        metadata = run / "preset" / "metadata.json"
-        if metadata.is_file() and json.loads(metadata.read_text()).get("name") in set(published):
-            if latest_only:
-                continue
-            steps = [(step, prefix) for step, prefix in steps if step != final]
-        for step, prefix in steps[-1:] if latest_only else evenly_spaced(steps, per_run):
-            reps.append(checkpoint(run, step, prefix, data))
-    return reps

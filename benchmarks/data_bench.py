@@ -1,6 +1,6 @@
 """Data-layer benchmark: images/s through the training pipeline, peak memory, fidelity to real frames.
 
-    .venv/bin/python -m benchmarks.data_bench [--quick]
+    .venv/bin/python -m benchmarks.data_bench [--quick] [--reference FRAMES.npz]
 
 Prints, and writes to `out/bench/data.json`:
 - images/s of `as_tf_dataset` (batch 64, float32 64x64 frames) for dSprites and its variants,
@@ -10,8 +10,9 @@ Prints, and writes to `out/bench/data.json`:
   the wall-clock rate depends on the neighbours' load, the CPU cost per image does not;
 - peak memory: the process's peak resident set (getrusage; includes TensorFlow itself) and the
   peak numpy/Python allocation of rendering one pipeline call (tracemalloc);
-- per-shape agreement of the rendered frames with the 320 real frames in
-  `../shared/reference/` (skipped, with a note, if that folder is absent).
+- per-shape agreement of the rendered frames with the 320 real frames in `--reference` (by
+  default `../shared/reference/dsprites_gif_frames.npz` beside the checkout; skipped, with a
+  note, if the file is absent).
 The target on the 2-core CI machines is >= 20,000 dSprites images/s through the pipeline.
 
 With `--large_file` it measures instead the lazy reading of a real-size file (`large_file`): it
@@ -24,8 +25,6 @@ fresh process, reporting images/s and the process's peak resident memory:
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import resource
@@ -39,10 +38,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
+from absl import flags  # noqa: E402
 
 import zoo.data  # noqa: E402
+from benchmarks import _report  # noqa: E402
+from zoo.files import atomic_file  # noqa: E402
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+NAME = "data"
+TITLE = "Data pipeline"
+FLAGS = flags.FLAGS
 TARGET_IMAGES_PER_S = 20_000
 
 
@@ -100,9 +104,9 @@ def render_peak_bytes(name: str, chunk: int = 256) -> int:
     return peak
 
 
-def fidelity(path: Path = REFERENCE) -> dict:
-    """Per-shape agreement of the renderer with real dSprites frames."""
-    if not path.exists():
+def fidelity(path: Path | None) -> dict:
+    """Per-shape agreement of the renderer with real dSprites frames (an npz of `images`, `factor_classes`)."""
+    if path is None or not Path(path).exists():
         return {"skipped": f"reference frames not found at {path}"}
     reference = np.load(path)
     real, factors = reference["images"].astype(bool), reference["factor_classes"]
@@ -118,7 +122,14 @@ def fidelity(path: Path = REFERENCE) -> dict:
     return result
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool, out: Path, *, reference: Path | None = None) -> dict:
+    """Times the pipeline and the renderer, measures memory and fidelity; prints the report.
+
+    Args:
+      quick: fewer, shorter repeats, and the pipeline of two of the four variants.
+      out: unused (the result is all this benchmark writes).
+      reference: the real frames for the fidelity check (skipped when absent).
+    """
     names = ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites"]
     repeats, batches = (3, 60) if quick else (5, 200)
     results = {
@@ -127,7 +138,7 @@ def run(quick: bool = False) -> dict:
                     "numpy": np.__version__},
         "quick": quick,
         "target_images_per_s": TARGET_IMAGES_PER_S,
-        "fidelity": fidelity(),
+        "fidelity": fidelity(reference),
         "render_images_per_s": {n: render_throughput(n, repeats=repeats, calls=10 if quick else 40) for n in names},
         "render_call_peak_mib": {n: render_peak_bytes(n) / 2**20 for n in names},
         "pipeline_images_per_s": {},
@@ -139,6 +150,7 @@ def run(quick: bool = False) -> dict:
     results["machine"]["tensorflow"] = tf.__version__
     results["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     results["meets_target"] = results["pipeline_images_per_s"]["dsprites"]["median"] >= TARGET_IMAGES_PER_S
+    print(report(results))
     return results
 
 
@@ -168,34 +180,8 @@ def report(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_json(results: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
-    parser.add_argument("--out", type=Path, default=Path("out/bench/data.json"))
-    parser.add_argument("--large_file", action="store_true", help="only the real-size file figures (large_file)")
-    parser.add_argument("--large_file_dir", type=Path, default=None,
-                        help="folder for the generated file (default: beside --out); needs 12.7 GB free")
-    parser.add_argument("--large_file_images", type=int, default=MPI3D_IMAGES, help="rows of the generated file")
-    args = parser.parse_args(argv)
-    if args.large_file:
-        out = args.out.with_name(args.out.stem + "_large_file.json")
-        results = large_file(args.quick, out.parent, folder=args.large_file_dir, num_images=args.large_file_images)
-        print(large_file_markdown(results))
-        write_json(results, out)
-        print(f"wrote {out}")
-        return 0
-    results = run(quick=args.quick)
-    print(report(results))
-    write_json(results, args.out)
-    print(f"wrote {args.out}")
-    return 0
+def markdown(results: dict) -> str:
+    return "```\n" + report(results) + "\n```"
 
 
 # --- Lazy reading of a real-size file ---------------------------------------------------------------
@@ -243,7 +229,7 @@ def large_file(quick: bool, out: Path, *, folder: Path | None = None, num_images
 def write_large_npz(path: Path, num_images: int, chunk_rows: int = 8192) -> bool:
     """Writes the MPI3D-layout npz at `path` unless one of that layout is there; returns whether it wrote.
 
-    Atomic (temp file, then rename); refuses at once when the folder lacks the space.
+    Atomic (`zoo.files.atomic_file`: temp file, then rename); refuses at once when the folder lacks the space.
     """
     import shutil
     import zipfile
@@ -261,20 +247,13 @@ def write_large_npz(path: Path, num_images: int, chunk_rows: int = 8192) -> bool
     if free < needed + (1 << 30):
         raise RuntimeError(f"{path.parent} has {free / 1e9:.1f} GB free; the {num_images:,}-image file needs "
                            f"{needed / 1e9:.1f} GB plus 1 GB to spare. Pass --large_file_dir=<a folder with room>.")
-    tmp = path.with_name(f".{path.name}.tmp")
     rng = np.random.default_rng(0)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-            with archive.open("images.npy", "w", force_zip64=True) as f:
-                np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False,
-                                                         "shape": (num_images, 64, 64, 3)})
-                for begin in range(0, num_images, chunk_rows):
-                    f.write(rng.bytes(min(chunk_rows, num_images - begin) * _ROW_BYTES))
-        os.replace(tmp, path)
-    except BaseException:
-        if tmp.exists():
-            tmp.unlink()
-        raise
+    with atomic_file(path) as target, zipfile.ZipFile(target, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with archive.open("images.npy", "w", force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False,
+                                                     "shape": (num_images, 64, 64, 3)})
+            for begin in range(0, num_images, chunk_rows):
+                f.write(rng.bytes(min(chunk_rows, num_images - begin) * _ROW_BYTES))
     return True
 
 
@@ -345,5 +324,23 @@ def large_file_markdown(result: dict) -> str:
     ])
 
 
+def main(argv):
+    _report.no_arguments(argv)
+    if FLAGS.large_file:
+        out = Path(FLAGS.out or Path(FLAGS.out_dir) / f"{NAME}.json")
+        out = out.with_name(out.stem + "_large_file.json")
+        results = large_file(FLAGS.quick, out.parent, folder=FLAGS.large_file_dir and Path(FLAGS.large_file_dir),
+                             num_images=FLAGS.large_file_images)
+        print(large_file_markdown(results))
+        _report.write_json(out, results)
+        print(f"wrote {out}")
+        return 0
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         reference=Path(FLAGS.reference))
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out", "reference", "large_file", "large_file_dir", "large_file_images")

@@ -21,14 +21,20 @@ one of `original` (`scores_equal`), and the two exact DCI schedules must agree t
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import flags  # noqa: E402
+
 from benchmarks import _report  # noqa: E402
+
+NAME = "evaluate"
+TITLE = "Scoring a model with every metric (encode once)"
+FLAGS = flags.FLAGS
 
 MODEL = "factorvae-dsprites"
 TARGET_FAST_S = 60.0
@@ -117,7 +123,6 @@ def run(quick: bool, out: Path) -> dict:
         "machine": {**_report.machine(), "load_average_1min_start": round(load_start, 2)},
         "versions": _report.versions(),
     }
-    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 
@@ -141,15 +146,7 @@ def markdown(result: dict) -> str:
     return text
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 / 500 points instead of 10,000 / 5,000")
-    parser.add_argument("--out", default="out/bench/evaluate.json")
-    args = parser.parse_args(argv)
-    result = run(args.quick, Path(args.out))
-    print(markdown(result))
-    print(f"wrote {args.out}")
-
-
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program_of(sys.modules[__name__])

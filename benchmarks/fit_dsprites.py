@@ -1,9 +1,9 @@
 """Refits the dSprites renderer's geometry to the 320 real frames (how its constants were found).
 
-    .venv/bin/python -m benchmarks.fit_dsprites
+    .venv/bin/python -m benchmarks.fit_dsprites [--reference FRAMES.npz]
 
-Reads `../shared/reference/dsprites_gif_frames.npz` (real frames cut from DeepMind's file, with
-their factor classes) and fits, in order, with every other constant at its value in
+Reads `--reference` (default `../shared/reference/dsprites_gif_frames.npz` beside the checkout:
+real frames cut from DeepMind's file, with their factor classes) and fits, in order, with every other constant at its value in
 `zoo.data.dsprites_render`:
 
 1. the rotation direction, on the rotated squares (the square's side barely matters for it);
@@ -18,18 +18,24 @@ what the package draws. It takes about ten seconds.
 
 from __future__ import annotations
 
-import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
+from absl import flags
 
+from benchmarks import _report
 from zoo.data import dsprites_render as R
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+NAME = "fit_dsprites"
+TITLE = "The renderer's geometry refitted to real frames"
+FLAGS = flags.FLAGS
+CONSTANTS = ("SQUARE_SIDE", "ELLIPSE_SEMI_AXES", "HEART_LOBE_RADIUS", "HEART_LOBE_X", "HEART_LOBE_Y", "HEART_TIP_Y",
+             "HEART_STRETCH", "CENTRE_OFFSET", "CENTRE_SPAN")
 SCALES, ORIENTATIONS, POSITIONS = np.linspace(0.5, 1, 6), np.linspace(0, 2 * np.pi, 40), np.linspace(0, 1, 32)
 
 
-def load_reference(path=REFERENCE):
+def load_reference(path):
     reference = np.load(path)
     return reference["images"].astype(bool), reference["factor_classes"]
 
@@ -101,22 +107,45 @@ def fit(real, factors):
     return fitted
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reference", type=Path, default=REFERENCE)
-    args = parser.parse_args(argv)
-    if not args.reference.exists():
-        print(f"reference frames not found at {args.reference}; nothing to fit")
-        return
-    real, factors = load_reference(args.reference)
-    current = {n: getattr(R, n) for n in ("SQUARE_SIDE", "ELLIPSE_SEMI_AXES", "HEART_LOBE_RADIUS", "HEART_LOBE_X",
-                                          "HEART_LOBE_Y", "HEART_TIP_Y", "HEART_STRETCH", "CENTRE_OFFSET",
-                                          "CENTRE_SPAN")}
-    fitted = fit(real, factors)
+def run(quick: bool, out: Path, *, reference: Path | None = None) -> dict:
+    """Refits the constants to the frames in `reference` and prints them beside the shipped ones.
+
+    Args:
+      quick: unused (the fit takes about ten seconds).
+      out: unused (the result is all this benchmark writes).
+      reference: the real frames (npz of `images`, `factor_classes`); nothing is fitted without them.
+    """
+    if reference is None or not Path(reference).exists():
+        print(f"reference frames not found at {reference}; nothing to fit")
+        return {"reference": str(reference), "skipped": "reference frames not found", "constants": {}}
+    real, factors = load_reference(reference)
+    shipped = {n: getattr(R, n) for n in CONSTANTS}
+    try:
+        fitted = fit(real, factors)
+    finally:
+        _patched(**shipped)  # the module's constants as shipped, whatever the fit left in them
     print("\nfitted vs shipped constants:")
-    for name, value in current.items():
+    for name, value in shipped.items():
         print(f"  {name:18s} fitted {fitted.get(name, value)!s:18s} shipped {value}")
+    return {"reference": str(reference), "constants": {n: {"fitted": fitted.get(n, v), "shipped": v}
+                                                       for n, v in shipped.items()}}
+
+
+def markdown(result: dict) -> str:
+    if not result["constants"]:
+        return f"Not fitted: {result['skipped']} ({result['reference']})."
+    return _report.markdown_table(["constant", "fitted", "shipped"],
+                                  [[n, c["fitted"], c["shipped"]] for n, c in result["constants"].items()])
+
+
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         reference=Path(FLAGS.reference))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out", "reference")

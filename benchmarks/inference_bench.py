@@ -13,22 +13,28 @@ the machine's load. The best inference batch is what the metrics' code table sho
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import statistics
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import flags  # noqa: E402
+
 from benchmarks import _report  # noqa: E402
+
+NAME = "inference"
+TITLE = "Encoder inference against training"
+FLAGS = flags.FLAGS
 
 BATCHES = (64, 128, 256, 512, 1024, 2048)
 TRAIN_BATCH = 64
 
 
 def run(quick: bool, out: Path) -> dict:
-    """Times inference per batch size and training steps; writes `out` (JSON) and returns the result."""
+    """Times inference per batch size and training steps; returns the result (`out` is unused)."""
     import keras
     import numpy as np
     import tensorflow as tf
@@ -87,7 +93,6 @@ def run(quick: bool, out: Path) -> dict:
         "machine": {**_report.machine(), "load_average_1min_start": round(load_start, 2)},
         "versions": _report.versions(),
     }
-    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 
@@ -102,15 +107,7 @@ def markdown(result: dict) -> str:
             + _report.markdown_table(["what", "images/s", "vs training"], rows))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer images, batch sizes and rounds")
-    parser.add_argument("--out", default="out/bench/inference.json")
-    args = parser.parse_args(argv)
-    result = run(args.quick, Path(args.out))
-    print(markdown(result))
-    print(f"wrote {args.out}")
-
-
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program_of(sys.modules[__name__])

@@ -24,13 +24,18 @@ it. Nothing here is timed.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+from absl import flags
 
+from benchmarks import _report
+from zoo import files
+
+NAME = "infogan_codes"
+TITLE = "InfoGAN's codes on MNIST: digit type, slant and width"
+FLAGS = flags.FLAGS
 TARGET_CLUSTER_ACCURACY = 0.90
 TARGET_RHO = 0.7
 
@@ -227,22 +232,17 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv=None) -> int:
-    from zoo.data.sweep import write_bytes_atomic
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="infogan-mnist", help="zoo name or preset folder")
-    parser.add_argument("--quick", action="store_true", help="50 sweeps per code instead of 200")
-    parser.add_argument("--out", default="out/bench", help="folder for infogan_codes.json/.md and the pictures")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    result = run(args.quick, out, model=args.model)
-    text = markdown(result)
-    write_bytes_atomic(out / "infogan_codes.json", (json.dumps(result, indent=2) + "\n").encode())
-    write_bytes_atomic(out / "infogan_codes.md", text.encode())
-    print(text)
+def main(argv) -> int:
+    _report.no_arguments(argv)
+    out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
+    result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
+                                  model=FLAGS.model[-1] if FLAGS.model else "infogan-mnist")
+    files.write_text(out / "infogan_codes.md", result["markdown"])
+    print(result["markdown"])
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "model", "quick", "out", "out_dir")

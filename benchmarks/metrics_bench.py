@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
 
-Arrays: `benchmarks/metrics_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
+Arrays: `benchmarks/_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
 40, 32, 32) and a fixed 10-dimensional partly disentangled code; 10,000 train / 5,000 test points
 (`--quick`: 1,000 / 500). Every array score runs on these arrays; BetaVAE and FactorVAE run on the
 same synthetic dataset and encoder with num_train / num_eval = the train / test sizes (the
@@ -11,8 +11,8 @@ study's 10,000 / 5,000), batch 64, FactorVAE's variances from 10,000 points.
 Timed, one after another (the machine has 2 cores): each of our functions (DCI with both
 backends; the other functions have no backend, so their one time stands in both the "fast" and
 the "exact" suite), and the reference's public `compute_*` functions with the study's gin
-settings in a child process (tests/dlib_reference.py installs it into ~/.cache/zoo; skipped with
-the reason if pip cannot). The reference's DCI is left as it is (unseeded trees). Reported: seconds,
+settings in a child process (benchmarks/dlib_reference.py installs it into ~/.cache/zoo; skipped
+with the reason if pip cannot). The reference's DCI is left as it is (unseeded trees). Reported: seconds,
 the reference/ours ratio, the scores side by side, and the "fast" suite total against the 60 s
 target and the "exact" suite total against the reference. Writes `--out` (JSON, with a Markdown
 table that `benchmarks.run_all` puts into out/bench/README.md).
@@ -20,8 +20,6 @@ table that `benchmarks.run_all` puts into out/bench/README.md).
 
 from __future__ import annotations
 
-import argparse
-import importlib.util
 import sys
 import tempfile
 import time
@@ -29,11 +27,15 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from absl import flags
 
-from benchmarks import _report
-from benchmarks.metrics_synthetic import SyntheticDSprites, arrays, representation
+import zoo.metrics
+from benchmarks import _report, dlib_reference
+from benchmarks._synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
 
-ROOT = Path(__file__).resolve().parents[1]
+NAME = "metrics"
+TITLE = "Metric suite speed"
+FLAGS = flags.FLAGS
 SUITE_TARGET_S = 60.0
 
 # name -> (our call, reference task, {our key: reference key})
@@ -55,13 +57,6 @@ METRICS = {
 }
 
 
-def _reference_module():
-    spec = importlib.util.spec_from_file_location("dlib_reference", ROOT / "tests" / "dlib_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _import_sklearn():
     """Imports what the metrics use, so that no timing includes scikit-learn's import (seconds)."""
     import sklearn.ensemble  # noqa: F401
@@ -75,8 +70,6 @@ def run_ours(split, num_train, num_test, seed=0) -> dict:
 
     The DCI times include starting the worker processes, as a user's first call would.
     """
-    import zoo.metrics
-
     _import_sklearn()
     codes_train, factors_train, codes_test, factors_test = split
     data = SyntheticDSprites()
@@ -104,8 +97,7 @@ def run_ours(split, num_train, num_test, seed=0) -> dict:
 
 def run_reference(split, num_train, num_test, seed=0):
     """`({name: (scores, seconds)}, reason)`; empty with the reason when the reference is unavailable."""
-    ref = _reference_module()
-    site, reason = ref.ensure_installed()
+    site, reason = dlib_reference.ensure_installed()
     if site is None:
         return {}, reason
     with tempfile.TemporaryDirectory(prefix="zoo_metrics_bench_") as tmp:
@@ -114,8 +106,8 @@ def run_reference(split, num_train, num_test, seed=0):
         tasks, names = [], []
         for name, (task_metric, _) in METRICS.items():
             if name in ("beta_vae_score", "factor_vae_score"):
-                task = {"metric": task_metric, "data": "benchmarks.metrics_synthetic:SyntheticDSprites",
-                        "representation": "benchmarks.metrics_synthetic:representation", "seed": seed,
+                task = {"metric": task_metric, "data": "benchmarks._synthetic:SyntheticDSprites",
+                        "representation": "benchmarks._synthetic:representation", "seed": seed,
                         "batch_size": 64, "num_train": num_train, "num_eval": num_test,
                         "num_variance_estimate": 10_000}
             else:
@@ -123,7 +115,7 @@ def run_reference(split, num_train, num_test, seed=0):
             tasks.append(task)
             names.append(name)
         print(f"  reference: {len(tasks)} tasks in a child process ...", flush=True)
-        results = ref.run(tasks, site, timeout=3600)
+        results = dlib_reference.run(tasks, site, timeout=3600)
     out = {}
     for name, result in zip(names, results):
         out[name] = (result["scores"], result["seconds"])
@@ -131,61 +123,47 @@ def run_reference(split, num_train, num_test, seed=0):
     return out, ""
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1,000 train / 500 test points")
-    parser.add_argument("--no-reference", action="store_true", help="time ours only")
-    parser.add_argument("--out", type=Path, default=Path("out/bench/metrics.json"))
-    args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", module="sklearn")
+def run(quick: bool, out: Path, *, reference: bool = True) -> dict:
+    """Times our metrics and (with `reference`) disentanglement_lib's on the same arrays; prints the table.
 
-    num_train, num_test = (1_000, 500) if args.quick else (10_000, 5_000)
+    Args:
+      quick: 1,000 / 500 points, else the study's 10,000 / 5,000.
+      out: unused (the result is all this benchmark writes).
+      reference: also time the reference (a child process; skipped with the reason if not installable).
+    """
+    warnings.filterwarnings("ignore", module="sklearn")
+    num_train, num_test = (1_000, 500) if quick else (10_000, 5_000)
     machine, versions = _report.machine(), _report.versions()
     print(_report.describe(machine, versions))
-    print(f"arrays: {num_train} train / {num_test} test, D=10, factor sizes {SyntheticDSprites.factor_sizes}")
+    print(f"arrays: {num_train} train / {num_test} test, D=10, factor sizes {FACTOR_SIZES}")
     split = arrays(num_train, num_test)
     started = time.perf_counter()
     ours = run_ours(split, num_train, num_test)
-    reference, reason = ({}, "--no-reference") if args.no_reference else run_reference(split, num_train, num_test)
+    theirs, reason = run_reference(split, num_train, num_test) if reference else ({}, "--no-reference")
     if reason:
         print(f"  reference skipped: {reason}")
 
-    rows, records = [], []
+    records = []
     for name, (_, keys) in METRICS.items():
-        labels = ["dci[fast]", "dci[exact]"] if name == "dci" else [name]
-        for label in labels:
+        for label in (["dci[fast]", "dci[exact]"] if name == "dci" else [name]):
             scores, seconds = ours[label]
-            ref_scores, ref_seconds = reference.get(name, (None, None))
-            record = {"metric": label, "seconds": seconds, "reference_seconds": ref_seconds,
-                      "speedup": ref_seconds / seconds if ref_seconds else None,
-                      "scores": scores, "reference_scores": ref_scores,
-                      "abs_difference": ({k: abs(scores[k] - ref_scores[v]) for k, v in keys.items()}
-                                         if ref_scores else None)}
-            records.append(record)
-            first_key = next(iter(keys))
-            rows.append([label, f"{seconds:.2f}", "-" if ref_seconds is None else f"{ref_seconds:.2f}",
-                         "-" if ref_seconds is None else f"{ref_seconds / seconds:.1f}x",
-                         f"{first_key} {scores[first_key]:.4f}",
-                         "-" if not ref_scores else f"{ref_scores[keys[first_key]]:.4f}",
-                         "-" if not ref_scores else f"{max(record['abs_difference'].values()):.1e}"])
+            ref_scores, ref_seconds = theirs.get(name, (None, None))
+            records.append({"metric": label, "seconds": seconds, "reference_seconds": ref_seconds,
+                            "speedup": ref_seconds / seconds if ref_seconds else None,
+                            "scores": scores, "reference_scores": ref_scores,
+                            "abs_difference": ({k: abs(scores[k] - ref_scores[v]) for k, v in keys.items()}
+                                               if ref_scores else None)})
 
     def total(backend):
         return sum(s for label, (_, s) in ours.items() if label != f"dci[{'exact' if backend == 'fast' else 'fast'}]")
 
     fast_total, exact_total = total("fast"), total("exact")
-    ref_total = sum(s for _, s in reference.values()) if reference else None
+    ref_total = sum(s for _, s in theirs.values()) if theirs else None
     fast_dci, exact_dci = ours["dci[fast]"][0], ours["dci[exact]"][0]
     fast_vs_exact = {k: abs(fast_dci[k] - exact_dci[k]) for k in fast_dci}
-    header = ["metric", "ours s", "reference s", "speedup", "score (ours)", "reference", "max |diff|"]
-    rows.append(["suite, dci fast", f"{fast_total:.1f}", "-" if ref_total is None else f"{ref_total:.1f}",
-                 "-" if ref_total is None else f"{ref_total / fast_total:.1f}x", "", "", ""])
-    rows.append(["suite, dci exact", f"{exact_total:.1f}", "-" if ref_total is None else f"{ref_total:.1f}",
-                 "-" if ref_total is None else f"{ref_total / exact_total:.1f}x", "", "", ""])
-    print()
-    print(_report.text_table(header, rows))
     verdicts = [
         f"fast suite {fast_total:.1f} s (target < {SUITE_TARGET_S:.0f} s at 10,000/5,000 points): "
-        + ("met" if fast_total < SUITE_TARGET_S else "NOT met") + (" [quick sizes]" if args.quick else ""),
+        + ("met" if fast_total < SUITE_TARGET_S else "NOT met") + (" [quick sizes]" if quick else ""),
         "exact suite vs reference: " + ("-" if ref_total is None else
                                         f"{exact_total:.1f} s vs {ref_total:.1f} s, "
                                         + ("no slower" if exact_total <= ref_total else "SLOWER")),
@@ -194,21 +172,56 @@ def main(argv=None) -> int:
         " boosted trees fit mostly noise and the 255 bins matter more)"
         + f"; speed {ours['dci[exact]'][1] / ours['dci[fast]'][1]:.1f}x",
     ]
+    result = {
+        "benchmark": "metrics_bench", "quick": quick, "num_train": num_train, "num_test": num_test,
+        "machine": machine, "versions": versions, "reference_skipped": reason or None,
+        "results": records, "suite_seconds": {"fast": fast_total, "exact": exact_total, "reference": ref_total},
+        "dci_fast_vs_exact_abs_difference": fast_vs_exact, "verdicts": verdicts}
+    print()
+    print(_report.text_table(*table(result)))
     for line in verdicts:
         print(line)
     print(f"benchmark wall time {time.perf_counter() - started:.0f} s")
-    markdown = "\n\n".join([
-        f"{num_train:,} train / {num_test:,} test points, D=10, dSprites factor sizes; seconds on "
-        f"{machine['cpu']} ({machine['usable_cores']} cores, load {machine['load_average_1min']}).",
-        _report.markdown_table(header, rows), "\n".join(f"- {line}" for line in verdicts)])
-    _report.write_json(args.out, {
-        "benchmark": "metrics_bench", "quick": args.quick, "num_train": num_train, "num_test": num_test,
-        "machine": machine, "versions": versions, "reference_skipped": reason or None,
-        "results": records, "suite_seconds": {"fast": fast_total, "exact": exact_total, "reference": ref_total},
-        "dci_fast_vs_exact_abs_difference": fast_vs_exact, "verdicts": verdicts, "markdown": markdown})
-    print(f"wrote {args.out}")
+    return result
+
+
+def table(result: dict) -> tuple[list[str], list[list]]:
+    """`(header, rows)`: one row per timed function, then the two suites' totals."""
+    rows = []
+    for record in result["results"]:
+        first_key = next(iter(METRICS[record["metric"].split("[")[0]][1]))
+        ref_key = METRICS[record["metric"].split("[")[0]][1][first_key]
+        seconds, ref_seconds, ref_scores = record["seconds"], record["reference_seconds"], record["reference_scores"]
+        rows.append([record["metric"], f"{seconds:.2f}", "-" if ref_seconds is None else f"{ref_seconds:.2f}",
+                     "-" if ref_seconds is None else f"{ref_seconds / seconds:.1f}x",
+                     f"{first_key} {record['scores'][first_key]:.4f}",
+                     "-" if not ref_scores else f"{ref_scores[ref_key]:.4f}",
+                     "-" if not ref_scores else f"{max(record['abs_difference'].values()):.1e}"])
+    totals = result["suite_seconds"]
+    for backend in ("fast", "exact"):
+        rows.append([f"suite, dci {backend}", f"{totals[backend]:.1f}",
+                     "-" if totals["reference"] is None else f"{totals['reference']:.1f}",
+                     "-" if totals["reference"] is None else f"{totals['reference'] / totals[backend]:.1f}x",
+                     "", "", ""])
+    return ["metric", "ours s", "reference s", "speedup", "score (ours)", "reference", "max |diff|"], rows
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    return "\n\n".join([
+        f"{result['num_train']:,} train / {result['num_test']:,} test points, D=10, dSprites factor sizes; seconds on "
+        f"{m['cpu']} ({m['usable_cores']} cores, load {m['load_average_1min']}).",
+        _report.markdown_table(*table(result)), "\n".join(f"- {line}" for line in result["verdicts"])])
+
+
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         reference=not FLAGS["no-reference"].value)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out", "no-reference")

@@ -23,7 +23,7 @@ table only:
   6. Theorem 1: a rotation of a perfectly disentangled Gaussian code keeps the prior likelihood
      while every supervised score falls (exact; no model).
 It writes `population_*.png`, `population_figures.json` (every number) and `population.md` into --out.
-`run(quick, out)` and `markdown(result)` are the interface the benchmark runner calls.
+`run(quick, out)` and `markdown(result)` are the interface every benchmark has (`_report.py`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from benchmarks import _report  # noqa: E402
+from absl import app, flags  # noqa: E402
 
+from benchmarks import _impossibility, _population_figures, _population_markdown, _population_score  # noqa: E402
+from benchmarks import _report  # noqa: E402
+from zoo import files  # noqa: E402
+
+NAME = "population_figures"
+TITLE = "The lecture's claims on a trained population"
+FLAGS = flags.FLAGS
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION_FILE = ROOT / "docs" / "bench" / "population.json"
 STEPS = ("score", "figures", "all")
@@ -45,7 +52,7 @@ STEPS = ("score", "figures", "all")
 
 def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=None,
         impossibility: bool = True) -> dict:
-    """The figures step: every figure's numbers from the population file, plots and Markdown into `out`.
+    """The figures step: every figure's numbers from the population file, plots and `population.md` into `out`.
 
     Args:
       quick: the impossibility demonstration on fewer points (the rest costs seconds either way).
@@ -53,8 +60,6 @@ def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=N
       population_file: the table the score step wrote (default docs/bench/population.json).
       impossibility: also run the Theorem 1 demonstration (about a minute at full size).
     """
-    from benchmarks import _impossibility, _population_figures, _population_score
-
     population_file = Path(population_file or POPULATION_FILE)
     content = _population_score.read_population(population_file)
     if not content["rows"]:
@@ -68,24 +73,18 @@ def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=N
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     result["figures"] = _population_figures.draw(result, out)
-    result["markdown"] = markdown(result)
-    _report.write_json(out / "population_figures.json", result)
-    _report.write_text(out / "population.md", result["markdown"])
+    files.write_text(out / "population.md", markdown(result))
     return result
 
 
 def markdown(result: dict) -> str:
     """The six sections, each with the paper's claim beside our numbers and its plot."""
-    from benchmarks import _population_markdown
-
     return _population_markdown.markdown(result)
 
 
 def score(runs_dir, population_file=None, *, quick: bool = False, limit: int | None = None, progress: bool = False,
           dci_jobs: int | None = None, **overrides) -> dict:
     """The score step (see `_population_score.score_population`); `overrides` replace FULL/QUICK sizes."""
-    from benchmarks import _population_score
-
     settings = dict(_population_score.QUICK if quick else _population_score.FULL)
     unknown = set(overrides) - set(settings)
     if unknown:
@@ -103,51 +102,23 @@ def _relative(path: Path) -> str:
         return str(path)
 
 
-def define_flags():
-    from absl import flags
-
-    if "population_file" in flags.FLAGS:
-        return
-    from benchmarks._population_score import FULL
-
-    flags.DEFINE_enum("step", "figures", list(STEPS), "score: score finished runs into the table; figures: the "
-                      "six figures from the table; all: both.")
-    flags.DEFINE_string("runs_dir", "runs/population", "The sweep's output folder (score step).")
-    flags.DEFINE_string("population_file", str(POPULATION_FILE), "The per-model table (JSON).")
-    flags.DEFINE_string("out", "out/bench", "Folder for the figures, population_figures.json and population.md.")
-    flags.DEFINE_bool("quick", False, "Small sizes: scoring (a check, into its own --population_file) and the "
-                      "impossibility demonstration.")
-    flags.DEFINE_integer("limit", None, "Score at most this many new runs.")
-    flags.DEFINE_bool("progress", False, "Progress bars while scoring.")
-    flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with the figures.")
-    for key, value in FULL.items():
-        if key == "dci_backend":
-            flags.DEFINE_enum(key, None, ["exact", "fast"], f"DCI backend (default {value}).")
-        else:
-            flags.DEFINE_integer(key, None, f"Score setting (default {value}; --quick: smaller).")
-    flags.DEFINE_integer("dci_jobs", None, "Processes for DCI's per-factor classifiers (default: one per core).")
-
-
 def main(argv) -> int:
-    from absl import app, flags
-
-    from benchmarks._population_score import FULL
-
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {argv[1:]}")
-    FLAGS = flags.FLAGS
+    _report.no_arguments(argv)
+    if len(FLAGS.runs_dir) > 1:
+        raise app.UsageError(f"the score step scores one sweep folder; got --runs_dir {FLAGS.runs_dir}.")
+    out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
     print(_report.describe(_report.machine(), _report.versions()), flush=True)
     if FLAGS.step in ("score", "all"):
-        overrides = {k: getattr(FLAGS, k) for k in FULL}
-        content = score(FLAGS.runs_dir, FLAGS.population_file, quick=FLAGS.quick, limit=FLAGS.limit,
-                        progress=FLAGS.progress, dci_jobs=FLAGS.dci_jobs, **overrides)
+        overrides = {k: FLAGS[k].value for k in _population_score.FULL}
+        content = score(FLAGS.runs_dir[0] if FLAGS.runs_dir else "runs/population", FLAGS.population_file,
+                        quick=FLAGS.quick, limit=FLAGS.limit, progress=FLAGS.progress, dci_jobs=FLAGS.dci_jobs,
+                        **overrides)
         print(f"{len(content['rows'])} models in {FLAGS.population_file}", flush=True)
     if FLAGS.step in ("figures", "all"):
-        result = run(FLAGS.quick, Path(FLAGS.out), population_file=FLAGS.population_file,
-                     impossibility=FLAGS.impossibility)
+        result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
+                                      population_file=FLAGS.population_file, impossibility=FLAGS.impossibility)
         print(result["markdown"])
-        print(f"wrote {FLAGS.out}/population.md, population_figures.json and "
-              f"{', '.join(result['figures'].values())}", flush=True)
+        print(f"wrote {out}/population.md and {', '.join(result['figures'].values())}", flush=True)
     return 0
 
 
@@ -160,7 +131,7 @@ def _main(argv) -> int:
 
 
 if __name__ == "__main__":
-    from absl import app
+    from benchmarks import _flags
 
-    define_flags()
-    app.run(lambda argv: sys.exit(_main(argv)))
+    _flags.program(lambda argv: sys.exit(_main(argv)), "step", "runs_dir", "population_file", "out", "out_dir",
+                   "quick", "limit", "progress", "impossibility", "dci_jobs", *_population_score.FULL)

@@ -1,9 +1,11 @@
 """Runs every benchmark in sequence and collects the results: what `make bench` and `make bench-quick` call.
 
-    .venv/bin/python -m benchmarks.run_all [--quick] [--runs_dir /work/runs] [--only betavae_table,...]
+    .venv/bin/python -m benchmarks.run_all [--quick] [--runs_dir runs] [--only betavae_table,...]
 
 Runs, one after another (never in parallel: the target machines have 2 cores), each benchmark
-that exists, as its own process (`python -m benchmarks.<name>`, with `--quick` where it takes it):
+that exists, as its own process (`python -m benchmarks.<name> --out_dir=... [--quick]`; every
+benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see `_report.py`, and
+`--runs_dir` goes to those whose `run` takes `runs_dirs`):
 
     zoo_scores        the zoo's scores as the manifest records them, and the zoo issue's targets
     data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
@@ -25,8 +27,10 @@ on 2 idle cores, and says how long it took.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
+import importlib
+import importlib.util
+import inspect
 import json
 import os
 import subprocess
@@ -34,45 +38,35 @@ import sys
 import time
 from pathlib import Path
 
+from absl import app, flags
+
 from benchmarks import _report
+from zoo import files
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "evaluate_bench", "inference_bench", "betavae_table",
          "metric_agreement"]
 QUICK_BUDGET_S = 600
-# The JSON each step writes (its stem, passed as --out); a step's own name is tried as well.
-STEMS = {"zoo_scores": "zoo_scores", "data_bench": "data", "train_bench": "train", "metrics_bench": "metrics",
-         "evaluate_bench": "evaluate", "inference_bench": "inference"}
-TITLES = {
-    "zoo_scores": "The zoo's scores (from weights_manifest.json) and targets",
-    "data_bench": "Data pipeline",
-    "train_bench": "Training speed",
-    "metrics_bench": "Metric suite speed",
-    "evaluate_bench": "Scoring a model with every metric (encode once)",
-    "inference_bench": "Encoder inference against training",
-    "betavae_table": "Higgins et al. 2017, Table 1 (BetaVAE score on dSprites)",
-    "metric_agreement": "Locatello et al. 2019, metric agreement",
-}
+FLAGS = flags.FLAGS
 
 
-def _module_file(name: str) -> Path:
-    return ROOT / "benchmarks" / f"{name}.py"
+def present(name: str) -> bool:
+    return importlib.util.find_spec(f"benchmarks.{name}") is not None
+
+
+def benchmark(name: str):
+    """The module `benchmarks.<name>` (a library import: it defines no flags)."""
+    return importlib.import_module(f"benchmarks.{name}")
 
 
 def command(name: str, *, quick: bool, out_dir: Path, runs_dirs=(), agreement_dataset: str | None = None) -> list[str]:
-    """The command line of one step."""
-    cmd = [sys.executable, "-m", f"benchmarks.{name}"]
-    source = _module_file(name).read_text()
-    if quick and '"--quick"' in source:
-        cmd.append("--quick")
-    if name in ("betavae_table", "metric_agreement"):
-        cmd += ["--out_dir", str(out_dir)]
+    """The command line of one step: every benchmark takes `--out_dir` and `--quick`."""
+    cmd = [sys.executable, "-m", f"benchmarks.{name}", "--out_dir", str(out_dir)] + (["--quick"] if quick else [])
+    if "runs_dirs" in inspect.signature(benchmark(name).run).parameters:
         for folder in runs_dirs:
             cmd += ["--runs_dir", str(folder)]
-        if name == "metric_agreement" and agreement_dataset:
-            cmd += ["--dataset", agreement_dataset]
-    elif name in STEMS:
-        cmd += ["--out", str(out_dir / f"{STEMS[name]}.json")]
+    if name == "metric_agreement" and agreement_dataset:
+        cmd += ["--dataset", agreement_dataset]
     return cmd
 
 
@@ -122,10 +116,12 @@ def _console_tail(log: str, lines: int = 60) -> str:
 
 
 def result_of(name: str, results: dict) -> dict | None:
-    for stem in (STEMS.get(name), name):
-        if stem in results:
-            return results[stem]
-    return None
+    """The collected result of step `name` (its JSON is `<benchmark.NAME>.json`), or None."""
+    return results.get(benchmark(name).NAME) if present(name) else None
+
+
+def title(name: str) -> str:
+    return benchmark(name).TITLE if present(name) else name
 
 
 def readme(summary: dict) -> str:
@@ -152,7 +148,7 @@ def readme(summary: dict) -> str:
         step, result = ran.get(name), result_of(name, summary["results"])
         if result is None and (step is None or step["returncode"] is None):
             continue
-        lines += ["", f"## {TITLES.get(name, name)}", ""]
+        lines += ["", f"## {title(name)}", ""]
         if result:
             shown.add(result["file"])
         if result and not result["fresh"]:
@@ -166,7 +162,7 @@ def readme(summary: dict) -> str:
             lines += ["```", _console_tail(log) or "(no output)", "```"]
         png = Path(result["file"]).with_suffix(".png").name if result else f"{name}.png"
         if (out_dir / png).is_file():
-            lines += ["", f"![{TITLES.get(name, name)}]({png})"]
+            lines += ["", f"![{title(name)}]({png})"]
     others = [k for k, r in summary["results"].items() if r["file"] not in shown]
     if others:
         lines += ["", "## Other results in this folder", ""]
@@ -177,51 +173,38 @@ def readme(summary: dict) -> str:
 
 def publish(out_dir: Path, target: Path) -> None:
     """Copies README.md and the plots to a tracked folder (out/ is not in git), so the project README can link them."""
-    import shutil
-
     target = target if target.is_absolute() else ROOT / target
     target.mkdir(parents=True, exist_ok=True)
     for path in [out_dir / "README.md", *sorted(out_dir.glob("*.png"))]:
-        shutil.copyfile(path, target / path.name)
+        files.write_bytes(target / path.name, path.read_bytes())
     print(f"published README.md and the plots to {target}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"every benchmark's quick mode (target: under "
-                        f"{QUICK_BUDGET_S // 60} minutes on 2 idle cores)")
-    parser.add_argument("--out_dir", type=Path, default=Path("out/bench"))
-    parser.add_argument("--only", help=f"comma list of steps to run (default: all of {','.join(STEPS)})")
-    parser.add_argument("--runs_dir", action="append", default=[],
-                        help="training-run folders, passed to betavae_table and metric_agreement (repeatable)")
-    parser.add_argument("--publish", type=Path, help="also copy README.md and the plots into this folder "
-                        "(e.g. docs/bench, tracked by git, unlike out/)")
-    parser.add_argument("--agreement_dataset", help="metric_agreement's --dataset (its default: dsprites, where the zoo is trained)")
-    args = parser.parse_args(argv)
-    chosen = STEPS if not args.only else [s.strip() for s in args.only.split(",") if s.strip()]
+def main(argv) -> int:
+    _report.no_arguments(argv)
+    chosen = FLAGS.only or STEPS
     unknown = sorted(set(chosen) - set(STEPS))
     if unknown:
-        parser.error(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
-    out_dir = args.out_dir if args.out_dir.is_absolute() else ROOT / args.out_dir
+        raise app.UsageError(f"unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    out_dir = Path(FLAGS.out_dir)
+    out_dir = out_dir if out_dir.is_absolute() else ROOT / out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
 
     machine, versions = _report.machine(), _report.versions()
-    print(f"benchmarks, {'quick' if args.quick else 'full'} mode -> {out_dir}")
+    print(f"benchmarks, {'quick' if FLAGS.quick else 'full'} mode -> {out_dir}")
     print(_report.describe(machine, versions))
-    if args.quick:
-        from benchmarks import betavae_table, metric_agreement
-
-        print(f"quick sizes: betavae_table {betavae_table.QUICK}; metric_agreement {metric_agreement.QUICK} "
-              "and a shorter list of baselines; data/train/metrics benches: their own --quick")
+    sizes = [f"{name} {benchmark(name).QUICK}" for name in chosen if present(name) and hasattr(benchmark(name), "QUICK")]
+    if FLAGS.quick and sizes:
+        print("quick sizes: " + "; ".join(sizes) + "; the others: their own quick mode")
     started_wall, start = time.time(), time.perf_counter()
     steps = []
     for name in chosen:
-        if not _module_file(name).is_file():
+        if not present(name):
             print(f"\n=== {name}: not present (benchmarks/{name}.py), skipped", flush=True)
             steps.append({"name": name, "command": None, "returncode": None, "seconds": None, "log": None})
             continue
-        cmd = command(name, quick=args.quick, out_dir=out_dir, runs_dirs=args.runs_dir,
-                      agreement_dataset=args.agreement_dataset)
+        cmd = command(name, quick=FLAGS.quick, out_dir=out_dir, runs_dirs=FLAGS.runs_dir,
+                      agreement_dataset=FLAGS.agreement_dataset)
         steps.append(run_step(name, cmd, out_dir / "logs" / f"{name}.log"))
     seconds = round(time.perf_counter() - start, 1)
 
@@ -230,18 +213,18 @@ def main(argv=None) -> int:
         result = result_of(step["name"], results)
         step["json"] = result["file"] if result else None
     summary = {
-        "finished": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "quick": args.quick,
+        "finished": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), "quick": FLAGS.quick,
         "seconds": seconds, "machine": machine, "versions": versions, "out_dir": str(out_dir), "steps": steps,
         "results": results,
     }
     _report.write_json(out_dir / "summary.json", summary)
-    _report.write_text(out_dir / "README.md", readme(summary))
-    if args.publish:
-        publish(out_dir, args.publish)
+    files.write_text(out_dir / "README.md", readme(summary))
+    if FLAGS.publish:
+        publish(out_dir, Path(FLAGS.publish))
 
     print(f"\n=== all done in {seconds:.0f} s" + (f" (quick budget {QUICK_BUDGET_S} s: "
-                                                  f"{'met' if seconds <= QUICK_BUDGET_S else 'EXCEEDED'})"
-                                                  if args.quick else ""))
+                                                   f"{'met' if seconds <= QUICK_BUDGET_S else 'EXCEEDED'})"
+                                                   if FLAGS.quick else ""))
     print(_report.text_table(["step", "status", "seconds"],
                              [[s["name"], "not present" if s["returncode"] is None else
                                ("ok" if s["returncode"] == 0 else f"FAILED ({s['returncode']})"),
@@ -252,4 +235,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "only", "runs_dir", "publish", "agreement_dataset")

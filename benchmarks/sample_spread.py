@@ -12,10 +12,19 @@ of distinct images; dSprites frames give about 83 px, 9.5 px, 9.3 px and `n` dis
 
 from __future__ import annotations
 
-import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
+from absl import flags
+
+import zoo
+import zoo.data
+from benchmarks import _report
+
+NAME = "sample_spread"
+TITLE = "Sample spread of generators beside the data"
+FLAGS = flags.FLAGS
 
 
 def spread(images) -> dict:
@@ -41,23 +50,43 @@ def _line(name: str, row: dict) -> str:
             f"centre-y std {row['centre_y_std']:5.1f}  distinct {row['distinct']}/{row['n']}")
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", help="zoo name or preset folder (repeatable)")
-    parser.add_argument("--n", type=int, default=256)
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--dataset", default="dsprites", help="the registered dataset to compare with")
-    args = parser.parse_args(argv)
-    import zoo
-    import zoo.data
+def run(quick: bool, out: Path, *, models=(), n: int = 256, seed: int | None = None,
+        dataset: str = "dsprites") -> dict:
+    """The spread of `n` samples of each model (default infogan-dsprites) and of `n` frames of `dataset`.
 
-    for name in args.model or ["infogan-dsprites"]:
-        model = zoo.load(name)
-        print(_line(str(name), spread(model.sample(args.n, seed=args.seed).numpy())))
-    frames = zoo.data.load(args.dataset).sample_observations(args.n, np.random.default_rng(args.seed))
-    print(_line(f"{args.dataset} (data)", spread(frames)))
+    Args:
+      quick: unused (a few seconds a model).
+      out: unused (the result is all this benchmark writes).
+      models: zoo names or preset folders.
+      n: samples per model, and frames of the data.
+      seed: seeds the samples and the frames (default 3).
+    """
+    seed = 3 if seed is None else seed
+    rows = []
+    for name in models or ["infogan-dsprites"]:
+        rows.append({"name": str(name), **spread(zoo.load(name).sample(n, seed=seed).numpy())})
+        print(_line(rows[-1]["name"], rows[-1]))
+    frames = zoo.data.load(dataset).sample_observations(n, np.random.default_rng(seed))
+    rows.append({"name": f"{dataset} (data)", **spread(frames)})
+    print(_line(rows[-1]["name"], rows[-1]))
+    return {"n": n, "seed": seed, "dataset": dataset, "rows": rows}
+
+
+def markdown(result: dict) -> str:
+    return _report.markdown_table(
+        ["samples of", "area std", "centre-x std", "centre-y std", "distinct"],
+        [[r["name"], f"{r['area_std']:.1f}", f"{r['centre_x_std']:.1f}", f"{r['centre_y_std']:.1f}",
+          f"{r['distinct']}/{r['n']}"] for r in result["rows"]])
+
+
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         models=FLAGS.model, n=FLAGS.n, seed=FLAGS.seed, dataset=FLAGS.dataset)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "model", "n", "seed", "dataset", "quick", "out_dir", "out")

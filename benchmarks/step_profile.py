@@ -19,7 +19,6 @@ function on fixed in-memory images, as in benchmarks/train_bench.py):
 
 from __future__ import annotations
 
-import argparse
 import collections
 import glob
 import hashlib
@@ -34,7 +33,13 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import flags  # noqa: E402
+
 from benchmarks import _report  # noqa: E402
+
+NAME = "step_profile"
+TITLE = "Where the training step's time goes"
+FLAGS = flags.FLAGS
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 64
@@ -173,7 +178,6 @@ def run(quick: bool, out: Path) -> dict:
         "settings": settings(quick),
         "machine": _report.machine(), "versions": _report.versions(),
     }
-    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 
@@ -196,19 +200,17 @@ def markdown(result: dict) -> str:
     return text
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer traced and timed steps")
-    parser.add_argument("--out", default="out/bench/step_profile.json")
-    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.child:
-        print(json.dumps(_child(json.loads(args.child))))
-        return
-    result = run(args.quick, Path(args.out))
-    print(markdown(result))
-    print(f"wrote {args.out}")
+def main(argv):
+    _report.no_arguments(argv)
+    if FLAGS.child:  # one setting, in its own process (see `settings`)
+        print(json.dumps(_child(json.loads(FLAGS.child))))
+        return 0
+    print(_report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir,
+                               json_path=FLAGS.out)["markdown"])
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out")

@@ -8,20 +8,26 @@ on two data sources: fixed images in memory (the loop alone) and the rendered dS
 recipes train on (`data.as_tf_dataset`, rendering on tf.data's threads beside the step). Each
 configuration is one model; they are timed in interleaved rounds (alternating order), and the
 median steps/s over rounds is reported with its ratio to `steps_per_execution=1` on the same data.
-The steps themselves are the same whatever the value (tests/test_recipes_train_steps_per_execution.py).
+The steps themselves are the same whatever the value (the training tests check it, bit for bit).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
+import sys
 import statistics
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from absl import flags  # noqa: E402
+
 from benchmarks import _report  # noqa: E402
+
+NAME = "steps_per_execution"
+TITLE = "Training steps/s against steps_per_execution"
+FLAGS = flags.FLAGS
 
 BATCH = 64
 VALUES = (1, 8, 32, 128)
@@ -73,7 +79,6 @@ def run(quick: bool, out: Path) -> dict:
                      "ratio_to_1": round(statistics.median(rates[(source, k)]) / base, 3)} for k in values}
     result["machine"] = {**_report.machine(), "load_average_1min_start": round(load_start, 2)}
     result["versions"] = _report.versions()
-    _report.write_json(out, {**result, "markdown": markdown(result)})  # run_all reads the table
     return result
 
 
@@ -87,15 +92,7 @@ def markdown(result: dict) -> str:
             + _report.markdown_table(["data", "steps_per_execution", "steps/s", "vs 1"], rows))
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps, rounds and values")
-    parser.add_argument("--out", default="out/bench/steps_per_execution.json")
-    args = parser.parse_args(argv)
-    result = run(args.quick, Path(args.out))
-    print(markdown(result))
-    print(f"wrote {args.out}")
-
-
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program_of(sys.modules[__name__])

@@ -11,7 +11,7 @@ configuration once, in alternating order); the median, min and max over rounds a
 the beta-VAE's ratio to the hand-written loop is the median of same-round ratios. Also timed: the
 beta-VAE under `jit_compile=True` (XLA), to show what `jit_compile="auto"` avoids on CPU, and,
 when PyTorch is importable (`pip install -e .[bench]`), the same network in PyTorch eager and under
-`torch.compile` (`benchmarks/torch_beta_vae.py`; otherwise skipped with a note).
+`torch.compile` (`benchmarks/_torch_beta_vae.py`; otherwise skipped with a note).
 
 Data: a fixed in-memory set of random binary 64x64 images, repeated, so that no time goes to
 rendering.
@@ -19,8 +19,6 @@ rendering.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import statistics
@@ -31,6 +29,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from absl import flags  # noqa: E402
+
+from benchmarks import _report  # noqa: E402
+
+NAME = "train"
+TITLE = "Training speed"
+FLAGS = flags.FLAGS
 
 BATCH = 64
 SHAPE = (64, 64, 1)
@@ -124,8 +129,14 @@ def _summary(rates):
             "rounds": [round(r, 3) for r in rates]}
 
 
-def run(quick: bool = False, objectives=None, log=print) -> dict:
-    """Times every configuration; returns the results as a JSON-able dict."""
+def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
+    """Times every configuration; prints the table; returns the results as a JSON-able dict.
+
+    Args:
+      quick: fewer steps and rounds (about a minute or two).
+      out: unused (the result is all this benchmark writes).
+      objectives: a subset of `zoo.models.names()` (default: all).
+    """
     import keras
     import tensorflow as tf
 
@@ -144,10 +155,10 @@ def run(quick: bool = False, objectives=None, log=print) -> dict:
     try:
         import torch
 
-        from benchmarks.torch_beta_vae import TorchRunner
+        from benchmarks._torch_beta_vae import TorchRunner
         runners["torch_eager_beta_vae"] = TorchRunner
         runners["torch_compile_beta_vae"] = lambda: TorchRunner(compile=True)
-        notes.append(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads (benchmarks/torch_beta_vae.py).")
+        notes.append(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads (benchmarks/_torch_beta_vae.py).")
     except ImportError:
         notes.append("PyTorch comparison skipped: torch is not importable in this environment "
                      "(pip install -e .[bench]).")
@@ -213,7 +224,7 @@ def run(quick: bool = False, objectives=None, log=print) -> dict:
             "cpu_ratio_hand_over_ours": round(statistics.median(pair_cpu["hand_written_beta_vae"])
                                               / statistics.median(pair_cpu["beta_vae"]), 3),
         }
-    return {
+    report = {
         "benchmark": "train_step steps/s, batch 64, 64x64x1, 10 latents, Adam",
         "quick": quick, "steps_per_round": steps, "rounds": rounds,
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
@@ -223,36 +234,51 @@ def run(quick: bool = False, objectives=None, log=print) -> dict:
         "jit_compile_auto_resolves_to": built[objectives[0]].model.jit_compile if objectives else None,
         "beta_vae_vs_hand_written": paired, "results": results, "notes": notes,
     }
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer steps and rounds (about a minute or two)")
-    parser.add_argument("--out", default="out/bench/train.json")
-    parser.add_argument("--objectives", default="", help="comma-separated subset of zoo.models.names()")
-    args = parser.parse_args(argv)
-    report = run(quick=args.quick, objectives=[s for s in args.objectives.split(",") if s] or None)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\n{'configuration':24s} {'steps/s':>8s} {'min':>7s} {'max':>7s} {'ms/step':>8s} {'vs hand':>8s} "
-          f"{'cpu ms':>7s}")
-    for key, value in report["results"].items():
-        print(f"{key:24s} {value['steps_per_s_median']:8.2f} {value['steps_per_s_min']:7.2f} "
-              f"{value['steps_per_s_max']:7.2f} {value['ms_per_step_median']:8.1f} {value['ratio_to_hand_written']:8.3f} "
-              f"{value['cpu_ms_per_step_median']:7.1f}")
-    paired = report["beta_vae_vs_hand_written"]
+    print()
+    print(_report.text_table(*table(report)))
     if paired:
-        print(f"\nbeta_vae vs hand-written, {paired['segments']} alternating segments of {paired['steps_per_segment']} "
-              f"steps: median ratio {paired['ratio_median_of_pairs']} (min {paired['ratio_min_max_of_pairs'][0]}, "
-              f"max {paired['ratio_min_max_of_pairs'][1]}), best-to-best {paired['ratio_best_to_best']} "
-              f"({paired['beta_vae']['steps_per_s_max']:.2f} vs {paired['hand_written_beta_vae']['steps_per_s_max']:.2f} "
-              f"steps/s); CPU ms/step {paired['cpu_ms_per_step_median']['beta_vae']} (ours) vs "
-              f"{paired['cpu_ms_per_step_median']['hand_written_beta_vae']} (hand), ratio {paired['cpu_ratio_hand_over_ours']}")
-    for note in report["notes"]:
+        print(f"\n{paired_line(paired)}")
+    for note in notes:
         print(note)
-    print(f"wrote {out}")
+    return report
+
+
+def table(report: dict) -> tuple[list[str], list[list]]:
+    """`(header, rows)`: steps/s (median, min, max), ms/step, the ratio to the hand-written loop, CPU ms."""
+    header = ["configuration", "steps/s", "min", "max", "ms/step", "vs hand", "cpu ms"]
+    rows = [[key, f"{v['steps_per_s_median']:.2f}", f"{v['steps_per_s_min']:.2f}", f"{v['steps_per_s_max']:.2f}",
+             f"{v['ms_per_step_median']:.1f}", f"{v['ratio_to_hand_written']:.3f}", f"{v['cpu_ms_per_step_median']:.1f}"]
+            for key, v in report["results"].items()]
+    return header, rows
+
+
+def paired_line(paired: dict) -> str:
+    return (f"beta_vae vs hand-written, {paired['segments']} alternating segments of {paired['steps_per_segment']} "
+            f"steps: median ratio {paired['ratio_median_of_pairs']} (min {paired['ratio_min_max_of_pairs'][0]}, "
+            f"max {paired['ratio_min_max_of_pairs'][1]}), best-to-best {paired['ratio_best_to_best']} "
+            f"({paired['beta_vae']['steps_per_s_max']:.2f} vs {paired['hand_written_beta_vae']['steps_per_s_max']:.2f} "
+            f"steps/s); CPU ms/step {paired['cpu_ms_per_step_median']['beta_vae']} (ours) vs "
+            f"{paired['cpu_ms_per_step_median']['hand_written_beta_vae']} (hand), ratio {paired['cpu_ratio_hand_over_ours']}")
+
+
+def markdown(report: dict) -> str:
+    lines = [f"{report['benchmark']}; {report['rounds']} interleaved rounds of {report['steps_per_round']} steps"
+             + (" (quick)" if report["quick"] else "") + ".", "", _report.markdown_table(*table(report))]
+    if report["beta_vae_vs_hand_written"]:
+        lines += ["", paired_line(report["beta_vae_vs_hand_written"]) + "."]
+    return "\n".join(lines + [f"\n{note}" for note in report["notes"]])
+
+
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         objectives=FLAGS.objectives or None)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks import _flags
+
+    _flags.program(main, "quick", "out_dir", "out", "objectives")
+
+

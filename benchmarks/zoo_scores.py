@@ -13,12 +13,18 @@ both. A target whose model is not in the zoo reads "not in the zoo yet".
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
+from absl import flags
+
 from benchmarks import _report
 from zoo import cards
+from zoo.manifest import load_manifest
+
+NAME = "zoo_scores"
+TITLE = "The zoo's scores (from weights_manifest.json) and targets"
+FLAGS = flags.FLAGS
 
 COLUMNS = (  # (manifest score key, column title)
     ("beta_vae_score.eval_accuracy", "BetaVAE"),
@@ -29,7 +35,7 @@ COLUMNS = (  # (manifest score key, column title)
     ("sap.sap", "SAP"),
     ("irs.irs", "IRS"),
 )
-ORDER = ("vae", "beta_vae", "annealed_vae", "dip_vae_i", "dip_vae_ii", "beta_tcvae", "factor_vae", "infogan")
+ORDER = tuple(cards.OBJECTIVES)  # the objectives in the order the cards introduce them
 BASELINE = "vae-dsprites"
 HELD_TO_TARGET = ("betavae-dsprites", "betatcvae-dsprites", "factorvae-dsprites")
 TARGETS = {"beta_vae_score.eval_accuracy": 0.80, "mig.mig": 0.15}
@@ -99,7 +105,8 @@ def _score_table(table: list[dict], *, for_markdown: bool) -> tuple[list[str], l
     return header, cells, "lll" + "r" * len(COLUMNS)
 
 
-def markdown(table: list[dict], checks: list[dict]) -> str:
+def tables_markdown(table: list[dict], checks: list[dict]) -> str:
+    """The scores table and, when there are any, the target checks, as Markdown."""
     lines = [_report.markdown_table(*_score_table(table, for_markdown=True))]
     if checks:
         lines += ["", _report.markdown_table(
@@ -110,13 +117,16 @@ def markdown(table: list[dict], checks: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run(manifest_path=None, out: Path | None = None) -> dict:
-    from zoo import manifest as manifest_lib
+def run(quick: bool, out: Path, *, manifest_path=None) -> dict:
+    """Reads the scores from the manifest and checks the targets; prints both.
 
-    table = rows(manifest_lib.load_manifest(manifest_path))
+    Args:
+      quick: unused (nothing is computed).
+      out: unused (the result is all this benchmark writes).
+      manifest_path: the manifest to read (default: the repository's, or $ZOO_MANIFEST).
+    """
+    table = rows(load_manifest(manifest_path))
     checks = target_checks(table)
-    report = {"benchmark": "the zoo's scores from weights_manifest.json, and the zoo issue's targets",
-              "models": table, "targets": checks, "markdown": markdown(table, checks)}
     print(f"{len(table)} zoo models (scores as recorded in the manifest)")
     print(_report.text_table(*_score_table(table, for_markdown=False)))
     met = [c["met"] for c in checks]
@@ -125,20 +135,22 @@ def run(manifest_path=None, out: Path | None = None) -> dict:
         if c["met"] is not True:
             print(f"  {c['model']}: {c['score']} {_fmt(c['value'])}, needs {c['bar']}"
                   + ("" if c["met"] is False else " (not in the zoo yet)"))
-    if out is not None:
-        _report.write_json(out, report)
-        print(f"wrote {out}")
-    return report
+    return {"benchmark": "the zoo's scores from weights_manifest.json, and the zoo issue's targets",
+            "models": table, "targets": checks}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", help="manifest to read (default: the repository's, or $ZOO_MANIFEST)")
-    parser.add_argument("--out", type=Path, default=Path("out/bench/zoo_scores.json"))
-    args = parser.parse_args(argv)
-    run(args.manifest, args.out)
+def markdown(result: dict) -> str:
+    return tables_markdown(result["models"], result["targets"])
+
+
+def main(argv):
+    _report.no_arguments(argv)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                         manifest_path=FLAGS.manifest)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from benchmarks import _flags
+
+    _flags.program(main, "manifest", "out", "out_dir", "quick")

@@ -17,46 +17,34 @@ from pathlib import Path
 
 from absl import app, flags
 
+import zoo
+import zoo.data
 from recipes import _common
+from zoo import manifest, registry, visualize
+from zoo.data import sweep
 
 FLAGS = flags.FLAGS
-
-
-def define_flags():
-    """Defines this recipe's flags (once; absl flags are global, so only the recipe being run defines them)."""
-    if "demo_model" in FLAGS:
-        return
-    flags.DEFINE_string("demo_model", "factorvae-dsprites", "The zoo model to show.")
-    flags.DEFINE_string("out", "out/demo", "Output folder.")
-    flags.DEFINE_integer("num_train", 3000, "Points per metric (quick; the cards use 10,000).")
-    flags.DEFINE_integer("num_test", 1500, "Held-out points (quick; the cards use 5,000).")
-    flags.DEFINE_integer("seed", 0, "Seeds the evaluation.")
+flags.DEFINE_string("demo_model", "factorvae-dsprites", "The zoo model to show.")
+flags.DEFINE_string("out", "out/demo", "Output folder.")
+flags.DEFINE_integer("num_train", 3000, "Points per metric (quick; the cards use 10,000).")
+flags.DEFINE_integer("num_test", 1500, "Held-out points (quick; the cards use 5,000).")
+flags.DEFINE_integer("seed", 0, "Seeds the evaluation.")
 
 
 def show_dataset(out: Path):
-    import zoo.data
-    from zoo import visualize
-    from zoo.data import sweep
-
     data = zoo.data.load("dsprites")
     print(f"Dataset {data.name}: {data.num_observations:,} images {data.observation_shape}, factors:")
     for name, size, values in zip(data.factor_names, data.factor_sizes, data.factor_values):
         values = list(values)
         grid = ", ".join(f"{v:.3g}" for v in values) if size <= 6 else f"{values[0]:.3g} .. {values[-1]:.3g}"
         print(f"  {name:<12} {size:>3} values: {grid}")
-    path = visualize.save_png(sweep.factor_sweep(data, rng=0), out / "factor_sweep.png")
+    path = sweep.save_png(sweep.factor_sweep(data, rng=0), out / "factor_sweep.png")
     print(f"wrote {path} (one row per factor)")
     return data
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    _common.quiet_tensorflow()
-    import zoo
-    from recipes.evaluate import print_table, score
-    from recipes.traverse import write_pictures
-
+    _common.start(argv)
     out = Path(FLAGS.out)
     data = show_dataset(out)
     name = FLAGS.demo_model
@@ -67,20 +55,19 @@ def main(argv):
         return 0
     start = time.time()
     model = zoo.load(name)
-    _, card = zoo.model_card(name)
-    print(f"\nLoaded {name} ({type(model).__name__}, {model.latent_dim} latents) offline in {time.time() - start:.1f} s.")
-    scores, _ = score(model, data, metrics="all", num_train=FLAGS.num_train, num_test=FLAGS.num_test,
-                      seed=FLAGS.seed, dci_backend="fast")
-    reference = zoo.manifest.load_manifest()["models"][name]["scores"]
+    print(f"\nLoaded {name} ({type(model).__name__}, {model.latent_dim} latents) offline in "
+          f"{time.time() - start:.1f} s.")
+    scores, _ = registry.score(model, data, metrics="all", num_train=FLAGS.num_train, num_test=FLAGS.num_test,
+                               seed=FLAGS.seed, dci_backend="fast")
+    reference = manifest.load_manifest()["models"][name]["scores"]
     print(f"\nScores on rendered dSprites ({FLAGS.num_train} / {FLAGS.num_test} points, DCI fast backend) beside the "
           "card's (10,000 / 5,000 points):")
-    print_table(scores, reference)
-    for kind, path in write_pictures(model, data, out, seed=FLAGS.seed).items():
+    _common.print_table(scores, reference)
+    for path in visualize.write_pictures(model, data, out, seed=FLAGS.seed).values():
         print(f"wrote {path}")
     print(f"\nDone in {time.time() - start:.0f} s.")
     return 0
 
 
 if __name__ == "__main__":
-    define_flags()
     app.run(main)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data.base import GroundTruthData
+from zoo.data.factors_as_observations import FactorsAsObservations
 
 SIZES = (4, 5, 6, 7)
 
@@ -57,25 +57,16 @@ def split(codes, f, n_train):
     return codes[:n_train], f[:n_train], codes[n_train:], f[n_train:]
 
 
-class FactorsAsImages(GroundTruthData):
+class FactorsAsImages(FactorsAsObservations):
     """A dataset whose "image" `(N, 1, 1, K)` holds the factor classes: codes are exact functions of factors."""
 
-    name = "factors_as_images"
-    factor_names = tuple(f"v{i}" for i in range(len(SIZES)))
-    factor_sizes = SIZES
-    observation_shape = (1, 1, len(SIZES))
-
     def __init__(self):
-        self.factor_values = tuple(np.arange(s, dtype=np.float64) for s in SIZES)
-
-    def sample_observations_from_factors(self, factors, rng=None):
-        factors = self.check_factors(factors)
-        return factors.astype(np.float32).reshape(len(factors), 1, 1, -1)
+        super().__init__(SIZES, name="factors_as_images")
 
 
 def as_fn(code_fn):
     """A representation function `images (N, 1, 1, K) -> code_fn(factors)`."""
-    return lambda images: code_fn(np.asarray(images).reshape(len(images), -1))
+    return lambda images: code_fn(FactorsAsObservations.factors(images))
 
 
 def tiny_moments(images):

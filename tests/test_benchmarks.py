@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 
 import zoo.data
+import zoo.runs
+from benchmarks import _agreement, _betavae, _report, _trained, betavae_table, metric_agreement
 from benchmarks import _representations as reps
-from benchmarks import betavae_table, metric_agreement
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +34,11 @@ def test_factor_oracle_gives_the_factors_of_its_last_batch_only(tiny):
 
 def test_betavae_table_ground_truth_tops_and_constant_is_near_chance(tiny):
     _, oracle = tiny
-    rows = [betavae_table.Row("ground_truth", "ground truth", [(reps.ground_truth(oracle), [0, 1, 2])], "gt"),
-            betavae_table.Row("constant", "constant", [(reps.constant(), [0, 1, 2])], "zeros"),
-            betavae_table.Row("vae", "VAE", [], "absent", "not in the zoo yet")]
-    results = betavae_table.score_rows(oracle, rows, num_train=100, num_eval=60, batch_size=8,
-                                       paper=betavae_table.paper_table(), log=lambda line: None)
+    rows = [_betavae.Row("ground_truth", "ground truth", [(reps.ground_truth(oracle), [0, 1, 2])], "gt"),
+            _betavae.Row("constant", "constant", [(reps.constant(), [0, 1, 2])], "zeros"),
+            _betavae.Row("vae", "VAE", [], "absent", "not in the zoo yet")]
+    results = _betavae.score_rows(oracle, rows, num_train=100, num_eval=60, batch_size=8,
+                                  paper=_betavae.paper_table(), log=lambda line: None)
     gt, const, absent = results
     assert gt["seeds"] == [0, 1, 2] and len(gt["scores"]) == 3
     assert gt["paper_mean"] == 100.0 and gt["mean"] > 99.0
@@ -50,26 +51,26 @@ def test_betavae_table_ground_truth_tops_and_constant_is_near_chance(tiny):
 def test_ordering_checker_reports_a_reversal_and_ties():
     paper = {"a": (90.0, 1.0), "b": (50.0, 1.0), "c": (49.0, 1.0)}
     ours = {"a": (40.0, 1.0), "b": (50.0, 1.0), "c": (48.5, 0.1)}
-    pairs = {(p["a"], p["b"]): p for p in betavae_table.compare_orderings(paper, ours)}
+    pairs = {(p["a"], p["b"]): p for p in _betavae.compare_orderings(paper, ours)}
     assert pairs[("a", "b")]["verdict"] == "reversed" and pairs[("a", "b")]["paper"] == ">"
     assert pairs[("b", "c")]["paper"] == "~" and pairs[("b", "c")]["ours"] == ">"
     assert pairs[("b", "c")]["verdict"] == "tie vs order"
-    assert betavae_table.chain(ours) == "b > c > a"
-    assert betavae_table.chain(paper) == "a > b ~ c"
+    assert _betavae.chain(ours) == "b > c > a"
+    assert _betavae.chain(paper) == "a > b ~ c"
 
 
 def test_the_papers_own_ordering():
-    rows = betavae_table.paper_table()["rows"]
-    labels = {k: label for k, label, _ in betavae_table.PAPER_ROWS}
-    assert betavae_table.chain({k: tuple(v) for k, v in rows.items()}, {**labels, "ground_truth": "GT"}) == (
+    rows = _betavae.paper_table()["rows"]
+    labels = {k: label for k, label, _ in _betavae.PAPER_ROWS}
+    assert _betavae.chain({k: tuple(v) for k, v in rows.items()}, {**labels, "ground_truth": "GT"}) == (
         "GT > DC-IGN ~ beta-VAE > PCA (10) > InfoGAN > VAE > raw pixels ~ VAE untrained ~ ICA (10)")
     same = {k: tuple(v) for k, v in rows.items()}
-    assert all(p["verdict"] == "agree" for p in betavae_table.compare_orderings(same, same))
+    assert all(p["verdict"] == "agree" for p in _betavae.compare_orderings(same, same))
 
 
 def test_betavae_table_run_writes_json_csv_png(tiny, tmp_path):
-    report = betavae_table.run(quick=True, dataset="tiny", out_dir=tmp_path, only=["ground_truth", "pca"],
-                               num_train=40, num_eval=30, batch_size=8, fit_images=100, seeds=[0, 1, 2])
+    report = _report.run_and_save(betavae_table, quick=True, out=tmp_path, dataset="tiny", rows=["ground_truth", "pca"],
+                                  num_train=40, num_eval=30, batch_size=8, fit_images=100, seeds=[0, 1, 2])
     saved = json.loads((tmp_path / "betavae_table.json").read_text())
     assert [r["key"] for r in saved["rows"]] == ["ground_truth", "pca"]
     assert saved["ordering"]["rows_compared"] == ["ground_truth", "pca"] and "markdown" in saved
@@ -82,7 +83,7 @@ def test_rank_correlation_of_a_metric_with_itself_is_one():
     rng = np.random.default_rng(0)
     x = rng.random(8)
     scored = [{"m": a, "same": 2 * a + 1, "negated": -a, "flat": 0.5, "noise": b} for a, b in zip(x, rng.random(8))]
-    r = metric_agreement.rank_correlation(scored, ["m", "same", "negated", "flat", "noise"])
+    r = _agreement.rank_correlation(scored, ["m", "same", "negated", "flat", "noise"])
     assert r[0, 1] == pytest.approx(1.0) and r[0, 2] == pytest.approx(-1.0)
     np.testing.assert_allclose(np.diag(r), 1.0)
     assert np.isnan(r[0, 3]) and np.isnan(r[3, 4])  # a metric that ranks nothing
@@ -93,16 +94,16 @@ def test_metric_agreement_scores_and_matrix_on_tiny(tiny):
     data, oracle = tiny
     representations = [reps.ground_truth(oracle), reps.constant(), reps.noisy_ground_truth(oracle, 0.3, 0),
                        reps.rotated_ground_truth(oracle, 45), reps.random_projection(data, 4, 0)]
-    scored, skipped = metric_agreement.score_representations(
+    scored, skipped = _agreement.score_representations(
         oracle, representations, num_train=200, num_test=100, intervention_train=30, intervention_eval=20,
         num_variance_estimate=200, batch_size=8, log=lambda line: None)
     assert skipped == [] and [r["name"] for r in scored] == [r.name for r in representations]
-    names = [m[0] for m in metric_agreement.METRICS]
+    names = [m[0] for m in _agreement.METRICS]
     gt, const = scored[0], scored[1]
     for name in names:
         assert gt[name] > const[name], name
-    ours = metric_agreement.rank_correlation(scored, names)
-    _, paper, _ = metric_agreement.paper_matrix()
+    ours = _agreement.rank_correlation(scored, names)
+    _, paper, _ = _agreement.paper_matrix()
     assert ours.shape == paper.shape == (6, 6)
     # Every metric ranks the ground truth above the constant code, so every one varies and each of
     # the 15 pairs is Spearman's rho: the Pearson correlation of the average ranks, by hand.
@@ -112,7 +113,7 @@ def test_metric_agreement_scores_and_matrix_on_tiny(tiny):
     ranks = [rankdata(values[:, k]) for k in range(len(names))]
     by_hand = np.array([[np.corrcoef(ranks[a], ranks[b])[0, 1] for b in range(6)] for a in range(6)])
     np.testing.assert_allclose(ours, by_hand, atol=1e-12)
-    comparison = metric_agreement.compare(ours, paper)
+    comparison = _agreement.compare(ours, paper)
     i, j = np.triu_indices(6, k=1)
     assert comparison["pairs"] == 15
     assert comparison["same_sign"] == int(np.sum(np.sign(by_hand[i, j]) == np.sign(paper[i, j])))
@@ -133,27 +134,27 @@ def test_run_checkpoints_leave_out_what_the_zoo_already_holds(tmp_path):
         (run / "checkpoints" / f"ckpt-{step}.data-00000-of-00001").write_text("")
     (run / "checkpoints" / "ckpt-30.index").write_text("")  # no data file: still being written
     data = zoo.data.load("tiny")
-    assert reps.find_runs([tmp_path]) == [run]
-    assert [r.name for r in reps.run_checkpoints([tmp_path], data)] == ["betavae-b4 @ step 10", "betavae-b4 @ step 20"]
+    assert zoo.runs.find_runs([tmp_path]) == [run]
+    assert [r.name for r in _trained.run_checkpoints([tmp_path], data)] == ["betavae-b4 @ step 10", "betavae-b4 @ step 20"]
     (run / "preset").mkdir()
     (run / "preset" / "metadata.json").write_text(json.dumps({"name": "betavae-tiny"}))
-    assert [r.name for r in reps.run_checkpoints([tmp_path], data, published=["betavae-tiny"])] == [
+    assert [r.name for r in _trained.run_checkpoints([tmp_path], data, published=["betavae-tiny"])] == [
         "betavae-b4 @ step 10"]
-    assert reps.run_checkpoints([tmp_path], data, latest_only=True, published=["betavae-tiny"]) == []
+    assert _trained.run_checkpoints([tmp_path], data, latest_only=True, published=["betavae-tiny"]) == []
 
 
 def test_evenly_spaced_keeps_the_last_and_spreads_the_rest():
     steps = list(range(1000, 30001, 1000))
-    assert reps.evenly_spaced(steps, None) == steps
-    assert reps.evenly_spaced(steps, 1) == [30000]
-    assert reps.evenly_spaced(steps, 2) == [1000, 30000]
-    assert reps.evenly_spaced(steps, 4) == [1000, 11000, 20000, 30000]
-    assert reps.evenly_spaced(steps[:3], 6) == steps[:3]
-    assert reps.evenly_spaced(steps, 0) == []
+    assert _trained.evenly_spaced(steps, None) == steps
+    assert _trained.evenly_spaced(steps, 1) == [30000]
+    assert _trained.evenly_spaced(steps, 2) == [1000, 30000]
+    assert _trained.evenly_spaced(steps, 4) == [1000, 11000, 20000, 30000]
+    assert _trained.evenly_spaced(steps[:3], 6) == steps[:3]
+    assert _trained.evenly_spaced(steps, 0) == []
 
 
 def test_run_all_readme_uses_each_benchmarks_markdown_or_its_console_output(tmp_path):
-    from benchmarks import _report, run_all
+    from benchmarks import run_all
 
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "data_bench.log").write_text("E0000 cuda_platform noise\nprogress\r 50%\rimages/s 1234\n")
@@ -210,7 +211,7 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
     assert met[("dipvae1-dsprites", "beta_vae_score.eval_accuracy", ">")] is False  # 0.70 < vae's 0.75
     assert met[("factorvae-dsprites", "mig.mig", ">")] is True
     assert not any(c["model"] == "vae-dsprites" for c in zoo_scores.target_checks(table))
-    text = zoo_scores.markdown(table, zoo_scores.target_checks(table))
+    text = zoo_scores.tables_markdown(table, zoo_scores.target_checks(table))
     assert "| `betavae-dsprites` | beta 4 | 30,000 | 0.790 |" in text and "**no**" in text
 
 
@@ -222,12 +223,12 @@ def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
     manifest = {"models": {"betavae-dsprites": {"objective": "beta_vae", "training": training, "scores": {}}}}
     table = zoo_scores.rows(manifest)
     assert table[0]["total_steps"] == 60000
-    assert "| `betavae-dsprites` | beta 16 | 60,000 (30,000 fine-tuned) |" in zoo_scores.markdown(table, [])
+    assert "| `betavae-dsprites` | beta 16 | 60,000 (30,000 fine-tuned) |" in zoo_scores.tables_markdown(table, [])
     twice = {"steps": 30000, "hparams": {"beta": 16.0}, "init_from_training": training}  # tuned again
     manifest["models"]["betavae-dsprites"]["training"] = twice
     table = zoo_scores.rows(manifest)
     assert table[0]["total_steps"] == 90000 and table[0]["first_run_steps"] == 30000
-    assert "| `betavae-dsprites` | beta 16 | 90,000 (60,000 fine-tuned) |" in zoo_scores.markdown(table, [])
+    assert "| `betavae-dsprites` | beta 16 | 90,000 (60,000 fine-tuned) |" in zoo_scores.tables_markdown(table, [])
 
 
 def test_sample_spread_of_hand_made_frames():

@@ -191,7 +191,7 @@ def test_tfds_errors(tfds_dir, tmp_path):
         zoo.data.load("tfds:")
 
 
-# --- training through recipes.train ---------------------------------------------------------------
+# --- training through recipes.train and zoo.runs -------------------------------------------------
 
 def _settings(dataset, options, steps=3):
     return {"model": "beta_vae", "dataset": dataset, "dataset_options": options, "batch_size": 4, "seed": 0,
@@ -218,14 +218,14 @@ def test_recipe_trains_on_a_folder(folder, tmp_path):
 
 
 def test_train_function_on_tfds_and_array_sources(tfds_dir, tmp_path):
-    from recipes import train
+    import zoo.runs
 
-    run = train.train(_settings("tfds:zoo_test_images", {"data_dir": str(tfds_dir), "size": "16"}), tmp_path / "tfds",
-                      progress=False, write_preset=False, checkpoint_every=3)
+    run = zoo.runs.train(_settings("tfds:zoo_test_images", {"data_dir": str(tfds_dir), "size": "16"}),
+                         tmp_path / "tfds", progress=False, write_preset=False, checkpoint_every=3)
     assert (run / "checkpoints" / "ckpt-3.index").exists()
 
     x = np.random.default_rng(0).integers(0, 256, (40, 16, 16, 1), dtype=np.uint8)
     zoo.data.register("test_images_array")(lambda: zoo.data.from_array(x, name="test_images_array"))
-    run = train.train(_settings("test_images_array", {}), tmp_path / "array", progress=False, write_preset=True,
-                      checkpoint_every=3)
+    run = zoo.runs.train(_settings("test_images_array", {}), tmp_path / "array", progress=False,
+                         write_preset=True, checkpoint_every=3)
     assert (run / "checkpoints" / "ckpt-3.index").exists() and (run / "preset" / "traversal.png").exists()

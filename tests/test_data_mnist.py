@@ -11,7 +11,7 @@ import pytest
 
 import zoo.data
 from zoo.data import mnist_files
-from zoo.data.dsprites_files import DatasetFileError, sha256_of
+from zoo.data.files import DatasetFileError, sha256_of
 from zoo.data.mnist_files import IDX_FILES
 
 RNG = np.random.default_rng(0)

@@ -11,6 +11,7 @@ import pytest
 
 import zoo
 import zoo.api
+import zoo.files
 import zoo.models
 import zoo.presets
 from zoo.manifest import IntegrityError, UnknownModelError
@@ -106,7 +107,7 @@ def test_damaged_repository_file_is_refused(preset, tmp_path, monkeypatch, damag
     with pytest.raises(IntegrityError) as err:
         zoo.load(NAME, manifest_path=manifest)
     message = str(err.value)
-    actual_sha = zoo.manifest.file_digest(weights)[1]
+    actual_sha = zoo.files.file_digest(weights)[1]
     assert str(weights) in message and expected_sha in message and actual_sha in message
     assert "git checkout" in message
     assert ("truncated" in message) == (damage == "truncate")

@@ -15,9 +15,9 @@ import pytest
 from benchmarks import _impossibility as imp
 from benchmarks import _population_figures as figures
 from benchmarks import _population_stats as stats
-from benchmarks import metric_agreement, population
+from benchmarks import _agreement, _report, population
 
-SIX = [key for _, key, _ in metric_agreement.METRICS]  # BetaVAE, FactorVAE, MIG, DCI, Modularity, SAP
+SIX = [key for _, key, _ in _agreement.METRICS]  # BetaVAE, FactorVAE, MIG, DCI, Modularity, SAP
 
 
 def make_row(objective, value, seed, *, quality=0.5, recon=100.0, tc=(1.0, 1.0), trace=None, mi=None):
@@ -176,7 +176,8 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path):
             r["kl_trace"], r["mutual_information"] = trace, mi
     path = tmp_path / "population.json"
     path.write_text(json.dumps({"format": "zoo population v1", "settings": {"num_train": 1}, "rows": rows}))
-    result = population.run(quick=True, out=tmp_path / "out", population_file=path, impossibility=False)
+    result = _report.run_and_save(population, quick=True, out=tmp_path / "out", population_file=path,
+                                  impossibility=False)
     assert result["num_models"] == 12
     assert result["variance"]["MIG"]["shares"] == pytest.approx(stats.shares_of(rows, "mig.mig")["shares"])
     # Seeds: 3 middle cells whose two seeds differ by 0.01, SS_seed = 3 x 2 x 0.005^2 = 1.5e-4.

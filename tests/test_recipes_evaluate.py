@@ -1,4 +1,4 @@
-"""recipes.evaluate end to end on a tiny model: scores, card update, and adding a preset to a zoo."""
+"""What recipes.evaluate calls, end to end on a tiny model: scores, card update, and adding a preset to a zoo."""
 
 import json
 import shutil
@@ -14,7 +14,7 @@ import zoo.models
 @pytest.fixture()
 def tiny_repo(tmp_path, monkeypatch):
     """A repository root of our own: a manifest and a preset trained for a few steps."""
-    from recipes import train
+    import zoo.runs
 
     root = tmp_path / "repo"
     root.mkdir()
@@ -23,27 +23,28 @@ def tiny_repo(tmp_path, monkeypatch):
     settings = {"model": "beta_vae", "dataset": "tiny", "dataset_options": {}, "batch_size": 16, "seed": 0,
                 "learning_rate": None, "latent_dim": 4, "hparams": {"beta": 1.0}, "steps": 6,
                 "strategy": "default", "deterministic": False, "init_from": None}
-    run = train.train(settings, tmp_path / "run", progress=False, checkpoint_every=3)
+    run = zoo.runs.train(settings, tmp_path / "run", progress=False, checkpoint_every=3)
     return root, run
 
 
 def test_score_add_to_zoo_and_load(tiny_repo, capsys):
-    from recipes import evaluate
+    from recipes._common import print_table
+    from zoo import registry
 
     root, run = tiny_repo
-    model, folder, name = evaluate.resolve_model(str(run))
+    model, folder, name = registry.resolve_model(str(run))
     assert folder == run / "preset" and name is None
     data = zoo.data.load("tiny")
-    scores, settings = evaluate.score(model, data, metrics="mig,sap", num_train=200, num_test=100, seed=0)
+    scores, settings = registry.score(model, data, metrics="mig,sap", num_train=200, num_test=100, seed=0)
     assert 0.0 <= scores["mig.mig"] <= 1.0 and 0.0 <= scores["sap.sap"] <= 1.0
     assert settings["num_train"] == 200 and settings["metrics"] == ["mig", "sap"]
-    evaluate.print_table(scores, {"mig.mig": 0.5})
+    print_table(scores, {"mig.mig": 0.5})
     printed = capsys.readouterr().out
     assert "mig.mig" in printed and "0.5000" in printed
 
     from zoo import presets
     presets.update_scores(folder, scores, settings)
-    target = evaluate.add_to_zoo(folder, "betavae-tiny")
+    target = registry.add_to_zoo(folder, "betavae-tiny")
     assert target == root / "weights" / "betavae-tiny"
     entry = json.loads((root / "weights_manifest.json").read_text())["models"]["betavae-tiny"]
     assert entry["scores"]["mig.mig"] == pytest.approx(scores["mig.mig"])
@@ -52,4 +53,4 @@ def test_score_add_to_zoo_and_load(tiny_repo, capsys):
     x = data.sample_observations(8, 1)
     np.testing.assert_allclose(loaded.representation(x), model.representation(x), atol=1e-6)
     with pytest.raises(ValueError, match="named otherwise"):
-        evaluate.add_to_zoo(folder, "another-name")
+        registry.add_to_zoo(folder, "another-name")

@@ -1,4 +1,5 @@
-"""The fine-tune, traverse and sweep recipes on tiny models."""
+"""What the fine-tune, traverse and sweep recipes call, on tiny models: the weight transfer, the
+pictures, the study's grid."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import zoo.models
 
 
 def test_transfer_grey_to_colour_keeps_the_function():
-    from recipes.finetune import transfer_weights
+    from zoo.models.transfer import transfer_weights
 
     grey = zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=3, seed=1)
     colour = zoo.models.get("beta_vae", input_shape=(16, 16, 3), latent_dim=3, seed=2)
@@ -23,7 +24,7 @@ def test_transfer_grey_to_colour_keeps_the_function():
 
 
 def test_transfer_refuses_another_objective():
-    from recipes.finetune import transfer_weights
+    from zoo.models.transfer import transfer_weights
 
     with pytest.raises(ValueError, match="cannot fine-tune a FactorVAE from a BetaVAE"):
         transfer_weights(zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=3),
@@ -33,7 +34,7 @@ def test_transfer_refuses_another_objective():
 def test_traverse_writes_pictures(tmp_path):
     from PIL import Image
 
-    from recipes.traverse import write_pictures
+    from zoo.visualize import write_pictures
 
     model = zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=3)
     paths = write_pictures(model, zoo.data.load("tiny"), tmp_path, num_values=5, num_reconstructions=4)

@@ -57,13 +57,12 @@ def test_sigkill_then_rerun_equals_uninterrupted_run(tmp_path):
 def _settings_from(argv):
     from absl import flags
 
-    from recipes import train
+    from recipes import _flags  # the training flags, defined on import
 
-    train.define_flags()
     flags.FLAGS.unparse_flags()
     flags.FLAGS(["train", *argv])
     try:
-        return train.run_settings()
+        return _flags.run_settings()
     finally:
         flags.FLAGS.unparse_flags()
 
@@ -84,23 +83,23 @@ def test_bad_flags_fail_before_work(argv, message):
 
 def test_hparams_resolve_with_flags_and_defaults():
     settings = _settings_from(["--model=annealed_vae", "--c_max=10", "--hparams=gamma=100", "--out=x"])
-    assert settings["hparams"]["c_max"] == 10.0 and settings["hparams"]["gamma"] == 100.0
-    assert settings["hparams"]["iteration_threshold"] > 0  # the study's default
+    assert settings.hparams["c_max"] == 10.0 and settings.hparams["gamma"] == 100.0
+    assert settings.hparams["iteration_threshold"] > 0  # the study's default
 
 
 def test_folder_with_a_different_run_is_refused(tmp_path):
-    from recipes import train
+    import zoo.runs
 
     out = tmp_path / "run"
     out.mkdir()
     (out / "run.json").write_text(json.dumps({"model": "beta_vae", "dataset": "tiny", "seed": 0}))
     settings = {"model": "factor_vae", "dataset": "tiny", "seed": 0}
     with pytest.raises(ValueError, match="holds a different run .*model: 'beta_vae' there, 'factor_vae' now"):
-        train.check_run_folder(out, settings, resume=True)
+        zoo.runs.check_run_folder(out, settings, resume=True)
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not a training run"):
-        train.check_run_folder(tmp_path / "other", settings, resume=True)
+        zoo.runs.check_run_folder(tmp_path / "other", settings, resume=True)
 
 
 def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
@@ -108,7 +107,7 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
 
     import zoo.data
     import zoo.losses
-    from recipes import train
+    import zoo.runs
     from zoo.data.tiny import TinySprites
 
     class Poisoned(TinySprites):
@@ -134,12 +133,11 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypa
     settings = {"model": "beta_vae", "dataset": "poisoned", "dataset_options": {}, "batch_size": 4, "seed": 0,
                 "learning_rate": None, "latent_dim": 2, "hparams": {"beta": 1.0}, "steps": 100,
                 "strategy": "default", "deterministic": False}
-    with pytest.raises(train.NonFiniteLossError, match=r"loss term '(loss|reconstruction_loss|kl_loss)' is nan "
+    with pytest.raises(zoo.runs.NonFiniteLossError, match=r"loss term '(loss|reconstruction_loss|kl_loss)' is nan "
                                                         r"at step \d+.*last good checkpoint is .*ckpt-\d+"):
-        train.train(settings, tmp_path / "run", progress=False, write_preset=False, checkpoint_every=2)
+        zoo.runs.train(settings, tmp_path / "run", progress=False, write_preset=False, checkpoint_every=2)
     ckpts = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*.index"))
     assert ckpts, "the checkpoints before the NaN are kept"
-    import tensorflow as tf
     reader = tf.train.load_checkpoint(str(ckpts[-1]).removesuffix(".index"))
     for name in reader.get_variable_to_shape_map():
         value = reader.get_tensor(name)
@@ -162,3 +160,19 @@ def test_finetune_records_where_it_started(tmp_path):
     assert cards.total_steps(training) == 8
     card = (tmp_path / "ft" / "preset" / "README.md").read_text()
     assert f"| initialised from | `{source / 'preset'}` (as it was then: 5 steps, seed 0, beta " in card
+
+
+def test_every_hyperparameter_of_every_objective_has_a_flag():
+    """The flags come from the objectives' declarations, so a new hyperparameter cannot be missed."""
+    import zoo.models
+    from recipes import _flags
+
+    for objective in zoo.models.names():
+        for name, spec in zoo.models.hparams(objective).items():
+            flag = _flags.FLAGS[name]
+            assert f"{objective}: {spec.doc}" in flag.help, (objective, name)
+    assert {"variant", "learn_scale", "filters", "instance_noise"} <= set(_flags.HPARAMS)
+    settings = _settings_from(["--model=infogan", "--nolearn_scale", "--filters=8", "--instance_noise=0.3", "--out=x"])
+    assert settings.hparams["learn_scale"] is False and settings.hparams["filters"] == 8
+    assert settings.hparams["instance_noise"] == 0.3
+    assert _settings_from(["--model=infogan", "--hparams=learn_scale=no", "--out=x"]).hparams["learn_scale"] is False

@@ -15,12 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = """
 import json, sys
 from pathlib import Path
-from recipes import train
+import zoo.runs
 settings = {"model": "beta_vae", "dataset": "tiny", "dataset_options": {}, "batch_size": 8, "seed": 0,
             "learning_rate": None, "latent_dim": 3, "hparams": {"beta": 4.0}, "steps": 11,
             "strategy": "default", "deterministic": True, "init_from": None}
 for k, folder in zip((1, 4), sys.argv[1:]):
-    train.train(settings, Path(folder), progress=True, write_preset=False, checkpoint_every=6, steps_per_execution=k)
+    zoo.runs.train(settings, Path(folder), progress=True, write_preset=False, checkpoint_every=6, steps_per_execution=k)
 """
 
 

@@ -1,11 +1,17 @@
 """`zoo.load`, `zoo.list_models` and `zoo.model_card`: pretrained models by name, hub address or folder.
 
-A manifest name resolves, in order, to
-  1. the weights in the repository (`<root>/weights/<name>/...`; works offline),
-  2. the Hugging Face cache at the entry's pinned revision,
-  3. `huggingface_hub.hf_hub_download` at the pinned revision (only when HF_HUB_OFFLINE is unset).
-Every file is checked against the manifest's size and sha256 before anything is built; a mismatch
-raises `zoo.manifest.IntegrityError` naming the file, both hashes and the fix, and nothing is loaded.
+`zoo.load(name)` walks one way, each step in one place:
+
+1. look up: a manifest entry (`zoo.manifest`), an `hf://org/repo[@revision]` address, or a folder;
+2. fetch: a manifest entry's files come from, in order,
+     the weights in the repository (`<root>/weights/<name>/...`; works offline),
+     the Hugging Face cache at the entry's pinned revision,
+     `huggingface_hub.hf_hub_download` at the pinned revision (only when HF_HUB_OFFLINE is unset);
+   an address's from the cache or the hub (`zoo.hub`); a folder is where it is;
+3. verify: a manifest entry's files against the manifest's sizes and sha256 (`resolve` does this
+   much), a folder's or an address's against its own metadata.json, with `zoo.files`; a mismatch
+   raises `IntegrityError` naming the file, both hashes and the fix, and nothing is built;
+4. build: `zoo.presets.load_preset` rebuilds the model from its config and loads the weights.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from zoo import manifest as _manifest
-from zoo import presets
+from zoo import cards, hub, manifest, presets
+from zoo.files import verify_files
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -23,7 +29,7 @@ class WeightsNotFoundError(FileNotFoundError):
 
 def list_models(*, manifest_path: str | os.PathLike | None = None) -> list[str]:
     """Names of the pretrained models in the weights manifest."""
-    return _manifest.names(_manifest.load_manifest(manifest_path))
+    return manifest.names(manifest.load_manifest(manifest_path))
 
 
 def load(name: str, *, revision: str | None = None, compile: bool = False,
@@ -42,7 +48,8 @@ def load(name: str, *, revision: str | None = None, compile: bool = False,
 
     Raises:
       zoo.manifest.UnknownModelError: the name is unknown (the message lists close matches).
-      zoo.manifest.IntegrityError: a file differs from its recorded sha256.
+      zoo.files.IntegrityError (also `zoo.manifest.IntegrityError`): a file differs from its
+        recorded sha256.
       WeightsNotFoundError: no source holds the files (the message says what was tried).
 
     Example:
@@ -50,14 +57,13 @@ def load(name: str, *, revision: str | None = None, compile: bool = False,
       >>> model.representation(np.zeros((2, 64, 64, 1), np.float32)).shape  # doctest: +SKIP
       (2, 10)
     """
-    return presets.load_preset(resolve(name, revision=revision, manifest_path=manifest_path), compile=compile)
+    folder, verified = _fetch(name, revision, manifest_path)
+    return presets.load_preset(folder, compile=compile, verify=not verified)
 
 
 def model_card(name: str, *, revision: str | None = None,
                manifest_path: str | os.PathLike | None = None) -> tuple[str, dict]:
     """(the model card's Markdown body, its YAML metadata as a dict: tags, model-index, ...)."""
-    from zoo import cards
-
     folder = resolve(name, revision=revision, manifest_path=manifest_path)
     card = folder / presets.CARD
     if not card.is_file():
@@ -67,25 +73,36 @@ def model_card(name: str, *, revision: str | None = None,
 
 def resolve(name: str, *, revision: str | None = None,
             manifest_path: str | os.PathLike | None = None) -> Path:
-    """The verified local preset folder for a manifest name, `hf://` address or folder."""
-    from zoo import hub
+    """The local preset folder of a manifest name (its files verified against the manifest), `hf://`
+    address (fetched) or folder."""
+    return _fetch(name, revision, manifest_path)[0]
 
+
+def _fetch(name: str, revision: str | None, manifest_path) -> tuple[Path, bool]:
+    """`(local folder, whether its files were verified)`: look up, then fetch (and verify a manifest entry)."""
     if name.startswith(hub.HF_SCHEME):
-        return _resolve_hf(name, revision)
+        return _fetch_address(name, revision), False
     path = Path(name).expanduser()
     if _looks_like_path(name) and path.is_dir():
-        return _local(path, revision)
-    data = _manifest.load_manifest(manifest_path)
+        return _local(path, revision), False
+    data = manifest.load_manifest(manifest_path)
     if name in data["models"]:
-        return _resolve_entry(name, data["models"][name], _manifest.root_of(manifest_path), revision)
+        entry = data["models"][name]
+        _check_pin(name, entry, revision)
+        folder, records, label, fix = _fetch_entry(name, entry, manifest.root_of(manifest_path))
+        verify_files(records, label=label, fix=fix)
+        return folder, True
     if path.is_dir():
-        return _local(path, revision)
-    message = _manifest.unknown_name_message(name, _manifest.names(data))
-    where = Path(manifest_path or _manifest.default_manifest_path())
+        return _local(path, revision), False
+    message = manifest.unknown_name_message(name, manifest.names(data))
+    where = Path(manifest_path or manifest.default_manifest_path())
     if not where.exists():
         message += (f" (There is no weights manifest at {where}: with a non-editable install, set ZOO_MANIFEST "
                     "to a checkout's weights_manifest.json.)")
-    raise _manifest.UnknownModelError(message)
+    raise manifest.UnknownModelError(message)
+
+
+# ---------------------------------------------------------------------------- look up
 
 
 def _looks_like_path(name: str) -> bool:
@@ -98,53 +115,51 @@ def _local(path: Path, revision: str | None) -> Path:
     return path
 
 
-def _resolve_entry(name: str, entry: dict, root: Path, revision: str | None) -> Path:
-    from zoo import hub as _hub
-
+def _check_pin(name: str, entry: dict, revision: str | None) -> None:
     pin = entry["hub"]
     if revision is not None and (pin is None or revision != pin["revision"]):
         pinned = f"pins {pin['repo_id']}@{pin['revision']}" if pin else "has no hub copy"
         raise ValueError(f"{name!r} {pinned}; its sha256 sums hold for that revision only. To load another "
                          f"revision, use zoo.load('hf://<org>/<repo>@{revision}').")
-    files = entry["files"]
-    tried = []
 
-    # 1. The repository's own copy.
+
+# ---------------------------------------------------------------------------- fetch
+
+
+def _fetch_entry(name: str, entry: dict, root: Path) -> tuple[Path, list, str, str]:
+    """`(folder, [(local path, record)], label, fix)` from the first source that holds every file."""
+    files = entry["files"]
     local = [(root / f["path"], f) for f in files]
     missing = [f["path"] for p, f in local if not p.is_file()]
     if not missing:
-        _manifest.verify_files(local, label=f"model {name!r}", fix=(
+        return root / manifest.preset_folder(entry), local, f"model {name!r}", (
             "Restore the file from git (`git checkout -- <file>`, or `git lfs pull` if the weights are in Git LFS). "
-            "If the weights changed on purpose, rewrite the manifest entry (zoo.manifest.entry_from_preset)."))
-        return root / _manifest.preset_folder(entry)
-    tried.append(f"the repository ({root}) lacks {', '.join(missing)}")
+            "If the weights changed on purpose, rewrite the manifest entry (zoo.manifest.entry_from_preset).")
+    tried = [f"the repository ({root}) lacks {', '.join(missing)}"]
+    pin = entry["hub"]
     if pin is None:
         raise WeightsNotFoundError(_not_found(name, tried + ["the manifest records no hub copy (hub: null)"]))
 
-    # 2. The Hugging Face cache, at the pinned commit.
     repo_id, commit = pin["repo_id"], pin["revision"]
-    names = [_manifest.hub_filename(entry, f["path"]) for f in files]
-    cached = [_hub.cached_file(repo_id, n, commit) for n in names]
-    repo_cache = Path(_hub.cache_dir()) / f"models--{repo_id.replace('/', '--')}"
+    names = [manifest.hub_filename(entry, f["path"]) for f in files]
+    repo_cache = Path(hub.cache_dir()) / f"models--{repo_id.replace('/', '--')}"
+    cached = [hub.cached_file(repo_id, n, commit) for n in names]
     if all(p is not None for p in cached):
-        _manifest.verify_files(zip(cached, files), label=f"model {name!r} (Hugging Face cache)", fix=(
+        return cached[0].parent, list(zip(cached, files)), f"model {name!r} (Hugging Face cache)", (
             f"Delete the damaged copy (the folder {repo_cache}, or `hf cache delete`) and run again online to "
-            "download it afresh."))
-        return cached[0].parent
-    tried.append(f"the Hugging Face cache ({_hub.cache_dir()}) lacks {repo_id}@{commit}")
+            "download it afresh.")
+    tried.append(f"the Hugging Face cache ({hub.cache_dir()}) lacks {repo_id}@{commit}")
 
-    # 3. The hub, at the pinned commit.
-    if _hub.offline():
+    if hub.offline():
         raise WeightsNotFoundError(_not_found(name, tried + ["downloading is off (HF_HUB_OFFLINE is set)"]))
     try:
-        fetched = [_hub.download(repo_id, n, commit) for n in names]
+        fetched = [hub.download(repo_id, n, commit) for n in names]
     except Exception as e:
         raise WeightsNotFoundError(_not_found(name, tried + [
             f"downloading {repo_id}@{commit} failed: {type(e).__name__}: {e}"])) from e
-    _manifest.verify_files(zip(fetched, files), label=f"model {name!r} (downloaded from {repo_id}@{commit})", fix=(
+    return fetched[0].parent, list(zip(fetched, files)), f"model {name!r} (downloaded from {repo_id}@{commit})", (
         "The hub's copy differs from the manifest: the entry or the hub repository is wrong, so these weights must "
-        f"not be used. Delete {repo_cache} and report it."))
-    return fetched[0].parent
+        f"not be used. Delete {repo_cache} and report it.")
 
 
 def _not_found(name: str, tried: list[str]) -> str:
@@ -152,19 +167,18 @@ def _not_found(name: str, tried: list[str]) -> str:
             "weights (git lfs pull), or run once with network access (HF_HUB_OFFLINE unset) to fill the cache.")
 
 
-def _resolve_hf(uri: str, revision: str | None) -> Path:
-    from zoo import hub as _hub
-
-    repo_id, at = _hub.parse_uri(uri)
+def _fetch_address(uri: str, revision: str | None) -> Path:
+    """The snapshot folder of an `hf://` address, every file its metadata.json lists fetched at one commit."""
+    repo_id, at = hub.parse_uri(uri)
     if revision is not None and at is not None and revision != at:
         raise ValueError(f"{uri!r} names revision {at!r} but revision={revision!r} was passed.")
     revision = revision or at
 
     def fetch(filename, rev):
         try:
-            return _hub.download(repo_id, filename, rev)
+            return hub.download(repo_id, filename, rev)
         except Exception as e:
-            where = "in the Hugging Face cache (HF_HUB_OFFLINE is set)" if _hub.offline() else "on the hub"
+            where = "in the Hugging Face cache (HF_HUB_OFFLINE is set)" if hub.offline() else "on the hub"
             raise WeightsNotFoundError(f"Cannot get {filename} of {repo_id}@{rev or 'main'} {where}: "
                                        f"{type(e).__name__}: {e}") from e
 

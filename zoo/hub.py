@@ -14,6 +14,9 @@ import os
 import re
 from pathlib import Path
 
+from zoo import cards, presets
+from zoo.files import file_digest
+
 HF_SCHEME = "hf://"
 _TRUE = {"1", "ON", "YES", "TRUE"}
 
@@ -107,8 +110,6 @@ def push(preset_dir: str | os.PathLike, repo_id: str, *, revision: str | None = 
     from huggingface_hub import HfApi
     from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    from zoo import cards, presets
-
     preset_dir = Path(preset_dir)
     try:
         validate_repo_id(repo_id)
@@ -134,8 +135,6 @@ def push(preset_dir: str | os.PathLike, repo_id: str, *, revision: str | None = 
         target = f"a pull request against {revision or 'main'}" if create_pr else f"branch {revision or 'main'}"
         print(f"Dry run: would create {repo_id} if needed and commit {len(files)} files to {target} "
               f"of {endpoint or hub_endpoint()}/{repo_id} with message {message!r}:")
-        from zoo.manifest import file_digest
-
         for p in files:
             size, sha = file_digest(p)
             print(f"  {p.name:24s} {size:>12,d} bytes  sha256 {sha}")

@@ -32,15 +32,16 @@ Hugging Face cache or hub at their pinned revisions.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 import posixpath
 import re
-import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+from zoo import presets
+from zoo.files import IntegrityError, file_digest, write_json  # noqa: F401  (re-exported: zoo.load names it)
+from zoo.names import did_you_mean
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "weights_manifest.json"
@@ -55,10 +56,6 @@ class ManifestError(ValueError):
 
 class UnknownModelError(LookupError):
     """A name that is neither in the manifest nor a path nor an `hf://` address."""
-
-
-class IntegrityError(ValueError):
-    """A file's size or sha256 differs from the one recorded for it."""
 
 
 def empty_manifest() -> dict:
@@ -172,8 +169,7 @@ def get_entry(manifest: dict, name: str) -> dict:
 
 
 def unknown_name_message(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(name, known)
     listing = ", ".join(known) if known else "(none yet: the manifest is empty)"
     return (f"Unknown model {name!r}: not in the weights manifest, not a preset folder and not an "
             f"'hf://org/repo[@revision]' address.{hint} zoo.list_models(): {listing}.")
@@ -192,18 +188,7 @@ def hub_filename(entry: dict, path: str) -> str:
     return posixpath.relpath(path, preset_folder(entry) or ".")
 
 
-# ---------------------------------------------------------------------------- hashing
-
-
-def file_digest(path: str | os.PathLike) -> tuple[int, str]:
-    """Returns `(size in bytes, sha256 hex)` of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            h.update(block)
-            size += len(block)
-    return size, h.hexdigest()
+# ---------------------------------------------------------------------------- writing
 
 
 def file_record(path: str | os.PathLike, root: str | os.PathLike) -> dict:
@@ -213,55 +198,11 @@ def file_record(path: str | os.PathLike, root: str | os.PathLike) -> dict:
     return {"path": rel, "size": size, "sha256": sha}
 
 
-def verify_file(path: str | os.PathLike, *, size: int, sha256: str, label: str, fix: str) -> None:
-    """Raises `IntegrityError` naming the file, both hashes and `fix` unless the file matches."""
-    actual_size, actual_sha = file_digest(path)
-    if actual_size == size and actual_sha == sha256:
-        return
-    what = "is truncated" if actual_size < size else ("has the wrong size" if actual_size != size else "is corrupted")
-    raise IntegrityError(
-        f"{label}: {path} {what}: expected sha256 {sha256} ({size} bytes), found sha256 {actual_sha} "
-        f"({actual_size} bytes). Nothing was loaded. {fix}")
-
-
-def verify_files(records: Iterable[tuple[Path, dict]], *, label: str, fix: str) -> None:
-    """Verifies every `(local path, {"size", "sha256"})` pair before the caller builds anything."""
-    for path, rec in records:
-        verify_file(path, size=rec["size"], sha256=rec["sha256"], label=label, fix=fix)
-
-
-# ---------------------------------------------------------------------------- writing
-
-
-def write_json_atomic(data: Any, path: str | os.PathLike) -> None:
-    """Writes JSON to a temp file beside `path`, fsyncs it, then renames it over `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, sort_keys=False, allow_nan=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_manifest(data: dict, manifest_path: str | os.PathLike | None = None) -> None:
     """Validates `data` and writes it atomically (models sorted by name)."""
     data = {"schema_version": data["schema_version"], "models": dict(sorted(data["models"].items()))}
     validate_manifest(data)
-    write_json_atomic(data, manifest_path or default_manifest_path())
+    write_json(manifest_path or default_manifest_path(), data)
 
 
 def entry_from_preset(preset_dir: str | os.PathLike, *, root: str | os.PathLike | None = None,
@@ -273,8 +214,6 @@ def entry_from_preset(preset_dir: str | os.PathLike, *, root: str | os.PathLike 
       root: the repository root (default: the folder of the default manifest).
       hub: `{"repo_id", "revision"}` once pushed (see `zoo.hub.push`), else None.
     """
-    from zoo import presets
-
     preset_dir = Path(preset_dir)
     root = Path(root) if root is not None else root_of()
     meta = presets.read_metadata(preset_dir)

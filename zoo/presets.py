@@ -21,19 +21,16 @@ archive instead is loaded with `keras.saving.load_model(..., safe_mode=True)`.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import io
 import json
+import math
 import os
 import platform
 import shutil
-import tempfile
-import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from zoo import manifest as _manifest
+from zoo import cards, files
 
 CONFIG = "config.json"
 WEIGHTS = "model.weights.h5"
@@ -93,8 +90,6 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
     """
     import keras
 
-    from zoo import cards
-
     directory = Path(directory)
     name = name or directory.name
     meta = dict(metadata or {})
@@ -117,28 +112,25 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
         if file_name in (CONFIG, WEIGHTS, METADATA, CARD) or "/" in file_name or file_name.startswith("."):
             raise ValueError(f"Bad image file name {file_name!r}: a plain name other than the preset's own files.")
 
-    with _staging(directory) as tmp:
+    with files.staged_folder(directory) as tmp:
         config = _jsonable(keras.saving.serialize_keras_object(model))
         # A preset is for inference and fine-tuning with fresh optimizers: Keras would otherwise
         # compile the model on deserialization (the training settings are in metadata.json).
         config.pop("compile_config", None)
-        _write_json(config, tmp / CONFIG)
+        files.write_json(tmp / CONFIG, config)
         meta["weights_left_out"] = save_inference_weights(model, tmp / WEIGHTS)
         for file_name, image in (images or {}).items():
             _write_image(image, tmp / file_name)
-        meta["files"] = {p.name: dict(zip(("size", "sha256"), _manifest.file_digest(p)))
+        meta["files"] = {p.name: dict(zip(("size", "sha256"), files.file_digest(p)))
                          for p in sorted(tmp.iterdir()) if p.is_file()}
-        _write_json(_jsonable(meta), tmp / METADATA)
-        card = cards.make_card(meta, repo_id=repo_id, images=sorted(images or {}))
-        (tmp / CARD).write_text(str(card), encoding="utf-8")
+        files.write_json(tmp / METADATA, _jsonable(meta))
+        files.write_text(tmp / CARD, str(cards.make_card(meta, repo_id=repo_id, images=sorted(images or {}))))
     return directory
 
 
 def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | None],
                   score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None) -> Path:
     """Rewrites a preset's metadata.json and model card with new scores (atomically)."""
-    from zoo import cards
-
     directory = Path(directory)
     check_preset(directory)
     meta = read_metadata(directory)
@@ -146,12 +138,12 @@ def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | Non
     if score_settings is not None:
         meta["score_settings"] = _jsonable(dict(score_settings))
     images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
-    with _staging(directory) as tmp:
+    with files.staged_folder(directory) as tmp:
         for p in directory.iterdir():
             if p.is_file() and p.name not in (METADATA, CARD):
                 shutil.copy2(p, tmp / p.name)
-        _write_json(meta, tmp / METADATA)
-        (tmp / CARD).write_text(str(cards.make_card(meta, repo_id=repo_id, images=images)), encoding="utf-8")
+        files.write_json(tmp / METADATA, meta)
+        files.write_text(tmp / CARD, str(cards.make_card(meta, repo_id=repo_id, images=images)))
     return directory
 
 
@@ -165,7 +157,7 @@ def read_metadata(directory: str | os.PathLike) -> dict:
 def check_preset(directory: str | os.PathLike) -> dict:
     """Checks a preset folder's files against its metadata.json; returns the metadata.
 
-    Raises `PresetError` for a missing file and `zoo.manifest.IntegrityError` naming the file and
+    Raises `PresetError` for a missing file and `zoo.files.IntegrityError` naming the file and
     both hashes for a changed one.
     """
     directory = Path(directory)
@@ -185,7 +177,7 @@ def check_preset(directory: str | os.PathLike) -> dict:
         path = directory / file_name
         if not path.is_file():
             raise PresetError(f"{directory} lacks {file_name}, which its {METADATA} lists.")
-        _manifest.verify_file(path, size=rec["size"], sha256=rec["sha256"], label=f"preset file {file_name}",
+        files.verify_file(path, size=rec["size"], sha256=rec["sha256"], label=f"preset file {file_name}",
                               fix=f"The folder no longer matches its {METADATA}: restore the file or re-save "
                                   "the preset.")
     return meta
@@ -303,42 +295,8 @@ def _import_models() -> None:
             raise
 
 
-@contextlib.contextmanager
-def _staging(directory: Path):
-    """Yields an empty temp folder beside `directory`; on success swaps it in place of `directory`.
-
-    The swap is two renames on one filesystem (old -> `.name.old-*`, new -> name); the old folder
-    is deleted only after the new one is in place, so some complete preset exists at every moment.
-    """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
-    try:
-        yield tmp
-        for p in tmp.iterdir():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
-        os.chmod(tmp, 0o777 & ~_manifest._umask())
-        if directory.exists():
-            old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(directory, old)
-            try:
-                os.rename(tmp, directory)
-            except BaseException:
-                os.rename(old, directory)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, directory)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def _clean_scores(scores: Mapping[str, Any]) -> dict:
     """Scores as Python floats; NaN/inf (an undefined metric) become None, which JSON can hold."""
-    import math
-
     out = {}
     for key, value in scores.items():
         value = None if value is None else float(value)
@@ -346,27 +304,20 @@ def _clean_scores(scores: Mapping[str, Any]) -> dict:
     return out
 
 
-def _write_json(data: Any, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-
-
 def _write_image(image: Any, path: Path) -> None:
     if isinstance(image, (bytes, bytearray)):
-        path.write_bytes(bytes(image))
+        files.write_bytes(path, bytes(image))
     elif isinstance(image, (str, os.PathLike)):
-        shutil.copyfile(image, path)
+        files.write_bytes(path, Path(image).read_bytes())
     else:
         import numpy as np
-        from PIL import Image
 
         array = np.asarray(image)
         if array.dtype != np.uint8:
             array = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         if array.ndim == 3 and array.shape[-1] == 1:
             array = array[..., 0]
-        buf = io.BytesIO()
-        Image.fromarray(array).save(buf, format="PNG")
-        path.write_bytes(buf.getvalue())
+        files.write_png(path, array)
 
 
 def _jsonable(obj: Any) -> Any:

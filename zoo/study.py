@@ -1,7 +1,8 @@
 """Training grids as lists of jobs: the study of Locatello et al. 2019, and this project's population.
 
-A job is `{"model", "dataset", "hparams", "seed", "name"}`; `recipes.sweep` runs job `i` of a grid,
-so any scheduler's job array runs a grid in parallel (`--index=$TASK_ID`).
+A job is `{"model", "dataset", "hparams", "seed", "name"}` (`zoo.runs.job_settings` turns it into
+a run's settings); `recipes.sweep` runs job `i` of a grid, so any scheduler's job array runs a grid
+in parallel (`--index=$TASK_ID`).
 
     >>> len(jobs("study")), len(jobs("population"))
     (36, 30)
@@ -34,6 +35,7 @@ POPULATION_VALUES = {
     "dip_vae_ii": (1.0, 5.0, 50.0),
     "beta_tcvae": (1.0, 4.0, 10.0),
 }
+STUDY_STEPS = 300000
 POPULATION_STEPS = 10000
 # AnnealedVAE's capacity grows over a third of training in the study (100,000 of 300,000 steps);
 # the population keeps that share of its shorter runs, so C reaches c_max as it does there.
@@ -77,6 +79,17 @@ def _population_jobs() -> list[dict]:
 
 
 GRIDS = ("study", "population")
+
+
+def default_steps(grid: str) -> int:
+    """Training steps of one job of `grid`: the study's 300,000, the population's 10,000."""
+    return POPULATION_STEPS if grid == "population" else STUDY_STEPS
+
+
+def checkpoint_every(steps: int) -> int:
+    """Steps between checkpoints of a grid job: at least 20 checkpoints (and KL-trace points) a run,
+    at most 1,000 steps apart."""
+    return max(1, min(1000, steps // 20))
 
 
 def jobs(grid: str = "study", datasets=("dsprites",), num_seeds: int = 1) -> list[dict]:

@@ -1,5 +1,7 @@
 """Pictures of what a model learned: latent traversals, reconstructions, animated traversals.
 
+`write_pictures(model, data, out)` writes all three (what `recipes.traverse` and `recipes.demo` show).
+
 A traversal (Higgins et al. 2017, fig. 7) encodes one image, then sweeps one latent at a time over
 `[-2, 2]` while the others stay at the posterior mean; one row per latent, ordered by the latent's
 average KL to the prior (the informative latents first), each row labelled with that KL.
@@ -13,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import as_generator
-from zoo.data.sweep import save_png, write_bytes_atomic  # noqa: F401  (one atomic writer for the project)
+from zoo.data.sweep import save_png
+from zoo.files import write_bytes
 
 
 def latent_kl(model, images) -> np.ndarray | None:
@@ -115,7 +118,29 @@ def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int 
     buf = io.BytesIO()
     Image.fromarray(seq[0]).save(buf, format="GIF", save_all=True, append_images=[Image.fromarray(f) for f in seq[1:]],
                                  duration=duration_ms, loop=0)
-    return write_bytes_atomic(path, buf.getvalue())
+    return write_bytes(path, buf.getvalue())
+
+
+def write_pictures(model, data, out, *, seed=0, num_values=9, num_reconstructions=8) -> dict:
+    """Writes `traversal.png`, `traversal.gif` and `reconstructions.png` into `out`; returns `{kind: path}`.
+
+    Args:
+      model: a zoo model.
+      data: the dataset the images come from.
+      out: the folder (created).
+      seed: picks the images; the first is the one traversed.
+      num_values: columns of the traversal grid.
+      num_reconstructions: images in the reconstruction grid.
+    """
+    out = Path(out)
+    images = data.sample_observations(max(num_reconstructions, 1), seed)
+    return {
+        "traversal": save_png(traversal_grid(model, data, seed=seed, num_values=num_values, image=images[0]),
+                              out / "traversal.png"),
+        "gif": traversal_gif(model, images[0], out / "traversal.gif"),
+        "reconstructions": save_png(reconstruction_grid(model, images[:num_reconstructions]),
+                                    out / "reconstructions.png"),
+    }
 
 
 def code_sweep_grid(model, code: int, *, num_values: int = 10, num_rows: int = 10, low: float = -2.0,

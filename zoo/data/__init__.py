@@ -9,10 +9,10 @@ Your own images: `load("images", path=FOLDER)`, `load("tfds:NAME", data_dir=...)
 
 from __future__ import annotations
 
-import difflib
 from typing import Callable
 
 from zoo.data.base import GroundTruthData, ObservationData, as_generator, check_images
+from zoo.names import did_you_mean
 
 _REGISTRY: dict[str, Callable[..., ObservationData]] = {}
 TFDS_PREFIX = "tfds:"
@@ -37,10 +37,9 @@ def check_name(name: str) -> str:
     _ensure_builtin()
     if name in _REGISTRY or (name.startswith(TFDS_PREFIX) and len(name) > len(TFDS_PREFIX)):
         return name
-    close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    raise ValueError(f"Unknown dataset {name!r}.{hint} Known datasets: {', '.join(sorted(_REGISTRY))}, "
-                     f"and {TFDS_PREFIX}<name> for any prepared tensorflow_datasets set with images.")
+    raise ValueError(f"Unknown dataset {name!r}.{did_you_mean(name, _REGISTRY)} Known datasets: "
+                     f"{', '.join(sorted(_REGISTRY))}, and {TFDS_PREFIX}<name> for any prepared tensorflow_datasets "
+                     "set with images.")
 
 
 def load(name: str, **options) -> ObservationData:

@@ -19,12 +19,14 @@ What is checked, and against what:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from zoo.data import files
+from zoo.data.files import DatasetFileError, sha256_of  # noqa: F401 (sha256_of: re-exported)
 
 NPZ_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 HDF5_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.hdf5"
@@ -38,10 +40,6 @@ FILE_FACTOR_SIZES = (1, 3, 6, 40, 32, 32)
 FILE_FACTOR_BASES = (737_280, 245_760, 40_960, 1_024, 32, 1)
 
 _CHUNK_ROWS = 16_384
-
-
-class DatasetFileError(ValueError):
-    """A dataset file exists but is not the file that was expected."""
 
 
 def default_data_dir() -> Path:
@@ -92,14 +90,6 @@ class SpriteStore:
         return out
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _expected_checks(path: Path, sha256, size):
     """The official size and sha256 for this format when the caller gives neither."""
     if sha256 is None and size is None and path.suffix.lower() in (".hdf5", ".h5"):
@@ -118,20 +108,7 @@ def verify_file(path, *, sha256: str | None = None, size: int | None = None) -> 
     """
     path = Path(path)
     sha256, size = _expected_checks(path, sha256, size)
-    found_size = path.stat().st_size
-    if size is not None and found_size != int(size):
-        hint = " (truncated?)" if found_size < int(size) else ""
-        raise DatasetFileError(
-            f"{path} is not the expected dSprites file: expected {int(size):,} bytes"
-            + (f" with sha256 {sha256}" if sha256 else "") + f", found {found_size:,} bytes{hint}. "
-            f"Download it again from {SOURCE_URL}.")
-    if sha256 is not None:
-        found = sha256_of(path)
-        if found != sha256.lower():
-            raise DatasetFileError(
-                f"{path} is not the expected dSprites file: expected sha256 {sha256.lower()}, found "
-                f"{found} ({found_size:,} bytes). Download it again from {SOURCE_URL}, or pass "
-                "sha256= for a copy you trust.")
+    files.verify_file(path, sha256=sha256, size=size, dataset="dSprites", source=SOURCE_URL)
 
 
 def find_file(path=None) -> Path:

@@ -18,17 +18,24 @@ from __future__ import annotations
 import os
 import shutil
 import struct
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from zoo.data.dsprites_files import DatasetFileError, sha256_of
+from zoo.files import atomic_file, file_digest
 
 __all__ = ["DatasetFileError", "RowFile", "as_bool", "data_dir", "extract_npy", "find_file", "npy_rows", "npz_rows",
            "prepared_builder", "sha256_of", "verify_file"]
+
+
+class DatasetFileError(ValueError):
+    """A dataset file exists but is not the file that was expected."""
+
+
+def sha256_of(path) -> str:
+    return file_digest(path)[1]
 
 
 def as_bool(value) -> bool:
@@ -246,19 +253,12 @@ def extract_npy(npz, member: str, out=None) -> Path:
     streaming (never holding the array in memory) and atomically (temp file, then rename)."""
     npz = Path(npz)
     out = npz.with_suffix(".npy") if out is None else Path(out)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with zipfile.ZipFile(npz) as archive, os.fdopen(fd, "wb") as dst:
-            names = {Path(n).stem: n for n in archive.namelist()}
-            if member not in names:
-                raise DatasetFileError(f"{npz}: no array named {member!r}; the npz holds {sorted(names)}.")
-            with archive.open(names[member]) as src:
-                shutil.copyfileobj(src, dst, 16 << 20)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with zipfile.ZipFile(npz) as archive:
+        names = {Path(n).stem: n for n in archive.namelist()}
+        if member not in names:
+            raise DatasetFileError(f"{npz}: no array named {member!r}; the npz holds {sorted(names)}.")
+        with archive.open(names[member]) as src, atomic_file(out) as dst:
+            shutil.copyfileobj(src, dst, 16 << 20)
     return out
 
 

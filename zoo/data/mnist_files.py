@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from zoo.data.dsprites_files import DatasetFileError, sha256_of
+from zoo.data.files import DatasetFileError, sha256_of
 
 SOURCE_URL = "http://yann.lecun.com/exdb/mnist/"
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions

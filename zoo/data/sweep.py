@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from zoo.data.base import GroundTruthData, as_generator
+from zoo.files import write_png
 
 
 def factor_sweep(data: GroundTruthData, num_steps: int = 8, rng=0, *, base=None, pad: int = 2,
@@ -56,16 +54,14 @@ def factor_sweep(data: GroundTruthData, num_steps: int = 8, rng=0, *, base=None,
 def save_png(grid, path, *, upscale: int = 1) -> Path:
     """Writes a float image `[H, W, C]` in [0, 1] (C = 1 or 3) to `path` as PNG, atomically.
 
-    The picture goes to a temporary file in the same folder first and is then renamed over `path`,
-    so a reader never sees half a file.
+    The picture goes to a temporary file in the same folder first and is then renamed over `path`
+    (`zoo.files.write_png`), so a reader never sees half a file.
 
     Args:
       grid: `[H, W]`, `[H, W, 1]` or `[H, W, 3]` floats in [0, 1] (or uint8).
       path: destination; missing folders are created.
       upscale: integer nearest-neighbour magnification (64x64 tiles are small on screen).
     """
-    from PIL import Image
-
     grid = np.asarray(grid)
     if grid.ndim == 3 and grid.shape[2] == 1:
         grid = grid[..., 0]
@@ -77,23 +73,4 @@ def save_png(grid, path, *, upscale: int = 1) -> Path:
         grid = np.round(grid * 255.0).astype(np.uint8)
     if int(upscale) > 1:
         grid = np.repeat(np.repeat(grid, int(upscale), axis=0), int(upscale), axis=1)
-    buf = io.BytesIO()
-    Image.fromarray(grid).save(buf, format="PNG")
-    return write_bytes_atomic(path, buf.getvalue())
-
-
-def write_bytes_atomic(path, payload: bytes) -> Path:
-    """Writes `payload` to a temp file beside `path`, then renames it over `path` (missing folders
-    are created), so a reader never sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return write_png(path, grid)

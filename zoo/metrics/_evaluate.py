@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from zoo.metrics._modularity_explicitness import modularity_explicitness
 from zoo.metrics._sampling import check_counts, check_data, make_encoder
 from zoo.metrics._sap import sap
 from zoo.metrics._unsupervised import unsupervised
+from zoo.names import did_you_mean
 
 ALL = ["mig", "dci", "sap", "modularity_explicitness", "irs", "unsupervised", "beta_vae_score",
        "factor_vae_score"]
@@ -32,9 +32,7 @@ def check_metric_names(metrics) -> list[str]:
     metrics = list(metrics)
     for name in metrics:
         if name not in ALL:
-            close = difflib.get_close_matches(str(name), ALL, n=2, cutoff=0.5)
-            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-            raise ValueError(f"Unknown metric {name!r}.{hint} Known metrics: {', '.join(ALL)}.")
+            raise ValueError(f"Unknown metric {name!r}.{did_you_mean(name, ALL, n=2)} Known metrics: {', '.join(ALL)}.")
     if len(set(metrics)) != len(metrics):
         raise ValueError(f"metrics lists a name twice: {metrics}.")
     return metrics

@@ -14,7 +14,6 @@ once this package is imported.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from zoo.models.annealed_vae import AnnealedVAE
@@ -26,6 +25,7 @@ from zoo.models.factor_vae import FactorVAE
 from zoo.models.infogan import InfoGAN
 from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE, VAEOutputs
+from zoo.names import did_you_mean
 
 # name -> (class, the study's defaults for that name; Locatello et al. 2019, table 2)
 _REGISTRY: dict[str, tuple[type[RepresentationModel], dict[str, Any]]] = {
@@ -47,9 +47,7 @@ def names() -> list[str]:
 
 def _lookup(name: str):
     if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, _REGISTRY, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"Unknown model {name!r}.{hint} Known models: {', '.join(names())}.")
+        raise ValueError(f"Unknown model {name!r}.{did_you_mean(name, _REGISTRY)} Known models: {', '.join(names())}.")
     return _REGISTRY[name]
 
 

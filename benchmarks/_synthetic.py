@@ -2,7 +2,8 @@
 
 Used by benchmarks/metrics_bench.py so that every metric (ours and the reference) is timed on the
 same arrays without rendering images or running a network: an "observation" is the factor
-vector itself, `(N, 1, 1, 5)` float32, and `representation` maps it to a 10-dimensional code
+vector itself, `(N, 1, 1, 5)` float32 (`zoo.data.factors_as_observations`), and `representation`
+maps it to a 10-dimensional code
 that looks like a trained VAE's mean code: five dimensions each tied to one factor (with a
 little leakage from a neighbouring factor, a mild non-linearity and deterministic
 pseudo-noise), three mixed dimensions and two collapsed ones (std 0.01, below FactorVAE's
@@ -13,26 +14,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data.base import GroundTruthData
+from zoo.data.factors_as_observations import FactorsAsObservations
 
 FACTOR_SIZES = (3, 6, 40, 32, 32)  # shape, scale, orientation, posX, posY (dSprites)
 
 
-class SyntheticDSprites(GroundTruthData):
+class SyntheticDSprites(FactorsAsObservations):
     """dSprites' factor grid; an observation is the factor vector, `(N, 1, 1, 5)` float32."""
 
-    name = "synthetic_dsprites"
-    factor_names = ("shape", "scale", "orientation", "posX", "posY")
-    factor_sizes = FACTOR_SIZES
-    observation_shape = (1, 1, 5)
     deterministic_observations = True
 
     def __init__(self):
-        self.factor_values = tuple(np.arange(s, dtype=np.float64) for s in FACTOR_SIZES)
-
-    def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
-        factors = self.check_factors(factors)
-        return factors.astype(np.float32).reshape(len(factors), 1, 1, 5)
+        super().__init__(FACTOR_SIZES, ("shape", "scale", "orientation", "posX", "posY"), name="synthetic_dsprites")
 
 
 _MIX = np.random.default_rng(1234).standard_normal((5, 3)) * 0.5
@@ -40,7 +33,7 @@ _MIX = np.random.default_rng(1234).standard_normal((5, 3)) * 0.5
 
 def representation(observations) -> np.ndarray:
     """The fixed encoder: observations `(N, 1, 1, 5)` -> codes `(N, 10)` float64 (deterministic)."""
-    f = np.asarray(observations, dtype=np.float64).reshape(len(observations), 5)
+    f = FactorsAsObservations.factors(observations).astype(np.float64)
     u = f / (np.asarray(FACTOR_SIZES) - 1.0)  # each factor in [0, 1]
     # Deterministic pseudo-noise: a hash of the factor combination, uniform in [-0.5, 0.5).
     index = f @ np.array([40 * 32 * 32 * 6, 40 * 32 * 32, 32 * 32, 32, 1], dtype=np.float64)

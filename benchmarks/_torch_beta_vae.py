@@ -6,7 +6,7 @@ mean and log-variance heads; dense 256, dense (H/16 * W/16 * 64), transposed con
 (ReLU) and C k4 s2 to logits. Keras's "same" padding of a k4 s2 convolution on an even input pads
 1 on each side, and of a k2 s2 convolution pads nothing, so the PyTorch paddings below give the
 same shapes and the same number of weights per layer (`parameter_counts`, checked against the
-Keras networks in tests/test_benchmarks_torch.py). The loss is the beta-VAE's: Bernoulli
+Keras networks by the tests). The loss is the beta-VAE's: Bernoulli
 reconstruction summed over pixels plus beta * KL, averaged over the batch; Adam(1e-4).
 
 PyTorch is optional (`pip install -e .[bench]`): nothing here imports it at module level.

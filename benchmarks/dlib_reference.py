@@ -1,14 +1,13 @@
 """Runs the reference metric code, disentanglement_lib 1.5, in a child process for comparisons.
 
-Used by tests/test_metrics_reference.py and benchmarks/metrics_bench.py. Nothing here is part of
+Used by the metric reference tests and by benchmarks/metrics_bench.py. Nothing here is part of
 the zoo package, and the installed reference is never edited:
 
 * `ensure_installed()` pip-installs `disentanglement-lib==1.5` and `gin-config==0.4.0` (the last
   gin that still accepts the reference's `blacklist=` keyword) with `--no-deps --target` into
   `~/.cache/zoo/disentanglement_lib-1.5` (override with `$ZOO_DLIB_CACHE`), once; its other
   imports (numpy, scipy, scikit-learn, six, absl) are already in the venv. If it is not
-  importable or installable (no network), it returns None and the caller skips;
-  `require_installed()` does that for tests, and fails instead under CI (`CI=true`).
+  importable or installable (no network), it returns None and the caller skips.
 * `run(tasks)` writes the tasks to JSON and runs this file as a script in a fresh interpreter,
   which installs two shims before importing the reference:
     - `gin.tf`: every metric module does `import gin.tf`, whose real module needs
@@ -41,6 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from zoo import files
+
 VERSION = "1.5"
 GIN_VERSION = "0.4.0"
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,23 +72,8 @@ def ensure_installed() -> tuple[Path | None, str]:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             return None, (f"pip could not install disentanglement-lib=={VERSION} (no network?): "
                           + " | ".join(tail))
-        marker.write_text(" ".join(cmd) + "\n")
+        files.write_text(marker, " ".join(cmd) + "\n")
         return target, ""
-
-
-def require_installed() -> Path:
-    """The reference's site folder for a test; when it cannot be installed the test is skipped,
-    or, under CI (`CI=true`), failed: there a skip would leave the comparison unrun unnoticed."""
-    import pytest
-
-    site, reason = ensure_installed()
-    if site is None:
-        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
-            pytest.fail(f"CI is set and the comparison with disentanglement_lib cannot run: {reason}. Make "
-                        f"disentanglement-lib=={VERSION} installable there (network access to the package index, "
-                        "or a filled $ZOO_DLIB_CACHE).", pytrace=False)
-        pytest.skip(reason)
-    return site
 
 
 def run(tasks: list[dict], site: Path, timeout: float = 1800) -> list[dict]:
@@ -119,7 +105,7 @@ def cached_run(tasks: list[dict], site: Path, key: str) -> list[dict]:
         if path.exists():
             return json.loads(path.read_text())
         results = run(tasks, site)
-        path.write_text(json.dumps(results))
+        files.write_text(path, json.dumps(results))
         return results
 
 

@@ -1,0 +1,191 @@
+"""Files at the ground of the package: integrity checks and atomic writes, standard library only.
+
+Everything in `zoo` that verifies a file (the weights manifest, preset folders, downloaded dataset
+files) or writes one (manifests, presets, run folders, pictures) goes through here, so a file is
+never half-written and a changed file always fails the same way:
+
+* `file_digest(path)` is `(size, sha256)`, read in 1 MiB blocks; `verify_file` raises
+  `IntegrityError` naming the file, both hashes and the fix.
+* `write_bytes`, `write_text`, `write_json` and `write_png` (and `atomic_file`, for what is
+  written in pieces) write a temp file beside the target, fsync it, give it the permissions a
+  plain `open()` would (the umask's), then rename it over the target, so a reader sees the old
+  file or the new one, never a mix.
+* `staged_folder(directory)` does the same for a whole folder (a preset): fill the temp folder it
+  yields, and on success it is swapped in place of `directory`; `copy_folder` builds on it.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> path = write_json(folder / "a.json", {"b": 1, "a": [1, 2]}, sort_keys=True)
+    >>> file_digest(path)[0], path.read_text().splitlines()[1]
+    (40, '  "a": [')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import IO, Any, Iterable, Iterator
+
+_BLOCK = 1 << 20
+
+
+class IntegrityError(ValueError):
+    """A file's size or sha256 differs from the one recorded for it."""
+
+
+# ---------------------------------------------------------------------------- integrity
+
+
+def file_digest(path: str | os.PathLike) -> tuple[int, str]:
+    """Returns `(size in bytes, sha256 hex)` of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(_BLOCK):
+            h.update(block)
+            size += len(block)
+    return size, h.hexdigest()
+
+
+def verify_file(path: str | os.PathLike, *, size: int, sha256: str, label: str, fix: str) -> None:
+    """Raises `IntegrityError` naming the file, both hashes and `fix` unless the file matches.
+
+    Args:
+      path: the file to check.
+      size, sha256: what was recorded for it.
+      label: what the file is, first in the message (e.g. "model 'factorvae-dsprites'").
+      fix: the sentence that tells the user what to do.
+    """
+    actual_size, actual_sha = file_digest(path)
+    if actual_size == size and actual_sha == sha256:
+        return
+    what = "is truncated" if actual_size < size else ("has the wrong size" if actual_size != size else "is corrupted")
+    raise IntegrityError(
+        f"{label}: {path} {what}: expected sha256 {sha256} ({size} bytes), found sha256 {actual_sha} "
+        f"({actual_size} bytes). Nothing was loaded. {fix}")
+
+
+def verify_files(records: Iterable[tuple[Path, dict]], *, label: str, fix: str) -> None:
+    """Verifies every `(local path, {"size", "sha256"})` pair before the caller builds anything."""
+    for path, rec in records:
+        verify_file(path, size=rec["size"], sha256=rec["sha256"], label=label, fix=fix)
+
+
+# ---------------------------------------------------------------------------- atomic writes
+
+
+def write_bytes(path: str | os.PathLike, payload: bytes) -> Path:
+    """Writes `payload` to a temp file beside `path`, fsyncs it, then renames it over `path`.
+
+    Missing folders are created; the file gets the permissions the umask gives a new file.
+    Returns `path`.
+    """
+    with atomic_file(path) as f:
+        f.write(payload)
+    return Path(path)
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """`write_bytes` of `text` in UTF-8."""
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_json(path: str | os.PathLike, data: Any, *, sort_keys: bool = False, allow_nan: bool = False) -> Path:
+    """Writes `data` as JSON (indent 2, a final newline), atomically.
+
+    Args:
+      sort_keys: order every object's keys (run folders do; the manifest keeps its own order).
+      allow_nan: write NaN/Infinity tokens (not JSON proper) instead of raising on them.
+    """
+    with atomic_file(path, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=sort_keys, allow_nan=allow_nan)
+        f.write("\n")
+    return Path(path)
+
+
+def write_png(path: str | os.PathLike, image) -> Path:
+    """Encodes a uint8 array `[H, W]` or `[H, W, 3]` (or a Pillow image) as PNG and writes it atomically."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(buf, format="PNG")
+    return write_bytes(path, buf.getvalue())
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Yields a temp file beside `path` (opened with `mode`, "wb" or "w" for UTF-8 text); on success
+    fsyncs it, gives it the umask's permissions and renames it over `path`.
+
+    For what is written in pieces (a stream, a zip archive of gigabytes); an exception inside the
+    block removes the temp file and leaves `path` as it was. Missing folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def staged_folder(directory: str | os.PathLike) -> Iterator[Path]:
+    """Yields an empty temp folder beside `directory`; on success swaps it in place of `directory`.
+
+    The swap is two renames on one filesystem (old -> `.name.old-*`, new -> name); the old folder
+    is deleted only after the new one is in place, so some complete folder exists at every moment.
+    An exception inside the block leaves `directory` as it was and removes the temp folder.
+    """
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.tmp-", dir=directory.parent))
+    try:
+        yield tmp
+        for p in tmp.iterdir():
+            with open(p, "rb") as f:
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o777 & ~_umask())
+        if directory.exists():
+            old = directory.parent / f".{directory.name}.old-{uuid.uuid4().hex[:8]}"
+            os.rename(directory, old)
+            try:
+                os.rename(tmp, directory)
+            except BaseException:
+                os.rename(old, directory)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, directory)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def copy_folder(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Replaces `target` with a copy of the plain, non-hidden files of `source`, atomically."""
+    with staged_folder(target) as tmp:
+        for path in sorted(Path(source).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                shutil.copy2(path, tmp / path.name)
+    return Path(target)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

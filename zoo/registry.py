@@ -1,0 +1,104 @@
+"""Keeping the zoo: scoring a model, writing its scores into its card and the manifest, adding a
+trained preset to the zoo, and pinning a hub copy.
+
+Every step rewrites files through `zoo.files` (atomic), and the manifest entry is rebuilt from the
+preset folder's files afterwards, so its sha256 sums always match what is on disk:
+
+    model, folder, name = resolve_model("runs/factorvae")        # a run folder, preset, name or hf://
+    scores, settings = score(model, zoo.data.load("dsprites"))    # zoo.metrics.evaluate, study sizes
+    rescore(folder, scores, settings, name)                       # card, metadata.json (and manifest)
+    add_to_zoo(folder, "factorvae-dsprites")                      # weights/<name>/ + manifest entry
+    pin("factorvae-dsprites", "org/factorvae-dsprites")           # push to the hub, pin the commit
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+import zoo.metrics
+from zoo import api, hub, manifest, presets
+from zoo.files import copy_folder
+from zoo.runs.folder import PRESET, is_run
+
+REFERENCE = "google-research/disentanglement_lib definitions (Locatello et al. 2019)"
+
+
+def resolve_model(spec: str, *, manifest_path=None):
+    """`(model, preset folder, manifest name or None)` for a manifest name, `hf://` address, preset
+    folder or finished training-run folder (its `preset/`); the files are verified before building."""
+    path = Path(spec)
+    folder = path / PRESET if is_run(path) else api.resolve(spec, manifest_path=manifest_path)
+    names = manifest.names(manifest.load_manifest(manifest_path))
+    return presets.load_preset(folder), folder, (spec if spec in names else None)
+
+
+def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, num_test: int = 5000, seed: int = 0,
+          dci_backend: str = "exact") -> tuple[dict, dict]:
+    """Runs `zoo.metrics.evaluate` on `model.representation`; returns `(scores, settings)`.
+
+    Args:
+      metrics: "all" (or None) or a comma list of metric functions ("mig,dci").
+      num_train, num_test, seed: the sampling (the study's sizes by default).
+      dci_backend: "exact" (the reference's gradient boosting) or "fast".
+
+    Returns:
+      The flat score dict and the settings that produced it (what a card records beside them).
+    """
+    chosen = zoo.metrics.ALL if metrics in ("all", None) else [m.strip() for m in metrics.split(",") if m.strip()]
+    options = {"dci": {"backend": dci_backend}} if "dci" in chosen else None
+    scores = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed, num_train=num_train,
+                                  num_test=num_test, metric_options=options)
+    settings = {"metrics": list(chosen), "num_train": num_train, "num_test": num_test, "seed": seed,
+                "dataset": data.name, "dci_backend": dci_backend, "reference": REFERENCE}
+    return scores, settings
+
+
+def rescore(folder: Path, scores: Mapping[str, Any], settings: Mapping[str, Any], name: str | None = None, *,
+            manifest_path=None) -> dict | None:
+    """Writes `scores` into a preset's card and metadata.json and, for a manifest model, its entry.
+
+    The card's bytes change, so a pinned hub copy no longer matches the manifest's sha256: the
+    entry is unpinned until `pin` uploads the new card. Returns the stale pin (`{"repo_id",
+    "revision"}`) or None.
+    """
+    presets.update_scores(folder, scores, settings)
+    if name is None:
+        return None
+    stale = manifest.load_manifest(manifest_path)["models"][name].get("hub")
+    manifest.set_entry(name, manifest.entry_from_preset(folder, root=manifest.root_of(manifest_path), hub=None),
+                       manifest_path)
+    return stale
+
+
+def add_to_zoo(preset: Path, name: str, *, manifest_path=None) -> Path:
+    """Copies a scored preset folder to `weights/<name>/` (atomically) and lists it in the manifest.
+
+    Raises:
+      ValueError: the preset is named otherwise in its card.
+    """
+    if presets.read_metadata(preset).get("name") != name:
+        raise ValueError(f"the preset at {preset} is named otherwise in its card; add it under that name.")
+    root = manifest.root_of(manifest_path)
+    target = copy_folder(preset, root / "weights" / name)
+    manifest.set_entry(name, manifest.entry_from_preset(target, root=root, hub=None), manifest_path)
+    return target
+
+
+def pin(model: str, repo_id: str | None, *, revision=None, create_pr=False, dry_run=False,
+        manifest_path=None) -> str | None:
+    """Pushes the preset behind `model` to the hub; for a manifest name, pins the returned commit.
+
+    Returns the new commit (None for a dry run).
+    """
+    entry = manifest.load_manifest(manifest_path)["models"].get(model)
+    folder = api.resolve(model, manifest_path=manifest_path)
+    repo_id = repo_id or ((entry or {}).get("hub") or {}).get("repo_id")
+    if not repo_id:
+        raise ValueError(f"no --repo_id given and {model!r} has no hub repository in the manifest.")
+    commit = hub.push(folder, repo_id, revision=revision, create_pr=create_pr, dry_run=dry_run)
+    if entry is not None and commit and not dry_run and not create_pr:
+        manifest.set_entry(model, manifest.entry_from_preset(folder, root=manifest.root_of(manifest_path),
+                                                             hub={"repo_id": repo_id, "revision": commit}),
+                           manifest_path)
+    return commit

@@ -1,0 +1,135 @@
+"""A training run's settings: what `run.json` holds, typed, with the hyperparameters resolved.
+
+`RunSettings` is the run's identity: a folder holding a run with other values for the fields in
+`IDENTITY` is refused rather than resumed (`zoo.runs.check_run_folder`). It reads and writes the
+`run.json` files every version of the training recipes wrote (sorted keys, the same key set:
+`init_from_training` appears only for a fine-tuning run):
+
+    >>> s = RunSettings(model="beta_vae", hparams={"beta": 4.0}, steps=10000)
+    >>> sorted(s.to_json())[:4], RunSettings.from_json(s.to_json()) == s
+    (['batch_size', 'dataset', 'dataset_options', 'deterministic'], True)
+    >>> zoo_name("dip_vae_ii", "color_dsprites")
+    'dipvae2-color-dsprites'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+# Settings that identify a run: a folder holding a run with other values is refused.
+IDENTITY = ("model", "dataset", "dataset_options", "batch_size", "seed", "learning_rate", "latent_dim", "hparams",
+            "init_from")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSettings:
+    """Everything a training run needs besides its folder; the defaults are the recipes' (the study's).
+
+    Attributes:
+      model: objective, a `zoo.models.names()` entry.
+      dataset: a `zoo.data.names()` entry; `dataset_options` go to `zoo.data.load`.
+      batch_size: global batch size.
+      seed: seeds the weights, the data stream and the training noise.
+      learning_rate: the main optimizer's rate; None keeps the objective's (Adam 1e-4 for the VAEs).
+      latent_dim: number of latents.
+      hparams: every hyperparameter of the objective (`resolve_hparams` fills in the defaults).
+      steps: total training steps (a resumed run counts the steps already done).
+      strategy: `tf.distribute` strategy name (`zoo.runs.make_strategy`).
+      deterministic: TensorFlow op determinism (a killed and resumed run ends bitwise equal).
+      init_from: the pretrained model a fine-tuning run started from (None for a fresh run).
+      init_from_training: that model's own training as it was then (kept in the new model card).
+    """
+
+    model: str = "beta_vae"
+    dataset: str = "dsprites"
+    dataset_options: dict = dataclasses.field(default_factory=dict)
+    batch_size: int = 64
+    seed: int = 0
+    learning_rate: float | None = None
+    latent_dim: int = 10
+    hparams: dict = dataclasses.field(default_factory=dict)
+    steps: int = 30000
+    strategy: str = "default"
+    deterministic: bool = False
+    init_from: str | None = None
+    init_from_training: dict | None = None
+
+    def to_json(self) -> dict:
+        """The `run.json` dict: every field, `init_from_training` only when set."""
+        data = dataclasses.asdict(self)
+        if data["init_from_training"] is None:
+            del data["init_from_training"]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "RunSettings":
+        """Reads a `run.json` dict; missing fields take their defaults, unknown ones are refused."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"run settings have no field {', '.join(map(repr, unknown))}; a run.json holds "
+                             f"{', '.join(sorted(known))}.")
+        return cls(**dict(data))
+
+    def replace(self, **changes) -> "RunSettings":
+        return dataclasses.replace(self, **changes)
+
+
+def as_settings(settings: RunSettings | Mapping[str, Any]) -> RunSettings:
+    """`settings` as `RunSettings` (a `run.json`-style dict is read with `RunSettings.from_json`)."""
+    return settings if isinstance(settings, RunSettings) else RunSettings.from_json(settings)
+
+
+def resolve_hparams(objective: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every hyperparameter of `objective`: the values in `given`, the objective's defaults for the rest.
+
+    Values are cast to the hyperparameter's declared type (`zoo.models.HParam`); None stays None.
+
+    Raises:
+      ValueError: a hyperparameter the objective does not take (the message lists the ones it does).
+    """
+    import zoo.models
+
+    specs = zoo.models.hparams(objective)
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ValueError(f"{objective} has no hyperparameter {', '.join(map(repr, unknown))}; it takes "
+                         f"{', '.join(sorted(specs)) or 'none'}.")
+    resolved = {name: spec.default for name, spec in specs.items()}
+    for name, value in given.items():
+        spec = specs[name]
+        resolved[name] = value if spec.type is bool or value is None else spec.type(value)
+    return resolved
+
+
+def finetune_settings(settings: RunSettings, source: str, metadata: Mapping[str, Any]) -> RunSettings:
+    """`settings` for fine-tuning the pretrained model `source`, whose preset metadata is `metadata`.
+
+    The objective, latent size and hyperparameters are the source's (from its config); the source's
+    own training is kept as `init_from_training`, since its name may later point at other weights.
+    """
+    import zoo.models
+
+    model = metadata["objective"]
+    # A config saved before a hyperparameter existed keeps that model's behaviour (LEGACY_HPARAMS).
+    config = zoo.models.get_class(model).complete_config(metadata["config"])
+    hparams = {k: config[k] for k in resolve_hparams(model, {}) if k in config}
+    return settings.replace(model=model, latent_dim=int(config.get("latent_dim", settings.latent_dim)),
+                            hparams=hparams, init_from=source,
+                            init_from_training={k: v for k, v in metadata.get("training", {}).items()
+                                                if k != "versions"})
+
+
+def job_settings(job: Mapping[str, Any], steps: int) -> RunSettings:
+    """The settings of one job of a training grid (`zoo.study.jobs`): the job's objective, dataset,
+    hyperparameters and seed, the recipes' defaults otherwise."""
+    return RunSettings(model=job["model"], dataset=job["dataset"], seed=job["seed"],
+                       hparams=resolve_hparams(job["model"], job["hparams"]), steps=steps)
+
+
+def zoo_name(model: str, dataset: str) -> str:
+    """The zoo's name for a model trained on a dataset: "factor_vae", "dsprites" -> "factorvae-dsprites",
+    "dip_vae_ii", "color_dsprites" -> "dipvae2-color-dsprites"."""
+    short = {"dip_vae_i": "dipvae1", "dip_vae_ii": "dipvae2"}.get(model, model.replace("_", ""))
+    return f"{short}-{dataset.replace('_', '-').replace(':', '-')}"

@@ -1,0 +1,134 @@
+"""The resumable training loop: a run folder in, checkpoints, a KL trace and a preset folder out.
+
+The loop checkpoints the model, its optimizers and the step counter (which is also the data
+stream's position) every `checkpoint_every` steps; calling `train` again on the same folder resumes
+from the latest checkpoint, and with `deterministic=True` a run killed and resumed ends with the
+same weights as an uninterrupted one. A NaN or inf loss stops training with the step and the loss
+term named, the last good checkpoint kept.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import keras
+import tensorflow as tf
+
+import zoo.data
+import zoo.models
+from zoo import presets, visualize
+from zoo.files import write_json
+from zoo.runs import folder as _folder
+from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress
+from zoo.runs.settings import RunSettings, as_settings, zoo_name
+from zoo.runs.strategy import make_strategy
+
+
+def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progress: bool = True,
+          write_preset: bool = True, checkpoint_every: int = 1000, keep_checkpoints: int = 2,
+          kill_at_step: int | None = None, initialize: Callable | None = None,
+          preset_name: str | None = None, steps_per_execution: int = 1) -> Path:
+    """Trains (or resumes) the run in `out` up to `settings.steps`; returns the run folder.
+
+    Args:
+      settings: the run's `RunSettings` (or a `run.json`-style dict).
+      out: the run folder; one holding another run is refused (`check_run_folder`).
+      progress: show a progress bar.
+      write_preset: write `out/preset/` (config, inference weights, metadata, card, traversal) at the end.
+      checkpoint_every: steps between checkpoints (and KL-trace points).
+      keep_checkpoints: checkpoints kept on disk.
+      kill_at_step: testing only: SIGKILL the process after this step.
+      initialize: `fn(model)` run on a fresh (not resumed) model before training, e.g. to load
+        pretrained weights for fine-tuning. The optimizers start fresh either way.
+      preset_name: the model's name in its preset and card (default `zoo_name(model, dataset)`).
+      steps_per_execution: training steps per call of the compiled train function (Keras's
+        `steps_per_execution`); callbacks then run once per call. The steps are the same.
+
+    Raises:
+      zoo.runs.NonFiniteLossError: a loss term became NaN or inf.
+    """
+    settings, out = as_settings(settings), Path(out)
+    resuming = _folder.check_run_folder(out, settings, resume=True)
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / _folder.RUN_FILE, settings.to_json(), sort_keys=True, allow_nan=True)
+    if settings.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.utils.set_random_seed(settings.seed)
+
+    data = zoo.data.load(settings.dataset, **settings.dataset_options)
+    with make_strategy(settings.strategy).scope():
+        model = zoo.models.get(settings.model, input_shape=data.observation_shape, latent_dim=settings.latent_dim,
+                               seed=settings.seed, **settings.hparams)
+        model.compile(steps_per_execution=steps_per_execution)
+        if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
+            model.optimizer.learning_rate = settings.learning_rate
+    trackables = {"model": model, "optimizer": model.optimizer}
+    if getattr(model, "discriminator_optimizer", None) is not None:
+        trackables["discriminator_optimizer"] = model.discriminator_optimizer
+    checkpoint = tf.train.Checkpoint(**trackables)
+    manager = tf.train.CheckpointManager(checkpoint, str(out / _folder.CHECKPOINTS), max_to_keep=keep_checkpoints)
+    if resuming and manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    elif initialize is not None:
+        initialize(model)
+    step = int(model.step.numpy())
+    total = settings.steps
+    if step > 0:
+        print(f"Resuming {out} at step {step} of {total} ({manager.latest_checkpoint}).", flush=True)
+
+    callbacks = [Guard(manager), keras.callbacks.TensorBoard(str(out / _folder.LOGS), update_freq=100,
+                                                             write_graph=False)]
+    if progress:
+        callbacks.append(Progress(total, step))
+    if kill_at_step is not None:
+        callbacks.append(KillAt(kill_at_step))
+    trace = KLTrace(out / _folder.KL_TRACE, data) if isinstance(model, zoo.models.VAE) else None
+    if trace is not None and step == 0:
+        trace.record(model)
+    while step < total:
+        n = min(checkpoint_every - step % checkpoint_every, total - step)
+        dataset = data.as_tf_dataset(settings.batch_size, seed=settings.seed, start_batch=step)
+        if steps_per_execution > 1:  # exactly n steps, though n need not be a multiple of it
+            dataset, n = dataset.take(n), None
+        model.fit(dataset, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+        step = int(model.step.numpy())
+        if trace is not None:  # before the checkpoint: a kill in between rewrites this step's entry
+            trace.record(model)
+        manager.save(checkpoint_number=step)
+    for callback in callbacks:
+        if isinstance(callback, Progress):
+            callback.close()
+    if write_preset:
+        name = preset_name or zoo_name(settings.model, settings.dataset)
+        write_run_preset(model, data, settings, out / _folder.PRESET, name=name)
+    return out
+
+
+def write_run_preset(model, data, settings: RunSettings, directory: Path, name: str | None = None) -> Path:
+    """Writes the preset folder: inference weights, config, metadata, card and a traversal image."""
+    traversal = visualize.traversal_grid(model, data, seed=settings.seed)
+    metadata = {
+        "objective": settings.model,
+        "dataset": {"name": data.name, "source": settings.dataset_options.get("source", "rendered"),
+                    "observation_shape": list(data.observation_shape)},
+        "training": {"steps": int(model.step.numpy()), "batch_size": settings.batch_size, "seed": settings.seed,
+                     "optimizer": _optimizer_summary(model), "strategy": settings.strategy,
+                     "hparams": settings.hparams, "latent_dim": settings.latent_dim},
+    }
+    if settings.init_from:
+        metadata["training"]["init_from"] = settings.init_from
+    if settings.init_from_training:
+        metadata["training"]["init_from_training"] = settings.init_from_training
+    return presets.save_preset(model, directory, objective=settings.model, metadata=metadata,
+                               images={"traversal.png": traversal}, name=name)
+
+
+def _optimizer_summary(model) -> dict:
+    summary = {}
+    for name in ("optimizer", "discriminator_optimizer"):
+        opt = getattr(model, name, None)
+        if opt is not None:
+            cfg = opt.get_config()
+            summary[name] = {k: cfg[k] for k in ("name", "learning_rate", "beta_1", "beta_2", "epsilon") if k in cfg}
+    return summary
