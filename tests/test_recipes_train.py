@@ -75,6 +75,12 @@ def _settings_from(argv):
     (["--dataset=dsprite", "--out=x"], r"Unknown dataset 'dsprite'"),
     (["--model=beta_vae"], r"--out is required"),
     (["--model=beta_vae", "--hparams=beta=abc", "--out=x"], r"beta='abc' is not a valid float"),
+    # Hyperparameters outside their declared range stop here, before a run folder is written
+    # (they used to build, write run.json and fill the weights with NaN, or train and exit 0).
+    (["--model=beta_vae", "--beta=nan", "--out=x"], r"beta must be a finite number in \[0, inf\); got nan"),
+    (["--model=beta_vae", "--beta=-1", "--out=x"], r"beta must be a finite number in \[0, inf\); got -1.0"),
+    (["--model=dip_vae_ii", "--hparams=lambda_od=inf", "--out=x"], r"lambda_od must be a finite number"),
+    (["--model=annealed_vae", "--c_max=-25", "--out=x"], r"c_max must be a finite number in \[0, inf\)"),
 ])
 def test_bad_flags_fail_before_work(argv, message):
     with pytest.raises(ValueError, match=message):
