@@ -37,7 +37,8 @@ def _run_all(commands_envs, cwd):
     procs = []
     try:
         for env in commands_envs:
-            procs.append(subprocess.Popen([sys.executable, "-m", "tests.multi_worker_check", *env.pop("_args")],
+            module = env.pop("_module", "tests.multi_worker_check")
+            procs.append(subprocess.Popen([sys.executable, "-m", module, *env.pop("_args")],
                                           cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                           text=True, start_new_session=True))
         outputs = [p.communicate(timeout=TIMEOUT_S) for p in procs]
@@ -48,7 +49,7 @@ def _run_all(commands_envs, cwd):
                 p.wait()
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-4000:]
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
+    return [out.strip().splitlines()[-1] for out, _ in outputs]
 
 
 @pytest.mark.parametrize("name", ["factor_vae", "beta_tcvae"])
@@ -61,7 +62,7 @@ def test_two_workers_end_with_the_one_process_weights(name, tmp_path):
     for index in range(2):
         envs.append({**base, "_args": [str(tmp_path), name],
                      "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})})
-    reports = _run_all(envs, ROOT)
+    reports = [json.loads(line) for line in _run_all(envs, ROOT)]
     assert [(r["task"], r["replicas"], r["step"]) for r in reports] == [
         ("single", 1, 3), ("worker0", 2, 3), ("worker1", 2, 3)]
 
@@ -80,3 +81,19 @@ def test_two_workers_end_with_the_one_process_weights(name, tmp_path):
         assert diff < 1e-3 * update, (name, diff, update)
     for n in names:  # the workers hold one model
         np.testing.assert_array_equal(workers[0][f"after/{n}"], workers[1][f"after/{n}"], err_msg=n)
+
+
+def test_the_recipe_runs_on_two_workers(tmp_path):
+    # The command the README gives for a cluster, on 127.0.0.1: each worker its own --out; both
+    # end with the same preset weights.
+    base = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    envs = [{**base, "_module": "recipes.train",
+             "_args": ["--model=factor_vae", "--dataset=tiny", "--latent_dim=4", "--strategy=multi_worker",
+                       "--batch_size=16", "--steps=2", f"--out={tmp_path / f'w{index}'}"],
+             "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
+            for index in range(2)]
+    lines = _run_all(envs, ROOT)
+    assert all("to step 2" in line for line in lines), lines
+    weights = [(tmp_path / f"w{index}" / "preset" / "model.weights.h5").read_bytes() for index in range(2)]
+    assert weights[0] == weights[1]
