@@ -86,8 +86,9 @@ def load_manifest(manifest_path: str | os.PathLike | None = None) -> dict:
         return empty_manifest()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{path} is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{path} is not valid JSON ({e}). Restore it (`git checkout -- {path.name}` in a "
+                            "checkout), or fix the JSON at that place.") from None
     validate_manifest(data, source=str(path))
     return data
 
