@@ -73,14 +73,14 @@ def run_settings(*, model: str | None = None) -> RunSettings:
     for name in ("steps", "batch_size", "checkpoint_every"):
         if FLAGS[name].value <= 0:
             raise UsageError(f"--{name} must be positive; got {FLAGS[name].value}.")
-    if FLAGS.learning_rate is not None and not FLAGS.learning_rate > 0:
-        raise UsageError(f"--learning_rate must be positive; got {FLAGS.learning_rate}.")
+    if FLAGS.keep_checkpoints < 1:
+        raise UsageError(f"--keep_checkpoints must be at least 1; got {FLAGS.keep_checkpoints}.")
     if not FLAGS.out:
         raise UsageError("--out is required: the folder for checkpoints, logs and the preset.")
     return RunSettings(model=model, dataset=FLAGS.dataset, dataset_options=_options(FLAGS.dataset_options),
                        batch_size=FLAGS.batch_size, seed=FLAGS.seed, learning_rate=FLAGS.learning_rate,
                        latent_dim=FLAGS.latent_dim, hparams=resolve_hparams(model, given_hparams(model)),
-                       steps=FLAGS.steps, strategy=FLAGS.strategy, deterministic=FLAGS.deterministic)
+                       steps=FLAGS.steps, strategy=FLAGS.strategy, deterministic=FLAGS.deterministic).check()
 
 
 def given_hparams(objective: str) -> dict:

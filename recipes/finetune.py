@@ -50,9 +50,14 @@ def main(argv):
                                                      if adapted else "") + ".", flush=True)
 
     name = FLAGS.name or zoo.runs.zoo_name(settings.model, settings.dataset) + "-ft"
-    zoo.runs.train(settings, out, progress=FLAGS.progress, write_preset=FLAGS.preset,
-                   checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
-                   initialize=initialize, preset_name=name)
+    try:
+        zoo.runs.train(settings, out, progress=FLAGS.progress, write_preset=FLAGS.preset,
+                       checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
+                       initialize=initialize, preset_name=name)
+    except zoo.runs.NonFiniteLossError as e:
+        return _common.fail(e, 3)
+    except (zoo.runs.RunSettingsError, zoo.runs.RunFolderError) as e:  # found before anything was written
+        return _common.fail(e)
     print(f"Fine-tuned {source_name} on {settings.dataset} to step {settings.steps}; run folder {out}.")
     return 0
 

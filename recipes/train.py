@@ -39,6 +39,8 @@ def main(argv):
                        kill_at_step=FLAGS.debug_kill_at_step, preset_name=FLAGS.name)
     except zoo.runs.NonFiniteLossError as e:
         return _common.fail(e, 3)
+    except (zoo.runs.RunSettingsError, zoo.runs.RunFolderError) as e:  # found before anything was written
+        return _common.fail(e)
     print(f"Trained {settings.model} on {settings.dataset} to step {settings.steps} in "
           f"{time.time() - start:.0f} s; run folder {out}.")
     return 0

@@ -107,3 +107,34 @@ def test_unreadable_cards_name_the_file_and_the_fix(tmp_path):
         with pytest.raises(cards.CardError, match=rf"{missing}: no model card there"):
             read(missing)
     assert issubclass(cards.CardError, ValueError)
+
+
+def test_the_card_says_the_adam_epsilon_and_whether_it_is_the_studys(tmp_path):
+    """The study's Adam epsilon is TF1's 1e-8 (zoo.models.optimizers.STUDY_EPSILON, the default for new
+    training); presets trained before used Keras's 1e-7. The card says which, from metadata.json."""
+    from zoo.models.optimizers import STUDY_EPSILON
+
+    assert cards.STUDY_ADAM_EPSILON == STUDY_EPSILON == 1e-8
+    adam = {"name": "adam", "learning_rate": 1e-4, "beta_1": 0.9, "beta_2": 0.999}
+    study = {**META, "training": {**META["training"], "optimizer": {
+        "optimizer": {**adam, "epsilon": 1e-8}, "discriminator_optimizer": {**adam, "beta_1": 0.5, "epsilon": 1e-8}}}}
+    text = ModelCard.load(_card(tmp_path, study)).text
+    assert "| Adam epsilon | 1e-08 (the study's: TF1's AdamOptimizer default, as in disentanglement_lib) |" in text
+    older = {**META, "training": {**META["training"], "optimizer": {"optimizer": {**adam, "epsilon": 1e-7}}}}
+    text = ModelCard.load(_card(tmp_path, older)).text
+    assert "| Adam epsilon | 1e-07 (not the study's 1e-08, TF1's AdamOptimizer default" in text
+    mixed = {**META, "training": {**META["training"], "optimizer": {
+        "optimizer": {**adam, "epsilon": 1e-8}, "discriminator_optimizer": {**adam, "epsilon": 1e-7}}}}
+    assert "| Adam epsilon | optimizer 1e-08, discriminator 1e-07 (not the study's" in \
+        ModelCard.load(_card(tmp_path, mixed)).text
+
+
+def test_a_trained_preset_records_and_shows_the_studys_epsilon(tmp_path):
+    import zoo.runs
+
+    run = zoo.runs.train({"model": "factor_vae", "dataset": "tiny", "batch_size": 4, "latent_dim": 2,
+                          "hparams": {"gamma": 10.0}, "steps": 1}, tmp_path / "run", progress=False)
+    optimizers = zoo.presets.read_metadata(run / "preset")["training"]["optimizer"]
+    assert {name: opt["epsilon"] for name, opt in optimizers.items()} == {"optimizer": 1e-8,
+                                                                          "discriminator_optimizer": 1e-8}
+    assert "| Adam epsilon | 1e-08 (the study's" in (run / "preset" / "README.md").read_text()

@@ -87,3 +87,20 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_clean_staged_tidies_a_killed_folder_write(tmp_path):
+    """A kill inside `staged_folder` leaves `.<name>.tmp-*` (removed) or, between its two renames,
+    `.<name>.old-*` without `<name>` (renamed back); other names are left alone."""
+    from zoo.files import clean_staged
+
+    target = tmp_path / "preset"
+    (tmp_path / ".preset.tmp-abc123").mkdir()
+    (tmp_path / ".preset.old-1234abcd").mkdir()
+    (tmp_path / ".preset.old-1234abcd" / "config.json").write_text("{}")
+    (tmp_path / ".other.tmp-abc123").mkdir()
+    assert clean_staged(target) == [tmp_path / ".preset.tmp-abc123"]
+    assert (target / "config.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tmp-abc123", "preset"]
+    (tmp_path / ".preset.old-5678abcd").mkdir()
+    assert clean_staged(target) == [tmp_path / ".preset.old-5678abcd"] and target.is_dir()

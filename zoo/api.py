@@ -97,8 +97,8 @@ def _fetch(name: str, revision: str | None, manifest_path) -> tuple[Path, bool]:
     message = manifest.unknown_name_message(name, manifest.names(data))
     where = Path(manifest_path or manifest.default_manifest_path())
     if not where.exists():
-        message += (f" (There is no weights manifest at {where}: with a non-editable install, set ZOO_MANIFEST "
-                    "to a checkout's weights_manifest.json.)")
+        message += (f" (There is no weights manifest at {where}: set ZOO_MANIFEST to a checkout's "
+                    "weights_manifest.json, or reinstall the package, whose wheel ships one.)")
     raise manifest.UnknownModelError(message)
 
 
@@ -164,7 +164,8 @@ def _fetch_entry(name: str, entry: dict, root: Path) -> tuple[Path, list, str, s
 
 def _not_found(name: str, tried: list[str]) -> str:
     return (f"Cannot find the files of model {name!r}: " + "; ".join(tried) + ". Fix: check out the repository's "
-            "weights (git lfs pull), or run once with network access (HF_HUB_OFFLINE unset) to fill the cache.")
+            "weights (git lfs pull; with an installed package, set ZOO_MANIFEST to that checkout's "
+            "weights_manifest.json), or run once with network access (HF_HUB_OFFLINE unset) to fill the cache.")
 
 
 def _fetch_address(uri: str, revision: str | None) -> Path:

@@ -45,6 +45,10 @@ DATASET_NAMES = {"dsprites": "dSprites", "color_dsprites": "Color-dSprites", "no
                  "shapes3d": "3dshapes", "mpi3d_toy": "MPI3D-toy", "mnist": "MNIST",
                  "tiny": "tiny sprites (test data)"}
 
+# The study (disentanglement_lib) trains with TF1's `AdamOptimizer`, whose epsilon is 1e-8; Keras's
+# Adam defaults to 1e-7. New training uses the study's (`zoo.models.optimizers.STUDY_EPSILON`).
+STUDY_ADAM_EPSILON = 1e-8
+
 TASK_TYPE = "feature-extraction"
 TASK_NAME = "Unsupervised disentangled representation learning"
 
@@ -172,6 +176,9 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
             rows.append((key, training[key]))
     if "optimizer" in training:
         rows.append(("optimizer", json.dumps(training["optimizer"])))
+        epsilon = _adam_epsilon(training["optimizer"])
+        if epsilon:
+            rows.append(("Adam epsilon", epsilon))
     if training.get("init_from"):
         rows.append(("initialised from", f"`{training['init_from']}`" + _lineage(training.get("init_from_training"))))
     if meta.get("date"):
@@ -225,6 +232,21 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     batch = f"np.zeros((8, {', '.join(str(d) for d in input_shape)}), np.float32)" if input_shape else "images"
     out += [f"codes = model.representation({batch})  # [N, {latent_dim or 'latent_dim'}] latent means", "```", ""]
     return "\n".join(out)
+
+
+def _adam_epsilon(optimizers) -> str | None:
+    """The optimizers' epsilon and whether it is the study's, e.g. "1e-08 (the study's: ...)"."""
+    found = {name: opt["epsilon"] for name, opt in (optimizers or {}).items()
+             if isinstance(opt, Mapping) and isinstance(opt.get("epsilon"), (int, float))}
+    if not found:
+        return None
+    values = sorted(set(found.values()))
+    shown = (f"{values[0]:g}" if len(values) == 1
+             else ", ".join(f"{name.replace('_optimizer', '')} {value:g}" for name, value in found.items()))
+    if values == [STUDY_ADAM_EPSILON]:
+        return f"{shown} (the study's: TF1's AdamOptimizer default, as in disentanglement_lib)"
+    return (f"{shown} (not the study's {STUDY_ADAM_EPSILON:g}, TF1's AdamOptimizer default in disentanglement_lib; "
+            "zoo trains new models with 1e-08)")
 
 
 def _shape(input_shape) -> str:

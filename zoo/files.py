@@ -176,6 +176,30 @@ def staged_folder(directory: str | os.PathLike) -> Iterator[Path]:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def clean_staged(directory: str | os.PathLike) -> list[Path]:
+    """Tidies what a killed `staged_folder(directory)` left beside `directory`; returns what it removed.
+
+    Only `staged_folder`'s own names are touched: temp folders `.<name>.tmp-*` (a write that never
+    finished) are removed; an old copy `.<name>.old-*` is renamed back when `directory` itself is
+    missing (the kill came between the two renames), else removed. Call it only while nothing else
+    writes `directory` (e.g. when a run folder's single trainer starts).
+    """
+    directory = Path(directory)
+    if not directory.parent.is_dir():
+        return []
+    removed = []
+    for prefix in (f".{directory.name}.tmp-", f".{directory.name}.old-"):
+        for path in sorted(directory.parent.iterdir()):
+            if not (path.name.startswith(prefix) and path.is_dir() and not path.is_symlink()):
+                continue
+            if prefix.endswith(".old-") and not directory.exists():
+                os.rename(path, directory)
+                continue
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
+
+
 def copy_folder(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     """Replaces `target` with a copy of the plain, non-hidden files of `source`, atomically."""
     with staged_folder(target) as tmp:

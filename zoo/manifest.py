@@ -25,9 +25,10 @@ their paths relative to the preset folder.
 
 Where the manifest is found: the `manifest_path` argument, else `$ZOO_MANIFEST`, else
 `weights_manifest.json` beside the `zoo` package folder (a source checkout or an editable
-install). A non-editable install has no repository root: point `$ZOO_MANIFEST` at a checkout's
-manifest (its weights are then read from that checkout), and models missing there come from the
-Hugging Face cache or hub at their pinned revisions.
+install), else the copy a wheel ships inside the package (`zoo/weights_manifest.json`, put there by
+`setup.py`). An installed package has no `weights/` beside that copy, so its models come from the
+Hugging Face cache or hub at their pinned revisions (`HF_HUB_OFFLINE=1`: the cache only); point
+`$ZOO_MANIFEST` at a checkout's manifest to read that checkout's weights instead.
 """
 
 from __future__ import annotations
@@ -63,11 +64,14 @@ def empty_manifest() -> dict:
 
 
 def default_manifest_path() -> Path:
-    """`$ZOO_MANIFEST`, else `weights_manifest.json` in the folder above the `zoo` package."""
+    """`$ZOO_MANIFEST`, else `weights_manifest.json` in the folder above the `zoo` package (a
+    checkout), else the copy an installed package ships beside this module."""
     env = os.environ.get("ZOO_MANIFEST")
     if env:
         return Path(env).expanduser()
-    return Path(__file__).resolve().parent.parent / MANIFEST_NAME
+    checkout = Path(__file__).resolve().parent.parent / MANIFEST_NAME
+    packaged = Path(__file__).resolve().with_name(MANIFEST_NAME)
+    return checkout if checkout.exists() or not packaged.exists() else packaged
 
 
 def root_of(manifest_path: str | os.PathLike | None = None) -> Path:
@@ -86,8 +90,9 @@ def load_manifest(manifest_path: str | os.PathLike | None = None) -> dict:
         return empty_manifest()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{path} is not valid JSON: {e}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{path} is not valid JSON ({e}). Restore it (`git checkout -- {path.name}` in a "
+                            "checkout), or fix the JSON at that place.") from None
     validate_manifest(data, source=str(path))
     return data
 

@@ -151,11 +151,26 @@ def read_metadata(directory: str | os.PathLike) -> dict:
     path = Path(directory) / METADATA
     if not path.exists():
         raise PresetError(f"{directory} is not a preset folder: it has no {METADATA}.")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return _read_json(path)
 
 
-def check_preset(directory: str | os.PathLike) -> dict:
+def _read_json(path: Path) -> dict:
+    """A preset's JSON file (an object); otherwise a `PresetError` naming the file and the fix."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise PresetError(f"{path} is not valid JSON ({e}). Restore the file (from git, or the hub copy it came "
+                          "from) or re-save the preset with zoo.presets.save_preset.") from None
+    if not isinstance(data, dict):
+        raise PresetError(f"{path} holds {type(data).__name__}, not a JSON object. Restore the file or re-save the "
+                          "preset with zoo.presets.save_preset.")
+    return data
+
+
+def check_preset(directory: str | os.PathLike, *, required: tuple[str, ...] = (CONFIG, WEIGHTS)) -> dict:
     """Checks a preset folder's files against its metadata.json; returns the metadata.
+
+    `required` are the files that must be there and recorded (a Keras archive preset: `model.keras`).
 
     Raises `PresetError` for a missing file and `zoo.files.IntegrityError` naming the file and
     both hashes for a changed one.
@@ -163,15 +178,19 @@ def check_preset(directory: str | os.PathLike) -> dict:
     directory = Path(directory)
     if not directory.is_dir():
         raise PresetError(f"{directory} is not a folder.")
-    missing = [f for f in REQUIRED if not (directory / f).is_file()]
+    missing = [f for f in (*required, METADATA) if not (directory / f).is_file()]
     if missing:
         raise PresetError(f"{directory} is not a complete preset folder: missing {', '.join(missing)} "
                           f"(a preset holds {', '.join(REQUIRED)} and {CARD}).")
     meta = read_metadata(directory)
     records = meta.get("files", {})
-    for required in (CONFIG, WEIGHTS):
-        if required not in records:
-            raise PresetError(f"{directory / METADATA} records no size and sha256 for {required}; "
+    if not isinstance(records, dict) or not all(isinstance(r, dict) and {"size", "sha256"} <= set(r)
+                                                for r in records.values()):
+        raise PresetError(f"{directory / METADATA}: 'files' must map each file name to its size and sha256; "
+                          "re-save the preset with zoo.presets.save_preset.")
+    for name in required:
+        if name not in records:
+            raise PresetError(f"{directory / METADATA} records no size and sha256 for {name}; "
                               "re-save the preset with zoo.presets.save_preset.")
     for file_name, rec in records.items():
         path = directory / file_name
@@ -199,6 +218,10 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
     directory = Path(directory)
     _import_models()
     if not (directory / CONFIG).exists() and (directory / KERAS_ARCHIVE).is_file():
+        # A bare Keras archive has nothing to be checked against; one in a preset (a folder with a
+        # metadata.json) must be recorded there and match, whatever `verify` says.
+        if (directory / METADATA).exists():
+            check_preset(directory, required=(KERAS_ARCHIVE,))
         return keras.saving.load_model(str(directory / KERAS_ARCHIVE), compile=compile, safe_mode=True)
     if verify:
         meta = check_preset(directory)
@@ -207,7 +230,7 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
         if missing:
             raise PresetError(f"{directory} is not a preset folder: missing {', '.join(missing)}.")
         meta = read_metadata(directory) if (directory / METADATA).is_file() else {}
-    config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+    config = _read_json(directory / CONFIG)
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as e:
@@ -216,6 +239,8 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
     build(model, config)
     try:
         load_inference_weights(model, directory / WEIGHTS, meta.get("weights_left_out", []))
+    except PresetError:
+        raise
     except Exception as e:
         raise PresetError(f"{directory / WEIGHTS} does not fit the model built from {CONFIG}: {e}") from e
     if compile:
@@ -245,6 +270,13 @@ def load_inference_weights(model, path: str | os.PathLike, left_out=()) -> None:
     """
     from keras.src.saving import saving_lib
 
+    allowed = tuple(getattr(model, "TRAINING_ONLY", ()))
+    needed = [name for name in left_out if name not in allowed]
+    if needed:
+        raise PresetError(f"weights_left_out names {', '.join(map(repr, needed))}, which {type(model).__name__} needs "
+                          f"for inference (it may leave out only {', '.join(map(repr, allowed)) or 'nothing'}): the "
+                          "preset would load with freshly initialised weights there. Re-save the preset with "
+                          "zoo.presets.save_preset.")
     missing = [name for name in left_out if getattr(model, name, None) is None]
     if missing:
         raise PresetError(f"{type(model).__name__} has no {', '.join(missing)}, which the weights file leaves out.")

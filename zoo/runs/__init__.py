@@ -21,10 +21,10 @@ below) is first used.
 import importlib
 
 from zoo.runs.folder import (RunFolderError, check_run_folder, checkpoints_of, find_runs, is_finished,  # noqa: F401
-                             is_run, preset_name, read_settings, restore)
+                             is_run, preset_name, read_run_file, read_settings, restore)
 from zoo.runs.parallel import run_side_by_side  # noqa: F401
-from zoo.runs.settings import (IDENTITY, RunSettings, finetune_settings, job_settings, resolve_hparams,  # noqa: F401
-                               zoo_name)
+from zoo.runs.settings import (IDENTITY, RunSettings, RunSettingsError, finetune_settings,  # noqa: F401
+                               job_settings, resolve_hparams, zoo_name)
 from zoo.runs.strategy import make_strategy  # noqa: F401
 
 _TRAINING = {"train": "zoo.runs.training", "write_run_preset": "zoo.runs.training",
@@ -38,7 +38,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'zoo.runs' has no attribute {name!r}")
 
 
-__all__ = ["IDENTITY", "KLTrace", "NonFiniteLossError", "RunFolderError", "RunSettings", "check_run_folder",
-           "checkpoints_of", "find_runs", "finetune_settings", "is_finished", "is_run", "job_settings", "make_strategy",
-           "preset_name", "read_settings", "resolve_hparams", "restore", "run_side_by_side", "train",
-           "write_run_preset", "zoo_name"]
+__all__ = ["IDENTITY", "KLTrace", "NonFiniteLossError", "RunFolderError", "RunSettings", "RunSettingsError",
+           "check_run_folder", "checkpoints_of", "find_runs", "finetune_settings", "is_finished", "is_run",
+           "job_settings", "make_strategy", "preset_name", "read_run_file", "read_settings", "resolve_hparams",
+           "restore", "run_side_by_side", "train", "write_run_preset", "zoo_name"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import zoo.data
-from zoo.runs.settings import IDENTITY, RunSettings
+from zoo.runs.settings import IDENTITY, RunSettings, same_value
 
 RUN_FILE = "run.json"
 CHECKPOINTS = "checkpoints"
@@ -45,9 +45,10 @@ def check_run_folder(out: str | Path, settings: RunSettings | Mapping[str, Any],
             raise RunFolderError(f"--out={out} exists and holds files but no run.json: it is not a training run. "
                                  "Choose another --out or empty it.")
         return False
-    previous = json.loads(run_file.read_text())
+    previous = read_run_file(out)
     current = settings.to_json() if isinstance(settings, RunSettings) else dict(settings)
-    diff = {k: (previous.get(k), current.get(k)) for k in IDENTITY if previous.get(k) != current.get(k)}
+    diff = {k: (previous.get(k), current.get(k)) for k in IDENTITY
+            if not same_value(previous.get(k), current.get(k))}
     if diff:
         lines = ", ".join(f"{k}: {a!r} there, {b!r} now" for k, (a, b) in diff.items())
         raise RunFolderError(f"--out={out} holds a different run ({lines}). Choose another --out, or delete the "
@@ -58,9 +59,28 @@ def check_run_folder(out: str | Path, settings: RunSettings | Mapping[str, Any],
     return True
 
 
+def read_run_file(run: str | Path) -> dict:
+    """A run folder's `run.json` as a dict.
+
+    Raises:
+      RunFolderError: the file is not valid JSON (or not an object), naming the file and the fix.
+    """
+    path = Path(run) / RUN_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunFolderError(f"{path} is not valid JSON ({e}). It holds the run's settings: restore it from the "
+                             "command that started the run (rerun that command in an empty --out to see the file "
+                             "it writes), or delete the folder to start over.") from None
+    if not isinstance(data, dict):
+        raise RunFolderError(f"{path} holds {type(data).__name__}, not the run's settings (a JSON object); restore "
+                             "it, or delete the folder to start over.")
+    return data
+
+
 def read_settings(run: str | Path) -> RunSettings:
     """The `RunSettings` in a run folder's `run.json`."""
-    return RunSettings.from_json(json.loads((Path(run) / RUN_FILE).read_text()))
+    return RunSettings.from_json(read_run_file(run))
 
 
 def find_runs(roots) -> list[Path]:

@@ -15,11 +15,19 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+import numbers
 from typing import Any, Mapping
+
+from zoo.runs.strategy import STRATEGIES
 
 # Settings that identify a run: a folder holding a run with other values is refused.
 IDENTITY = ("model", "dataset", "dataset_options", "batch_size", "seed", "learning_rate", "latent_dim", "hparams",
             "init_from")
+
+
+class RunSettingsError(ValueError):
+    """A run's settings cannot start a run; the message names the setting (as its recipe flag) and the fix."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,6 +82,53 @@ class RunSettings:
 
     def replace(self, **changes) -> "RunSettings":
         return dataclasses.replace(self, **changes)
+
+    def check(self) -> "RunSettings":
+        """Checks what can be checked without TensorFlow: sizes, the seed, finite numbers, the strategy.
+
+        `zoo.runs.train` also builds the data, the strategy and the model before it writes anything.
+
+        Raises:
+          RunSettingsError: naming the setting (as its recipe flag), the value and what it must be.
+        """
+        for name in ("batch_size", "steps", "latent_dim"):
+            value = getattr(self, name)
+            if not _is_int(value) or value < 1:
+                raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
+        if not _is_int(self.seed) or self.seed < 0:
+            raise RunSettingsError(f"--seed must be a non-negative integer; got {self.seed!r}.")
+        if self.learning_rate is not None and not (_is_finite(self.learning_rate) and self.learning_rate > 0):
+            raise RunSettingsError(f"--learning_rate must be a positive finite number; got {self.learning_rate!r}. "
+                                   "Leave it out to use the objective's own (Adam 1e-4 for the VAEs).")
+        for name, value in self.hparams.items():
+            if isinstance(value, numbers.Number) and not isinstance(value, bool) and not _is_finite(value):
+                raise RunSettingsError(f"hyperparameter {name} must be a finite number; got {value!r}. "
+                                       f"Pass a finite --{name} (or leave it out for the objective's default).")
+        if self.strategy not in STRATEGIES:
+            raise RunSettingsError(f"unknown --strategy={self.strategy!r}; choose {', '.join(STRATEGIES[:-1])} or "
+                                   f"{STRATEGIES[-1]}.")
+        if not isinstance(self.dataset_options, Mapping):
+            raise RunSettingsError(f"--dataset_options must be key=value pairs; got {self.dataset_options!r}.")
+        return self
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_finite(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def same_value(a, b) -> bool:
+    """`a == b` for `run.json` values, where NaN equals NaN (as both are written `NaN`)."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
 
 
 def as_settings(settings: RunSettings | Mapping[str, Any]) -> RunSettings:

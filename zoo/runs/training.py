@@ -12,16 +12,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import shutil
+
 import keras
 import tensorflow as tf
 
 import zoo.data
 import zoo.models
-from zoo import presets, visualize
+from zoo import files, presets, visualize
 from zoo.files import write_json
+from zoo.runs import checkpoints as _checkpoints
 from zoo.runs import folder as _folder
 from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress
-from zoo.runs.settings import RunSettings, as_settings, zoo_name
+from zoo.runs.settings import RunSettings, RunSettingsError, as_settings, zoo_name
 from zoo.runs.strategy import make_strategy
 
 
@@ -46,32 +49,88 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
         `steps_per_execution`); callbacks then run once per call. The steps are the same.
 
     Raises:
+      zoo.runs.RunSettingsError: settings that cannot start a run, found before anything is written.
+      zoo.runs.RunFolderError: `out` holds another run, or none of its checkpoints is intact.
       zoo.runs.NonFiniteLossError: a loss term became NaN or inf.
+
+    A run that fails before its first checkpoint removes what it wrote, so the folder may be reused.
+    On resume the latest intact checkpoint is restored: damaged ones are set aside with a message
+    (`zoo.runs.checkpoints.prepare`), and temp folders of killed writes are removed.
     """
-    settings, out = as_settings(settings), Path(out)
+    settings, out = as_settings(settings).check(), Path(out)
+    for name, value in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints),
+                        ("steps_per_execution", steps_per_execution)):
+        if not isinstance(value, int) or value < 1:
+            raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
     resuming = _folder.check_run_folder(out, settings, resume=True)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / _folder.RUN_FILE, settings.to_json(), sort_keys=True, allow_nan=True)
+    # Everything that can refuse the settings (the data and its options, the strategy, the model and
+    # its hyperparameters) comes before run.json, which pins the folder to these settings.
     if settings.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(settings.seed)
-
-    data = zoo.data.load(settings.dataset, **settings.dataset_options)
-    with make_strategy(settings.strategy).scope():
-        model = zoo.models.get(settings.model, input_shape=data.observation_shape, latent_dim=settings.latent_dim,
-                               seed=settings.seed, **settings.hparams)
+    data = _load_data(settings)
+    try:
+        strategy = make_strategy(settings.strategy)
+    except ValueError as e:
+        raise RunSettingsError(str(e)) from None
+    with strategy.scope():
+        try:
+            model = zoo.models.get(settings.model, input_shape=data.observation_shape,
+                                   latent_dim=settings.latent_dim, seed=settings.seed, **settings.hparams)
+        except (ValueError, TypeError) as e:
+            raise RunSettingsError(f"cannot build {settings.model} with these settings: {e}") from None
         model.compile(steps_per_execution=steps_per_execution)
         if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings.learning_rate
+    fresh_folder = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    files.clean_staged(out / _folder.PRESET)  # a preset write killed half-way
+    write_json(out / _folder.RUN_FILE, settings.to_json(), sort_keys=True, allow_nan=True)
     trackables = {"model": model, "optimizer": model.optimizer}
     if getattr(model, "discriminator_optimizer", None) is not None:
         trackables["discriminator_optimizer"] = model.discriminator_optimizer
     checkpoint = tf.train.Checkpoint(**trackables)
+    latest = _checkpoints.prepare(out / _folder.CHECKPOINTS) if resuming else None
     manager = tf.train.CheckpointManager(checkpoint, str(out / _folder.CHECKPOINTS), max_to_keep=keep_checkpoints)
-    if resuming and manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    elif initialize is not None:
-        initialize(model)
+    try:
+        if latest is not None:
+            checkpoint.restore(latest).assert_existing_objects_matched()
+        elif initialize is not None:
+            initialize(model)
+        return _train_loop(model, data, settings, out, manager, checkpoint, progress=progress,
+                           write_preset=write_preset, checkpoint_every=checkpoint_every, kill_at_step=kill_at_step,
+                           preset_name=preset_name, steps_per_execution=steps_per_execution)
+    except BaseException:
+        if not resuming and manager.latest_checkpoint is None:  # nothing to resume: leave the folder as it was
+            _undo_start(out, fresh_folder)
+        raise
+
+
+def _load_data(settings: RunSettings):
+    """The run's dataset; options it does not take are named with the ones it does."""
+    options = ",".join(f"{k}={v}" for k, v in settings.dataset_options.items())
+    try:
+        return zoo.data.load(settings.dataset, **settings.dataset_options)
+    except TypeError as e:
+        raise RunSettingsError(f"--dataset_options={options} does not fit dataset {settings.dataset!r} ({e}); "
+                               "give only the options its loader takes (see zoo.data.load), or none.") from None
+    except (ValueError, LookupError, FileNotFoundError) as e:
+        raise RunSettingsError(f"cannot load dataset {settings.dataset!r}"
+                               + (f" with --dataset_options={options}" if options else "") + f": {e}") from None
+
+
+def _undo_start(out: Path, fresh_folder: bool) -> None:
+    """Removes what a run that never reached its first checkpoint wrote, so another command may use `out`."""
+    for name in (_folder.RUN_FILE, _folder.KL_TRACE):
+        (out / name).unlink(missing_ok=True)
+    for name in (_folder.LOGS, _folder.CHECKPOINTS):
+        shutil.rmtree(out / name, ignore_errors=True)
+    if fresh_folder and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+
+
+def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoint, *, progress, write_preset,
+                checkpoint_every, kill_at_step, preset_name, steps_per_execution) -> Path:
     step = int(model.step.numpy())
     total = settings.steps
     if step > 0:

@@ -1,0 +1,88 @@
+"""A training run that cannot start fails before it writes anything: every flag, the dataset options,
+the model's hyperparameters and the strategy are checked first, so the corrected command is never
+refused as "a different run"; and a NaN in a run's settings still equals itself."""
+
+import json
+import math
+
+import pytest
+from absl import flags
+
+
+def _main(recipe, argv, capsys):
+    """Runs a recipe's `main` in this process with `argv`; returns (exit code, stderr)."""
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS([recipe.__name__, *argv])
+    try:
+        code = recipe.main([recipe.__name__])
+    finally:
+        flags.FLAGS.unparse_flags()
+    return code, capsys.readouterr().err
+
+
+def _train(out, *extra):
+    return ["--model=beta_vae", "--dataset=tiny", "--batch_size=4", "--latent_dim=2", "--steps=2",
+            "--checkpoint_every=2", "--noprogress", "--nopreset", f"--out={out}", *extra]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("--latent_dim=0", "--latent_dim must be at least 1; got 0"),
+    ("--seed=-1", "--seed must be a non-negative integer; got -1"),
+    ("--keep_checkpoints=0", "--keep_checkpoints must be at least 1; got 0"),
+    ("--dataset_options=bogus=1", "--dataset_options=bogus=1 does not fit dataset 'tiny'"),
+    ("--beta=nan", "hyperparameter beta must be a finite number; got nan"),
+    ("--learning_rate=inf", "--learning_rate must be a positive finite number; got inf"),
+])
+def test_a_bad_start_writes_nothing_and_the_corrected_command_runs(tmp_path, capsys, bad, message):
+    from recipes import train
+
+    out = tmp_path / "run"
+    code, err = _main(train, _train(out, bad), capsys)
+    assert code == 2, err
+    assert message in err and "Traceback" not in err, err
+    assert not (out / "run.json").exists() and not (out.exists() and any(out.iterdir())), \
+        sorted(p.name for p in out.iterdir())
+    code, err = _main(train, _train(out), capsys)  # the corrected command
+    assert code == 0, err
+    assert json.loads((out / "run.json").read_text())["steps"] == 2
+
+
+def test_an_unknown_strategy_leaves_no_run_behind(tmp_path):
+    """`zoo.runs.train` itself checks the settings (and builds the strategy, the data and the model)
+    before run.json, which would otherwise pin the folder to a run that never trained."""
+    import zoo.runs
+
+    settings = zoo.runs.RunSettings(model="beta_vae", dataset="tiny", batch_size=4, latent_dim=2, steps=2,
+                                    hparams={"beta": 1.0}, strategy="no_such_strategy")
+    with pytest.raises(ValueError, match="unknown --strategy='no_such_strategy'"):
+        zoo.runs.train(settings, tmp_path / "run", progress=False, write_preset=False)
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_nan_in_the_settings_equals_itself(tmp_path):
+    """NaN != NaN in Python: the identity check compares the values as run.json writes them."""
+    import zoo.runs
+
+    settings = zoo.runs.RunSettings(model="beta_vae", dataset="tiny", hparams={"beta": math.nan})
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps(settings.to_json(), allow_nan=True))
+    assert zoo.runs.check_run_folder(out, settings, resume=True) is True
+    other = settings.replace(hparams={"beta": 4.0})
+    with pytest.raises(ValueError, match=r"beta.: nan} there, \{.beta.: 4.0} now"):
+        zoo.runs.check_run_folder(out, other, resume=True)
+
+
+def test_run_settings_check_names_every_bad_field():
+    import zoo.runs
+
+    good = zoo.runs.RunSettings(hparams={"beta": 1.0})
+    good.check()
+    for changes, message in [({"batch_size": 0}, "--batch_size must be at least 1; got 0"),
+                             ({"steps": -3}, "--steps must be at least 1; got -3"),
+                             ({"seed": 1.5}, "--seed must be a non-negative integer; got 1.5"),
+                             ({"hparams": {"beta": math.inf}}, "hyperparameter beta must be a finite number; got inf"),
+                             ({"learning_rate": -1e-4}, "--learning_rate must be a positive finite number"),
+                             ({"strategy": "nope"}, "unknown --strategy='nope'")]:
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
+            good.replace(**changes).check()
