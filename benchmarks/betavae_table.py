@@ -56,7 +56,7 @@ GENERAL_NOTES = [
     "sklearn's ConvergenceWarnings are silenced here).",
     "Data: dSprites rendered by zoo.data (squares and ellipses pixel-exact against real frames, hearts ~0.986 IoU), "
     "not DeepMind's file.",
-    "Models: the zoo's (Burgess et al. 2018 convolutional networks, trained here for the steps in each model card), "
+    "Models: the zoo's (disentanglement_lib's convolutional networks, trained here for the steps in each model card), "
     "not the paper's networks or training lengths.",
     "Every row is scored on the same factor pairs for a given seed (the sampling does not depend on the "
     "representation), so rows differ by their codes only; the seconds column is each row's cost on those pairs.",

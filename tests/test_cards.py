@@ -83,6 +83,32 @@ def test_update_scores_rewrites_card_and_metadata(tmp_path):
     assert "![latent traversal](traversal.png)" in (folder / "README.md").read_text()
 
 
+# A card that cannot be read names its file (huggingface_hub's errors did not, and a missing path
+# was taken for a Hub repository id and looked up online).
+BROKEN_CARDS = {
+    "invalid YAML": "---\nlicense: [mit\nfoo: : bar\n---\n\nbody\n",
+    "a model-index that is not a list": "---\nmodel-index: 3\n---\n\nbody\n",
+}
+
+
+def test_unreadable_cards_name_the_file_and_the_fix(tmp_path):
+    import pytest
+
+    for case, text in BROKEN_CARDS.items():
+        path = tmp_path / case.replace(" ", "_") / "README.md"
+        path.parent.mkdir()
+        path.write_text(text)
+        for read in (cards.read_card, cards.scores_from_card):
+            with pytest.raises(cards.CardError, match=rf"{path}: the model card's YAML header .*cannot be read.*"
+                                                      r"--update_card"):
+                read(path)
+    missing = tmp_path / "nowhere" / "README.md"
+    for read in (cards.read_card, cards.scores_from_card):
+        with pytest.raises(cards.CardError, match=rf"{missing}: no model card there"):
+            read(missing)
+    assert issubclass(cards.CardError, ValueError)
+
+
 def test_the_card_says_the_adam_epsilon_and_whether_it_is_the_studys(tmp_path):
     """The study's Adam epsilon is TF1's 1e-8 (zoo.models.optimizers.STUDY_EPSILON, the default for new
     training); presets trained before used Keras's 1e-7. The card says which, from metadata.json."""

@@ -151,7 +151,8 @@ def test_docstring_examples():
     from zoo.data import dsprites, texture
 
     for module in (dsprites_render, dsprites, texture):
-        assert doctest.testmod(module).failed == 0, module.__name__
+        result = doctest.testmod(module)
+        assert result.attempted > 0 and result.failed == 0, (module.__name__, result)
 
 
 def test_scream_background_from_an_image_file(tmp_path):

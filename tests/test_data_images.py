@@ -91,8 +91,13 @@ def test_from_array(tmp_path):
     np.testing.assert_array_equal(images, data.sample_observations(7, rng=3))
     floats = zoo.data.from_array(np.full((3, 16, 16, 3), 0.25, np.float32))
     np.testing.assert_array_equal(floats.sample_observations(2, rng=0), 0.25)
-    with pytest.raises(ValueError, match=r"float images must lie in \[0, 1\]; got values in \[2, 2\]"):
+    with pytest.raises(ValueError, match=r"float images must lie in \[0, 1\].*got values in \[2, 2\]"):
         zoo.data.from_array(np.full((3, 16, 16, 3), 2.0))
+    # uint8 0/1 masks (how DeepMind stores dSprites) would be nearly black divided by 255: refused.
+    with pytest.raises(ValueError, match=r"0/1 masks.*astype\('float32'\)"):
+        zoo.data.from_array((np.arange(3 * 16 * 16).reshape(3, 16, 16) % 2).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"n must be an integer >= 0; got -1"):
+        data.sample_observations(-1, rng=0)
     with pytest.raises(ValueError, match=r"C = 1 or 3 .* got shape \(3, 16, 16, 2\)"):
         zoo.data.from_array(np.zeros((3, 16, 16, 2), np.uint8))
 

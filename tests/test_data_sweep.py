@@ -57,4 +57,5 @@ def test_save_png_round_trip_and_atomic(tmp_path):
 
 
 def test_docstring_examples():
-    assert doctest.testmod(sweep).failed == 0
+    result = doctest.testmod(sweep)
+    assert result.attempted > 0 and result.failed == 0, result

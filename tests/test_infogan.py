@@ -69,7 +69,7 @@ def test_instance_noise_blurs_only_what_d_sees_in_training():
     # The same step draws the same noise (stateless, seeded by seed and step).
     again = noisy._terms(images, training=True)["discriminator_loss"].numpy()
     assert again == pytest.approx(training[1], rel=1e-6)
-    with pytest.raises(ValueError, match="instance_noise must be >= 0"):
+    with pytest.raises(ValueError, match=r"instance_noise must be a finite number in \[0, inf\); got -0.1"):
         zoo.models.InfoGAN(instance_noise=-0.1)
 
 
@@ -240,9 +240,9 @@ def test_code_readers():
 
 
 @pytest.mark.parametrize("kwargs, complaint", [
-    ({"network": "resnet"}, "network must be one of 'mnist', 'dcgan'"),
-    ({"lambda_continuous": -0.1}, "lambda_continuous must be >= 0"),
-    ({"min_scale": -1.0}, "min_scale must be >= 0"),
+    ({"network": "resnet"}, "network must be one of 'auto', 'mnist', 'dcgan'; got 'resnet'"),
+    ({"lambda_continuous": -0.1}, r"lambda_continuous must be a finite number in \[0, inf\); got -0.1"),
+    ({"min_scale": -1.0}, r"min_scale must be a finite number in \[0, inf\); got -1.0"),
     ({"learn_scale": False, "min_scale": 0.1}, "fixed at 1"),
 ])
 def test_option_errors(kwargs, complaint):

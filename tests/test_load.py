@@ -12,6 +12,7 @@ import pytest
 import zoo
 import zoo.api
 import zoo.files
+import zoo.models
 import zoo.presets
 from zoo.manifest import IntegrityError, UnknownModelError
 from zoo_testing import NAME, flip_byte, folder_bytes, images, make_hf_cache, make_repo, save_tiny_preset
@@ -216,12 +217,12 @@ def test_preset_weights_hold_no_optimizer_state(tmp_path):
     assert not loaded.compiled and "compile_config" not in (folder / "config.json").read_text()
 
 
-def test_training_only_networks_are_left_out(tmp_path, monkeypatch):
+def test_training_only_networks_are_left_out(tmp_path):
+    # FactorVAE's own declaration (TRAINING_ONLY = ("discriminator",)), not a patched one, decides.
     import keras
 
     import zoo.models
 
-    monkeypatch.setattr(zoo.models.FactorVAE, "TRAINING_ONLY", ("discriminator",), raising=False)
     keras.utils.set_random_seed(2)
     model = zoo.models.get("factor_vae", input_shape=(16, 16, 1), latent_dim=4)
     folder = zoo.presets.save_preset(model, tmp_path / "factorvae-tiny",
@@ -230,3 +231,45 @@ def test_training_only_networks_are_left_out(tmp_path, monkeypatch):
     assert not [p for p in _h5_paths(folder / "model.weights.h5") if "discriminator" in p]
     assert (folder / "model.weights.h5").stat().st_size < 1_000_000  # the 5M-parameter discriminator is out
     _assert_same_model(zoo.load(str(folder)), model.representation(images()))
+
+
+# ---------------------------------------------------------------------------------------- shipped presets
+
+import preset_pins  # noqa: E402
+
+_PINS = json.loads(preset_pins.PINS.read_text())
+
+
+def test_every_shipped_preset_has_pins():
+    assert sorted(_PINS["presets"]) == sorted(preset_pins.manifest_models()), (
+        "weights_manifest.json and tests/preset_pins.json list different models: pin a new preset's outputs "
+        "with `python -m tests.preset_pins`")
+    assert _PINS["factors"] == preset_pins.FACTORS
+
+
+@pytest.mark.parametrize("name", sorted(_PINS["presets"]))
+def test_shipped_preset_computes_its_pinned_codes_and_its_score(name):
+    entry, pinned = preset_pins.manifest_models()[name], _PINS["presets"][name]
+    assert pinned["weights_sha256"] == preset_pins.weights_sha256(entry), (
+        f"{name}'s weights were replaced since its outputs were pinned; if on purpose, re-pin them with "
+        "`python -m tests.preset_pins`")
+    model = zoo.load(name)
+    np.testing.assert_allclose(model.representation(preset_pins.images()), pinned["codes"], rtol=1e-4, atol=1e-4)
+    key, value, tolerance = preset_pins.cheap_score(model, entry["objective"])
+    assert abs(value - entry["scores"][key]) <= tolerance, (name, key, value, entry["scores"][key])
+
+
+def test_pins_catch_a_reinitialised_encoder():
+    # What the two checks above are for: the same preset with its encoder's weights drawn afresh
+    # (as a loader that skipped them would leave it) misses both.
+    import keras
+
+    name = "factorvae-dsprites"
+    entry, pinned = preset_pins.manifest_models()[name], _PINS["presets"][name]
+    model = zoo.load(name)
+    keras.utils.set_random_seed(0)
+    fresh = zoo.models.get(entry["objective"], **entry["config"])
+    model.encoder.set_weights(fresh.encoder.get_weights())
+    assert not np.allclose(model.representation(preset_pins.images()), pinned["codes"], rtol=1e-4, atol=1e-4)
+    key, value, tolerance = preset_pins.cheap_score(model, entry["objective"])
+    assert abs(value - entry["scores"][key]) > tolerance

@@ -119,6 +119,20 @@ def test_total_correlation_matches_numpy_loops():
         _numpy_total_correlation(z.astype(np.float64), mean.astype(np.float64), logvar.astype(np.float64)), abs=1e-4)
 
 
+def test_total_correlation_of_a_share_of_the_samples_against_the_whole_population():
+    # Under tf.distribute each replica scores its own samples against the posteriors of the global
+    # batch; the estimate is a mean over samples, so the mean of the two halves' estimates is the
+    # estimate on the whole batch (the normaliser is log M of the population, not of the share).
+    rng = np.random.default_rng(4)
+    mean = rng.normal(size=(8, 3)).astype(np.float32)
+    logvar = rng.normal(scale=0.3, size=(8, 3)).astype(np.float32)
+    z = (mean + np.exp(0.5 * logvar) * rng.normal(size=(8, 3))).astype(np.float32)
+    halves = [float(losses.total_correlation(z[i:i + 4], mean, logvar)) for i in (0, 4)]
+    assert np.mean(halves) == pytest.approx(float(losses.total_correlation(z, mean, logvar)), abs=1e-5)
+    assert np.mean(halves) == pytest.approx(
+        _numpy_total_correlation(z.astype(np.float64), mean.astype(np.float64), logvar.astype(np.float64)), abs=1e-4)
+
+
 def test_total_correlation_independent_vs_correlated_codes():
     # Posteriors N(mu_m, 0.3^2) with mu_m ~ N(0, I): the aggregate q(z) is N(0, 1.09 I), TC = 0.
     # With both latents' means equal, q(z) is Gaussian with correlation rho = 1 / 1.09 and
@@ -158,3 +172,26 @@ def test_density_ratio_and_discriminator_loss():
     d_perm = special.softmax(logits_perm, axis=1)[:, 0]
     expected = -(0.5 * np.log(d_q).mean() + 0.5 * np.log(1 - d_perm).mean())
     assert losses.discriminator_loss(logits_q, logits_perm).numpy() == pytest.approx(expected, rel=1e-6)
+
+
+def test_training_noise_is_the_same_with_and_without_xla():
+    # TF's stateless samplers give different numbers under XLA (up to 3.6 apart for standard
+    # normals of one seed); zoo.noise builds on the Philox bits, which agree.
+    from zoo import noise
+
+    seed = tf.constant([5, 7], tf.int64)
+
+    def draw():
+        return (noise.uniform([4000], seed), noise.normal([4000], seed), noise.integers([4000], seed, 3),
+                noise.sort_keys([4000], seed))
+
+    eager, compiled = draw(), tf.function(draw, jit_compile=True)()
+    np.testing.assert_array_equal(eager[0], compiled[0])
+    np.testing.assert_allclose(eager[1], compiled[1], atol=1e-4)  # ndtri rounds differently in the far tails
+    np.testing.assert_array_equal(eager[2], compiled[2])
+    np.testing.assert_array_equal(eager[3], compiled[3])
+    u, z, k, _ = (x.numpy() for x in eager)
+    # Moments within 5 standard errors of 4000 draws: U(0,1) mean 1/2, sd 1/sqrt(12); N(0,1); 3 classes of 1/3.
+    assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 5 * (12 ** -0.5) / 4000 ** 0.5
+    assert abs(z.mean()) < 5 / 4000 ** 0.5 and abs(z.std() - 1) < 5 * (0.5 ** 0.5) / 4000 ** 0.5
+    assert set(k) == {0, 1, 2} and max(abs(np.bincount(k) / 4000 - 1 / 3)) < 5 * (2 / 9 / 4000) ** 0.5

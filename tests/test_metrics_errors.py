@@ -56,12 +56,97 @@ def test_constant_factor(name):
 
 
 def test_irs_constant_factor_is_a_documented_value():
-    # A constant factor is one group: its EMPIDA is the spread of the whole code, IRS_ik <= 0 for it,
-    # and the other factors decide (the reference's behaviour, no NaN).
-    factors = F.copy()
-    factors[:, 2] = 1
-    out = zoo.metrics.irs(Z, factors)["irs"]
-    assert np.isfinite(out)
+    # A constant factor is one group, the whole sample: IRS_ik = 1 - q-quantile(|z_i - E z_i|) / max.
+    # By hand, v1 = [0,0,1,1], v2 = [0,1,0,1], v3 = 5 (constant); z1 = 10 v1 + v2, z2 = v2 (as in
+    # test_irs_by_hand, where v1 and v2 give 11/12).
+    # z1 = [0, 1, 10, 11], mean 5.5, |z1 - mean| = [5.5, 4.5, 4.5, 5.5]: the 0.99-quantile (linear
+    #   interpolation at 2.97 of the sorted [4.5, 4.5, 5.5, 5.5]) is 5.5 = the max, so IRS_13 = 0;
+    # z2 = [0, 1, 0, 1], every |z2 - mean| = 0.5 = the max, so IRS_23 = 0.
+    # The constant factor adds zeros, below every IRS_ik of v1, v2: the IRS stays 11/12.
+    v = np.array([[0, 0, 5], [0, 1, 5], [1, 0, 5], [1, 1, 5]])
+    z = np.stack([10 * v[:, 0] + v[:, 1], v[:, 1]], axis=1).astype(float)
+    for q in (0.99, 1.0):
+        assert zoo.metrics.irs(z, v, diff_quantile=q)["irs"] == pytest.approx(11 / 12)
+
+
+def test_irs_needs_a_varying_factor():
+    with pytest.raises(ValueError, match="irs needs at least one factor that varies"):
+        zoo.metrics.irs(Z, np.full_like(F, 2))
+
+
+# Degenerate inputs, metric by metric: a documented value or a clear error, never NaN or a number
+# that only reflects the lack of data. Each row: (case, codes, factors).
+_RNG = np.random.default_rng(3)
+DEGENERATE = {
+    "one factor": (Z, F[:, :1]),
+    "more dimensions than points": (_RNG.standard_normal((5, 10)), _RNG.integers(0, 2, (5, 2))),
+    "as many points as dimensions": (Z[:3], F[:3]),
+    "constant codes": (np.full_like(Z, 0.3), F),
+    "one point": (Z[:1], F[:1]),
+    "one dimension": (Z[:, :1], F),
+}
+FEWER = "needs more points than code dimensions"
+EXPECTED = {
+    # metric: {case: documented value(s) (dict) or the error's message (str)}
+    "mig": {"one factor": "in [0, 1]", "more dimensions than points": FEWER, "as many points as dimensions": FEWER,
+            "constant codes": {"mig": 0.0}, "one point": "at least 2 rows", "one dimension": "at least 2 dimensions"},
+    "irs": {"one factor": "in [0, 1]", "more dimensions than points": FEWER, "as many points as dimensions": FEWER,
+            "constant codes": {"irs": 0.0}, "one point": "at least 2 rows", "one dimension": "in [0, 1]"},
+    "sap": {"one factor": "in [0, 1]", "more dimensions than points": FEWER, "as many points as dimensions": FEWER,
+            "constant codes": {"sap": 0.0}, "one point": "at least 2 rows", "one dimension": "at least 2 dimensions"},
+    "modularity_explicitness": {
+        "one factor": "needs at least 2 factors", "more dimensions than points": FEWER,
+        "as many points as dimensions": FEWER,
+        "constant codes": {"modularity": 0.0, "explicitness_train": 0.5, "explicitness_test": 0.5},
+        "one point": "at least 2 rows", "one dimension": "in [0, 1]"},
+    "dci": {"one factor": "needs at least 2 factors and 2 code dimensions", "more dimensions than points": FEWER,
+            "as many points as dimensions": FEWER,
+            # 1e-11 added to an all-zero importance matrix: entropy 1 in every base, scores 0.
+            "constant codes": {"disentanglement": 0.0, "completeness": 0.0},
+            "one point": "at least 2 rows", "one dimension": "needs at least 2 factors and 2 code dimensions"},
+    "unsupervised": {"one factor": "in [0, inf)", "more dimensions than points": FEWER,
+                     "as many points as dimensions": FEWER,
+                     "constant codes": {"gaussian_total_correlation": 0.0, "gaussian_wasserstein_correlation": 0.0,
+                                        "gaussian_wasserstein_correlation_norm": 0.0, "mutual_info_score": 0.0},
+                     "one point": "at least 2 rows", "one dimension": "need at least 2"},
+}
+DEGENERATE_METRICS = {**ARRAY_METRICS, "unsupervised": lambda codes, factors: zoo.metrics.unsupervised(codes)}
+
+
+def _train_test_on_self(fn, **kw):
+    return lambda codes, factors: fn(codes, factors, codes, factors, **kw)
+
+
+# The train/test metrics scored on the degenerate split itself (so the test split is degenerate too).
+DEGENERATE_METRICS.update(sap=_train_test_on_self(zoo.metrics.sap),
+                          modularity_explicitness=_train_test_on_self(zoo.metrics.modularity_explicitness),
+                          dci=_train_test_on_self(zoo.metrics.dci, backend="fast", n_jobs=1))
+
+
+@pytest.mark.parametrize("case", sorted(DEGENERATE))
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_degenerate_inputs_give_a_documented_value_or_a_clear_error(name, case):
+    codes, factors = DEGENERATE[case]
+    expected = EXPECTED[name][case]
+    if isinstance(expected, str) and not expected.startswith("in ["):
+        with pytest.raises(ValueError, match=expected):
+            DEGENERATE_METRICS[name](codes, factors)
+        return
+    scores = DEGENERATE_METRICS[name](codes, factors)
+    assert all(np.isfinite(v) for v in scores.values()), scores
+    if isinstance(expected, dict):
+        for key, value in expected.items():
+            assert scores[key] == pytest.approx(value, abs=1e-9), (key, scores)
+    else:
+        upper = np.inf if expected.endswith("inf)") else 1.0
+        assert all(0.0 <= v <= upper for v in scores.values()), scores
+
+
+def test_intervention_metrics_refuse_codes_without_dimensions():
+    data = cases.FactorsAsImages()
+    for score in (zoo.metrics.beta_vae_score, zoo.metrics.factor_vae_score):
+        with pytest.raises(ValueError, match=r"shape \(\d+, D\), D >= 1; got shape \(\d+, 0\)"):
+            score(data, lambda x: np.zeros((len(x), 0)), num_train=10, num_eval=10)
 
 
 def test_fractional_factors():
@@ -92,7 +177,7 @@ def test_num_bins_must_be_positive():
 
 def test_representation_fn_errors():
     data = cases.FactorsAsImages()
-    with pytest.raises(ValueError, match=r"must map 1280 observations to an array of shape \(1280, D\); got shape \(1280,\)"):
+    with pytest.raises(ValueError, match=r"must map 1280 observations to an array of shape \(1280, D\), D >= 1; got shape \(1280,\)"):
         zoo.metrics.beta_vae_score(data, lambda x: np.zeros(len(x)), num_train=10, num_eval=10)
     with pytest.raises(ValueError, match="NaN/inf"):
         zoo.metrics.factor_vae_score(data, lambda x: np.full((len(x), 2), np.nan), num_train=10, num_eval=10,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -107,12 +108,23 @@ def _ours(metric, arrays):
     raise ValueError(metric)
 
 
+def _require_reference():
+    """The reference's site folder; when it cannot be installed the test is skipped, or, under CI
+    (`CI=true`), failed: there a skip would leave the comparison unrun unnoticed."""
+    site, reason = dlib_reference.ensure_installed()
+    if site is None:
+        if os.environ.get("CI", "").strip().lower() in ("true", "1", "yes"):
+            pytest.fail(f"CI is set and the comparison with disentanglement_lib cannot run: {reason}. Make "
+                        f"disentanglement-lib=={dlib_reference.VERSION} installable there (network access to the "
+                        "package index, or a filled $ZOO_DLIB_CACHE).", pytrace=False)
+        pytest.skip(reason)
+    return site
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     """`{(case, metric): reference scores}` for every array case and the two sampled scores."""
-    site, reason = dlib_reference.ensure_installed()
-    if site is None:
-        pytest.skip(reason)
+    site = _require_reference()
     folder = tmp_path_factory.mktemp("reference_arrays")
     tasks, keys = [], []
     digest = hashlib.sha256()
@@ -171,3 +183,11 @@ def test_factor_vae_score_matches_reference(reference):
         assert ours[key] == pytest.approx(theirs[key], abs=0.03), (key, ours, theirs)
     # The reference reports len(mask), the total number of dimensions; we count the active ones.
     assert theirs["num_active_dims"] == 4 and ours["num_active_dims"] == 4
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_reference_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setattr(dlib_reference, "ensure_installed", lambda: (None, "pip could not install it (no network?)"))
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="no network"):
+        _require_reference()

@@ -4,6 +4,7 @@ The networks adapt to the image size, so these run on the 16x16 tiny dataset in 
 """
 
 import json
+import re
 
 import keras
 import numpy as np
@@ -101,13 +102,29 @@ def test_model(name, tiny, batch, tmp_path):
 
 @pytest.mark.parametrize("name", zoo.models.names())
 def test_jit_compile(name, batch):
-    model = small(name)
-    model.compile(jit_compile=True)
-    assert model.jit_compile is True
-    logs = model.train_on_batch(batch, return_dict=True)
-    logs = model.train_on_batch(batch, return_dict=True)
-    assert all(np.isfinite(float(v)) for v in logs.values())
-    assert int(model.step.numpy()) == 2
+    # Three steps compiled by XLA end with the weights (and batch-norm statistics, step counter) of
+    # three steps without it, from the same start: the same training noise (zoo.noise; TF's own
+    # stateless samplers draw different numbers under XLA) and the same math. SGD, as Adam turns
+    # a rounding-level difference in a near-zero gradient into a whole step of the other sign.
+    keras.utils.set_random_seed(0)
+    plain, jitted = small(name), small(name)
+    jitted.set_weights(plain.get_weights())
+    start = [w.numpy() for w in plain.trainable_weights]
+    for model, jit in ((plain, False), (jitted, True)):
+        two_players = hasattr(model, "discriminator")
+        model.compile(optimizer=keras.optimizers.SGD(1e-3), jit_compile=jit,
+                      **({"discriminator_optimizer": keras.optimizers.SGD(1e-3)} if two_players else {}))
+    assert jitted.jit_compile is True and plain.jit_compile is False
+    for _ in range(3):
+        plain_logs = plain.train_on_batch(batch, return_dict=True)
+        jitted_logs = jitted.train_on_batch(batch, return_dict=True)
+    assert int(jitted.step.numpy()) == 3
+    for key, value in plain_logs.items():
+        assert float(jitted_logs[key]) == pytest.approx(float(value), rel=1e-4, abs=1e-5), key
+    for a, b in zip(plain.weights, jitted.weights):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-4, atol=1e-6, err_msg=a.path)
+    # The steps moved the weights far beyond the tolerance.
+    assert max(float(np.abs(a.numpy() - w).max()) for a, w in zip(plain.trainable_weights, start)) > 1e-3
 
 
 # ---------------------------------------------------------------------------------------- registry
@@ -143,10 +160,64 @@ def test_registry_errors():
         zoo.models.get("dip_vae_i", variant="ii")
 
 
+# Every hyperparameter of every objective, with values that used to build and then fill the weights
+# with NaN during fit (or train the wrong objective: a negative weight rewards the term it should
+# penalise), and the valid range the error must name. Written out here, not read from the
+# declarations, so a declaration that loses its range fails this test.
+NUMBER = "a finite number in [0, inf)"
+BAD_HPARAMS = [
+    ("beta_vae", "beta", [np.nan, np.inf, -1.0], NUMBER),
+    ("beta_tcvae", "beta", [np.nan, -np.inf, -0.5], NUMBER),
+    ("annealed_vae", "gamma", [np.nan, np.inf, -1000.0], NUMBER),
+    ("annealed_vae", "c_max", [np.nan, np.inf, -25.0], NUMBER),
+    ("annealed_vae", "iteration_threshold", [0, -5, 2.5, np.nan], "an integer in [1, inf)"),
+    ("dip_vae_i", "lambda_od", [np.nan, np.inf, -10.0], NUMBER),
+    ("dip_vae_i", "lambda_d", [np.nan, -1.0], NUMBER),
+    ("dip_vae_ii", "lambda_od", [np.nan, -10.0], NUMBER),
+    ("dip_vae_ii", "lambda_d", [np.inf, -1.0], NUMBER),
+    ("factor_vae", "gamma", [np.nan, np.inf, -10.0], NUMBER),
+    ("infogan", "lambda_info", [np.nan, np.inf, -1.0], NUMBER),
+    ("infogan", "instance_noise", [np.nan, -0.3], NUMBER),
+    ("infogan", "noise_dim", [-1, 2.5], "an integer in [0, inf)"),
+    ("infogan", "filters", [0, 8.5], "an integer in [1, inf)"),
+    ("infogan", "learn_scale", ["False", 2], "True or False"),
+]
+
+
+@pytest.mark.parametrize("name, hparam, values, valid", BAD_HPARAMS, ids=[f"{n}-{h}" for n, h, _, _ in BAD_HPARAMS])
+def test_every_hyperparameter_is_checked_at_construction(name, hparam, values, valid):
+    cls = zoo.models.get_class(name)
+    fixed = {"variant": name[-2:].strip("_")} if name.startswith("dip") else {}
+    shape = SMALL_INFOGAN if name == "infogan" else SMALL
+    for value in values:
+        message = rf"{hparam} must be {re.escape(valid)}; got {re.escape(repr(value))}"
+        with pytest.raises(ValueError, match=message):
+            zoo.models.get(name, **{**shape, hparam: value})
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: {message}"):
+            cls(**{**shape, **fixed, hparam: value})
+
+
+def test_hyperparameter_edges_and_other_arguments():
+    assert small("beta_vae", beta=0).beta == 0.0          # beta = 0: a plain autoencoder, allowed
+    assert small("annealed_vae", iteration_threshold=7.0).iteration_threshold == 7
+    assert zoo.models.DIPVAE(variant="I", **SMALL).variant == "i"
+    with pytest.raises(ValueError, match=r"variant must be one of 'i', 'ii'; got 'iii'"):
+        zoo.models.DIPVAE(variant="iii", **SMALL)
+    with pytest.raises(ValueError, match=r"latent_dim must be a positive integer; got 2.5"):
+        zoo.models.get("vae", input_shape=(16, 16, 1), latent_dim=2.5)
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0; got -1"):
+        zoo.models.get("vae", **SMALL, seed=-1)
+    with pytest.raises(ValueError, match=r"input_shape \(each of H, W, C\) must be a positive integer; got 16.5"):
+        zoo.models.get("vae", input_shape=(16.5, 16, 1))
+    # A spec's own conversion and description.
+    spec = zoo.models.hparams("annealed_vae")["iteration_threshold"]
+    assert spec.valid() == "an integer in [1, inf)" and spec.check(3.0) == 3 and isinstance(spec.check(3.0), int)
+
+
 def test_default_shapes_are_the_studys():
     model = zoo.models.BetaVAE()
     assert model.observation_shape == (64, 64, 1) and model.latent_dim == 10
-    assert model.encoder.get_layer("flatten").output.shape[1:] == (1024,)      # 4x4x64, Burgess et al.
+    assert model.encoder.get_layer("flatten").output.shape[1:] == (1024,)      # 4x4x64, disentanglement_lib's
     assert model.decoder.get_layer("reshape").output.shape[1:] == (4, 4, 64)
     infogan = zoo.models.InfoGAN()
     assert (infogan.num_categorical, infogan.num_continuous, infogan.latent_dim) == (3, 7, 10)
@@ -174,10 +245,20 @@ def test_interface_and_input_checks(batch):
     np.testing.assert_allclose(model.representation(batch, batch_size=7), model.representation(batch), atol=1e-5)
     np.testing.assert_allclose(model.representation((batch * 255).astype(np.uint8)), model.representation(batch),
                                atol=1e-5)
-    assert model.reconstruct(batch[:3]).shape == (3, 16, 16, 1)
+    # Reconstruction: the Bernoulli means of the decoder at the posterior means, sigmoid(logits).
+    z_mean = model.encoder(batch[:3])[0]
+    logits = model.decoder(z_mean).numpy().astype(np.float64)
+    np.testing.assert_allclose(model.reconstruct(batch[:3]), 1 / (1 + np.exp(-logits)), rtol=1e-5, atol=1e-6)
     assert model.sample(2, seed=0).shape == (2, 16, 16, 1)
     np.testing.assert_array_equal(model.sample(2, seed=0), model.sample(2, seed=0))
-    assert isinstance(model.likelihood(codes).log_prob(batch[:5]).numpy(), np.ndarray)
+    assert not np.allclose(model.sample(2, seed=0), model.sample(2, seed=1))
+    # log p(x|z) = sum over pixels of x log sigmoid(l) + (1 - x) log(1 - sigmoid(l)), by hand in float64.
+    logits = model.decoder(codes).numpy().astype(np.float64)
+    x = batch[:5].astype(np.float64)
+    by_hand = (x * -np.logaddexp(0, -logits) + (1 - x) * -np.logaddexp(0, logits)).sum(axis=(1, 2, 3))
+    log_prob = model.likelihood(codes).log_prob(batch[:5]).numpy()
+    assert log_prob.shape == (5,)
+    np.testing.assert_allclose(log_prob, by_hand, rtol=1e-5)
     with pytest.raises(ValueError, match=r"shape \(N, 16, 16, 1\)"):
         model.representation(np.zeros((2, 32, 32, 1), np.float32))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
@@ -189,6 +270,79 @@ def test_interface_and_input_checks(batch):
         model.train_on_batch(np.zeros((2, 32, 32, 1), np.float32))
 
 
+# One image rule at every entry point (zoo.data.check_images): float in [0, 1], uint8 grey levels
+# 0..255 divided by 255; uint8 0/1 masks and float 0..255 refused, never silently mis-scaled.
+BAD_IMAGES = {
+    "uint8 0/1 masks": (lambda b: b.astype(np.uint8), "0/1 masks"),
+    "float 0..255": (lambda b: b * 255.0, r"must lie in \[0, 1\]; pixel values 0..255 must be divided by 255"),
+    "float with NaN": (lambda b: np.where(b > 0.5, np.nan, b).astype(np.float32), r"must lie in \[0, 1\]"),
+}
+
+
+@pytest.mark.parametrize("name", ["vae", "infogan"])
+def test_predict_and_call_scale_uint8_as_representation_does(name, batch):
+    model = small(name)
+    expected = model.representation(batch[:6])
+    grey = (batch[:6] * 255).astype(np.uint8)
+    # Before: predict and model(x) skipped the scaling, so uint8 codes were those of images 255x too bright.
+    np.testing.assert_allclose(model.predict(grey, verbose=0), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model(grey).numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.representation(grey), expected, rtol=1e-5, atol=1e-5)
+    # Within half an 8-bit grey level of [0, 1] is rounding, accepted as it is.
+    nudged = np.clip(batch[:6] + np.float32(1e-3) * (2 * batch[:6] - 1), -1e-3, 1 + 1e-3).astype(np.float32)
+    assert nudged.max() > 1 and nudged.min() < 0
+    assert model.representation(nudged).shape == expected.shape
+    assert model.predict(nudged, verbose=0).shape == expected.shape
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_mis_scaled_images_are_refused_everywhere(case, batch):
+    make, message = BAD_IMAGES[case]
+    bad = make(batch[:8])
+    model = small("vae")
+    model.compile()
+    entry_points = {
+        "representation": lambda: model.representation(bad),
+        "encode": lambda: model.encode(bad),
+        "reconstruct": lambda: model.reconstruct(bad),
+        "predict": lambda: model.predict(bad, verbose=0),
+        "call": lambda: model(bad),
+        "train_on_batch": lambda: model.train_on_batch(bad),
+        "fit": lambda: model.fit(bad, batch_size=4, epochs=1, verbose=0),
+        "fit on a dataset": lambda: model.fit(tf.data.Dataset.from_tensor_slices(bad).batch(4), verbose=0),
+        "evaluate": lambda: model.evaluate(bad, batch_size=4, verbose=0),
+    }
+    before = [w.numpy() for w in model.trainable_weights]
+    for entry, run in entry_points.items():
+        with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=message):
+            run()
+    # Nothing was trained on the refused batches.
+    for a, b in zip(before, model.trainable_weights):
+        np.testing.assert_array_equal(a, b.numpy())
+
+
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_mis_scaled_images_are_refused_under_xla(case, batch):
+    # XLA compiles assert ops away; under jit_compile=True the inputs are checked before the step.
+    make, message = BAD_IMAGES[case]
+    bad = make(batch[:8])
+    model = small("vae")
+    model.compile(jit_compile=True)
+    entry_points = {
+        "fit": lambda: model.fit(bad, batch_size=4, epochs=1, verbose=0),
+        "fit on a dataset": lambda: model.fit(tf.data.Dataset.from_tensor_slices(bad).batch(4), verbose=0),
+        "train_on_batch": lambda: model.train_on_batch(bad),
+        "evaluate": lambda: model.evaluate(bad, batch_size=4, verbose=0),
+        "predict": lambda: model.predict(bad, verbose=0),
+    }
+    for entry, run in entry_points.items():
+        with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=message):
+            run()
+    assert int(model.step.numpy()) == 0
+    model.fit(tf.data.Dataset.from_tensor_slices(batch[:8]).batch(4), verbose=0)  # good images still train
+    assert int(model.step.numpy()) == 2
+
+
 def test_infogan_interface(batch):
     model = small("infogan")
     q = model.encode(batch[:3])
@@ -196,11 +350,61 @@ def test_infogan_interface(batch):
     assert codes.shape == (3, 4)
     np.testing.assert_allclose(q.mean().numpy(), codes, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(codes[:, :2].sum(1), 1.0, rtol=1e-5)       # class probabilities
-    images, c = model.sample(5, seed=2, return_codes=True)
-    assert images.shape == (5, 16, 16, 1) and c.shape == (5, 4)
-    assert model.reconstruct(batch[:3]).shape == (3, 16, 16, 1)
+    images, c = model.sample(600, seed=2, return_codes=True)
+    images, c = images.numpy(), c.numpy()
+    assert images.shape == (600, 16, 16, 1) and c.shape == (600, 4)
+    # The codes are draws from the priors: one-hot classes, about 300 each (binomial sd 12), and
+    # U(-1, 1) continuous codes (mean 0 within 5 standard errors of 1/sqrt(3 * 600)).
+    onehot = c[:, :2]
+    assert set(np.unique(onehot)) == {0.0, 1.0} and (onehot.sum(1) == 1).all()
+    assert abs(onehot[:, 0].sum() - 300) < 5 * 12
+    assert c[:, 2:].min() >= -1 and c[:, 2:].max() <= 1 and abs(c[:, 2:].mean()) < 5 / np.sqrt(3 * 1200)
+    # ...and they are the codes the images were generated from: G(noise, c) with the sample's noise.
+    noise = tf.random.stateless_normal([600, 8], seed=[2, 0])
+    np.testing.assert_allclose(model.decode(c, noise=noise), images, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.sample(600, seed=2), images)
+    # Reconstruction: G(0, c) with c Q's most likely class, one-hot, and its continuous means.
+    q = model.representation(batch[:3])
+    expected = model.decode(np.concatenate([np.eye(2)[q[:, :2].argmax(1)], q[:, 2:]], axis=1))
+    np.testing.assert_allclose(model.reconstruct(batch[:3]), expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="latent_dim"):
         zoo.models.InfoGAN(num_categorical=3, num_continuous=3, latent_dim=10)
+
+
+@pytest.mark.parametrize("name", zoo.models.names())
+def test_evaluate_reports_the_test_step_terms_and_trains_nothing(name, batch):
+    keras.utils.set_random_seed(3)
+    model = small(name)
+    model.compile()
+    model.train_on_batch(batch)  # step 1: optimizer state exists and the noise is step 1's
+    state = [w.numpy() for w in model.weights]
+    iterations = [int(o.iterations.numpy()) for o in _optimizers(model)]
+    scores = model.evaluate(batch, batch_size=len(batch), verbose=0, return_dict=True)
+    assert set(scores) == set(model.METRIC_NAMES)
+    # One batch: each tracker is that batch's term, computed here in inference mode at step 1.
+    images = tf.constant(batch)
+    if name == "infogan":
+        expected = {k: float(v) for k, v in model._terms(images, training=False).items()}
+    else:
+        outputs = model.forward(images, training=False)
+        extra = {}
+        if name == "factor_vae":
+            logits_q, logits_permuted = model._discriminate(outputs.z, training=False)
+            extra = {"discriminator_logits": logits_q}
+        expected = {k: float(v) for k, v in model.loss_terms(images, outputs, **extra).items()}
+        if name == "factor_vae":
+            expected["discriminator_loss"] = float(losses.discriminator_loss(logits_q, logits_permuted))
+        # The VAE terms by hand from the networks (the noise is the step's, drawn by forward).
+        recon = float(tf.reduce_mean(losses.bernoulli_nll(images, model.decoder(outputs.z))))
+        kl = float(tf.reduce_mean(losses.gaussian_kl(*model.encoder(images))))
+        assert scores["reconstruction_loss"] == pytest.approx(recon, rel=1e-5)
+        assert scores["kl_loss"] == pytest.approx(kl, rel=1e-4, abs=1e-6)
+    for key, value in expected.items():
+        assert scores[key] == pytest.approx(value, rel=1e-5, abs=1e-6), key
+    # Nothing trained: weights, batch-norm statistics, step counter and optimizers as they were.
+    for before, after in zip(state, model.weights):
+        np.testing.assert_array_equal(before, after.numpy())
+    assert [int(o.iterations.numpy()) for o in _optimizers(model)] == iterations
 
 
 # ---------------------------------------------------------------------------------------- each objective's loss

@@ -75,6 +75,12 @@ def _settings_from(argv):
     (["--dataset=dsprite", "--out=x"], r"Unknown dataset 'dsprite'"),
     (["--model=beta_vae"], r"--out is required"),
     (["--model=beta_vae", "--hparams=beta=abc", "--out=x"], r"beta='abc' is not a valid float"),
+    # Hyperparameters outside their declared range stop here, before a run folder is written
+    # (they used to build, write run.json and fill the weights with NaN, or train and exit 0).
+    (["--model=beta_vae", "--beta=nan", "--out=x"], r"beta must be a finite number in \[0, inf\); got nan"),
+    (["--model=beta_vae", "--beta=-1", "--out=x"], r"beta must be a finite number in \[0, inf\); got -1.0"),
+    (["--model=dip_vae_ii", "--hparams=lambda_od=inf", "--out=x"], r"lambda_od must be a finite number"),
+    (["--model=annealed_vae", "--c_max=-25", "--out=x"], r"c_max must be a finite number in \[0, inf\)"),
 ])
 def test_bad_flags_fail_before_work(argv, message):
     with pytest.raises(ValueError, match=message):
@@ -102,21 +108,33 @@ def test_folder_with_a_different_run_is_refused(tmp_path):
         zoo.runs.check_run_folder(tmp_path / "other", settings, resume=True)
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    import tensorflow as tf
+
     import zoo.data
+    import zoo.losses
     import zoo.runs
     from zoo.data.tiny import TinySprites
 
     class Poisoned(TinySprites):
-        """Tiny sprites whose images turn to NaN from the 8th rendered batch of 4 on."""
+        """Tiny sprites whose images turn uniform grey (0.5, valid images) from the 8th rendered batch of 4 on."""
         name = "poisoned"
         calls = 0
 
         def sample_observations_from_factors(self, factors, rng=None):
             images = super().sample_observations_from_factors(factors, rng)
             Poisoned.calls += 1
-            return images * np.nan if Poisoned.calls > 7 else images
+            return np.full_like(images, 0.5) if Poisoned.calls > 7 else images
 
+    # NaN images are refused by the model's input check before any loss is computed, so the NaN
+    # is put into the loss itself, for the grey batches only.
+    bernoulli_nll = zoo.losses.bernoulli_nll
+
+    def poisoned_nll(images, logits):
+        nll = bernoulli_nll(images, logits)
+        return tf.where(tf.reduce_all(tf.equal(images, 0.5)), tf.fill(tf.shape(nll), np.nan), nll)
+
+    monkeypatch.setattr(zoo.losses, "bernoulli_nll", poisoned_nll)
     zoo.data.register("poisoned")(Poisoned)
     settings = {"model": "beta_vae", "dataset": "poisoned", "dataset_options": {}, "batch_size": 4, "seed": 0,
                 "learning_rate": None, "latent_dim": 2, "hparams": {"beta": 1.0}, "steps": 100,
@@ -126,7 +144,6 @@ def test_non_finite_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
         zoo.runs.train(settings, tmp_path / "run", progress=False, write_preset=False, checkpoint_every=2)
     ckpts = sorted((tmp_path / "run" / "checkpoints").glob("ckpt-*.index"))
     assert ckpts, "the checkpoints before the NaN are kept"
-    import tensorflow as tf
     reader = tf.train.load_checkpoint(str(ckpts[-1]).removesuffix(".index"))
     for name in reader.get_variable_to_shape_map():
         value = reader.get_tensor(name)

@@ -30,7 +30,10 @@ def _train(out, *extra):
     ("--seed=-1", "--seed must be a non-negative integer; got -1"),
     ("--keep_checkpoints=0", "--keep_checkpoints must be at least 1; got 0"),
     ("--dataset_options=bogus=1", "--dataset_options=bogus=1 does not fit dataset 'tiny'"),
-    ("--beta=nan", "hyperparameter beta must be a finite number; got nan"),
+    # Hyperparameters are checked against their declared range (zoo.models.HParam.check) as the
+    # flags are resolved: NaN, inf and negative weights alike.
+    ("--beta=nan", "beta_vae: beta must be a finite number in [0, inf); got nan"),
+    ("--beta=-1", "beta_vae: beta must be a finite number in [0, inf); got -1.0"),
     ("--learning_rate=inf", "--learning_rate must be a positive finite number; got inf"),
 ])
 def test_a_bad_start_writes_nothing_and_the_corrected_command_runs(tmp_path, capsys, bad, message):

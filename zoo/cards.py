@@ -106,20 +106,41 @@ def make_card(metadata: Mapping[str, Any], *, repo_id: str | None = None, images
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n{body}")
 
 
-def scores_from_card(card) -> dict[str, float]:
-    """The flat score dict stored in a card's model-index (a `ModelCard`, or a README path)."""
+class CardError(ValueError):
+    """A model card that cannot be read; the message names the file and the fix."""
+
+
+def load_card(path: str | os.PathLike):
+    """The `huggingface_hub.ModelCard` of a README.md on disk, or `CardError` naming the file.
+
+    `ModelCard.load` takes a string that is not a file for a Hub repository id (and goes online),
+    and its YAML and model-index errors do not say which file they are about; both are caught here.
+    """
+    import yaml
     from huggingface_hub import ModelCard
 
+    path = Path(path)
+    if not path.is_file():
+        raise CardError(f"{path}: no model card there (a preset folder holds its card as README.md).")
+    try:
+        return ModelCard.load(path)
+    except (yaml.YAMLError, ValueError, TypeError, AttributeError) as e:
+        detail = " ".join(str(e).split())
+        raise CardError(f"{path}: the model card's YAML header (between the '---' lines) cannot be read: {detail}. "
+                        "Fix the header, or write the card again from the preset's metadata.json "
+                        "(zoo.presets.update_scores, or recipes.evaluate --update_card).") from None
+
+
+def scores_from_card(card) -> dict[str, float]:
+    """The flat score dict stored in a card's model-index (a `ModelCard`, or a README path)."""
     if not hasattr(card, "data"):
-        card = ModelCard.load(card)
+        card = load_card(card)
     return {r.metric_type: r.metric_value for r in (card.data.eval_results or [])}
 
 
 def read_card(path: str | os.PathLike) -> tuple[str, dict]:
     """(the card's Markdown body, its YAML metadata as a dict) of a README.md."""
-    from huggingface_hub import ModelCard
-
-    card = ModelCard.load(Path(path))
+    card = load_card(path)
     return card.text.lstrip("\n"), card.data.to_dict()
 
 

@@ -15,6 +15,8 @@ import math
 
 import tensorflow as tf
 
+from zoo import noise
+
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
@@ -127,14 +129,16 @@ def total_correlation(z, mean, logvar):
 
     Args:
       z: `[batch, latents]` samples, z_m ~ q(z | x_m).
-      mean, logvar: `[batch, latents]` the posteriors q(z | x_m).
+      mean, logvar: `[M, latents]` the posteriors q(z | x_m) of the population: the batch itself
+        (M = batch), or a larger batch that holds z's own rows (the global batch under
+        tf.distribute, where each replica scores its own samples).
 
     Returns:
-      scalar, the estimate averaged over the batch.
+      scalar, the estimate averaged over the samples z.
     """
-    # log q(z_i,j | x_m) for every pair (i, m) and latent j: [batch_i, batch_m, latents].
+    # log q(z_i,j | x_m) for every pair (i, m) and latent j: [batch_i, M, latents].
     log_qz_pairs = gaussian_log_density(z[:, None, :], mean[None, :, :], logvar[None, :, :])
-    log_m = tf.math.log(tf.cast(tf.shape(z)[0], z.dtype))
+    log_m = tf.math.log(tf.cast(tf.shape(mean)[0], z.dtype))
     log_qz = tf.reduce_logsumexp(tf.reduce_sum(log_qz_pairs, axis=2), axis=1) - log_m
     log_qz_marginals = tf.reduce_sum(tf.reduce_logsumexp(log_qz_pairs, axis=1) - log_m, axis=1)
     return tf.reduce_mean(log_qz - log_qz_marginals)
@@ -145,10 +149,9 @@ def permute_dims(z, seed):
 
     The rows of the result are draws from prod_j q(z_j), the factorial distribution FactorVAE's
     discriminator learns to tell from q(z). `seed` is a stateless-RNG seed `[2]`, so the
-    permutation is reproducible and XLA-compilable.
+    permutation is reproducible, XLA-compilable and the same with and without XLA (`zoo.noise`).
     """
-    noise = tf.random.stateless_uniform(tf.shape(z), seed=seed)
-    order = tf.argsort(noise, axis=0)
+    order = tf.argsort(noise.sort_keys(tf.shape(z), seed), axis=0, stable=True)
     return tf.transpose(tf.gather(tf.transpose(z), tf.transpose(order), batch_dims=1))
 
 

@@ -30,13 +30,31 @@ from typing import Sequence
 import numpy as np
 
 
+def check_count(value, name: str, *, minimum: int = 0) -> int:
+    """`value` as an int >= `minimum`; anything else (a bool, a fraction, a string) raises naming `name`.
+
+    Used for every size, seed and position the datasets take, so a bad one fails here with its
+    name instead of deep inside numpy or tf.data (a zero batch size crashed tf.data outright).
+    """
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise ValueError(f"{name} must be {what}; got {value!r} of type {type(value).__name__}.")
+    if not float(value).is_integer() or value < minimum:
+        raise ValueError(f"{name} must be {what}; got {value!r}.")
+    return int(value)
+
+
 def as_generator(rng) -> np.random.Generator:
-    """Returns a `np.random.Generator` from a seed, a Generator, or None (fresh entropy)."""
+    """Returns a `np.random.Generator` from a seed (an int >= 0), a Generator, or None (fresh entropy)."""
     if isinstance(rng, np.random.Generator):
         return rng
     if isinstance(rng, np.random.RandomState):
         return np.random.default_rng(rng.randint(2**31))
-    return np.random.default_rng(rng)
+    if rng is None or isinstance(rng, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (list, tuple, np.ndarray)):
+        return np.random.default_rng([check_count(r, "rng (each entry of a seed sequence)") for r in rng])
+    return np.random.default_rng(check_count(rng, "rng (a seed)"))
 
 
 class ObservationData(abc.ABC):
@@ -67,7 +85,8 @@ class ObservationData(abc.ABC):
     def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
         """Returns `(factors (n, 0), observations (n, H, W, C))`: no factors, but the same pair as
         `GroundTruthData.sample`, so callers need not tell the two apart."""
-        return np.zeros((int(n), 0), np.int64), self.sample_observations(n, rng)
+        n = check_count(n, "n")
+        return np.zeros((n, 0), np.int64), self.sample_observations(n, rng)
 
     def as_tf_dataset(self, batch_size: int = 64, seed: int = 0, *, with_factors: bool = False,
                       batches_per_call: int = 4, start_batch: int = 0):
@@ -78,13 +97,23 @@ class ObservationData(abc.ABC):
         in memory. The stream is infinite and deterministic given `seed`.
 
         Args:
-          batch_size: images per batch.
-          seed: seeds the factor and nuisance randomness.
+          batch_size: images per batch, >= 1.
+          seed: seeds the factor and nuisance randomness, an int >= 0.
           with_factors: yield `(images, factors)` instead of `images` (ground truth only).
-          batches_per_call: batches rendered per numpy call (amortises Python overhead).
-          start_batch: position in the stream to start from (a resumed run passes the number of
+          batches_per_call: batches rendered per numpy call (amortises Python overhead), >= 1.
+          start_batch: position in the stream to start from, >= 0 (a resumed run passes the number of
             batches it has consumed, and continues with exactly the batches it would have seen).
+
+        Raises:
+          ValueError: a size, seed or position that is not an integer in its range (checked here,
+            before tf.data sees it: a batch size of 0 used to crash the interpreter).
         """
+        batch_size = check_count(batch_size, "batch_size", minimum=1)
+        seed = check_count(seed, "seed")
+        batches = check_count(batches_per_call, "batches_per_call", minimum=1)
+        start_batch = check_count(start_batch, "start_batch")
+        if not isinstance(with_factors, (bool, np.bool_)):
+            raise ValueError(f"with_factors must be True or False; got {with_factors!r}.")
         import tensorflow as tf
 
         if with_factors and self.num_factors == 0:
@@ -93,14 +122,13 @@ class ObservationData(abc.ABC):
         _StreamExitGuard.install()
         h, w, c = self.observation_shape
         k = self.num_factors
-        batches, batch_size = int(batches_per_call), int(batch_size)
         chunk = batch_size * batches
 
         def render(call_index):
             if _StreamExitGuard.closing:
                 return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
             with _StreamExitGuard.call():
-                rng = np.random.default_rng([int(seed), int(call_index)])
+                rng = np.random.default_rng([seed, int(call_index)])
                 factors, images = self.sample(chunk, rng)
                 return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
 
@@ -114,7 +142,7 @@ class ObservationData(abc.ABC):
 
         # Two renders in flight (one per core on the target machines) and bounded buffers: with
         # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
-        first_call, skip = divmod(int(start_batch), batches)
+        first_call, skip = divmod(start_batch, batches)
         ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
         return ds.unbatch().skip(skip).prefetch(2)
 
@@ -185,8 +213,9 @@ class GroundTruthData(ObservationData):
 
     def sample_factors(self, n: int, rng=None) -> np.ndarray:
         """Draws `n` factor combinations uniformly from the grid, `(n, K)` int64."""
+        n = check_count(n, "n")
         rng = as_generator(rng)
-        return np.stack([rng.integers(0, s, size=int(n)) for s in self.factor_sizes], axis=1).astype(np.int64)
+        return np.stack([rng.integers(0, s, size=n) for s in self.factor_sizes], axis=1).astype(np.int64)
 
     @abc.abstractmethod
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
@@ -248,8 +277,44 @@ class _StreamExitGuard:
             time.sleep(0.02)
 
 
+# Float images may stray outside [0, 1] by rounding (resampling, colour conversion): up to half an
+# 8-bit grey level is accepted as it is.
+IMAGE_TOLERANCE = 0.5 / 255
+
+# The two ways images get silently mis-scaled, and their fixes (shared with the models' tf checks).
+UINT8_MASK_MESSAGE = (
+    "uint8 images whose largest value is 1 hold 0/1 masks (DeepMind's dSprites file stores its frames "
+    "so), not 8-bit grey levels 0..255: divided by 255 they would be nearly black. Pass them as float "
+    "(images.astype('float32'): 0/1 already lies in [0, 1]) or as 0..255 (images * 255).")
+FLOAT_RANGE_MESSAGE = (
+    "float images must lie in [0, 1]; pixel values 0..255 must be divided by 255 first (or passed as "
+    "uint8, which is scaled).")
+
+
+def image_problem(images: np.ndarray) -> str | None:
+    """What is wrong with the *values* of a uint8 or float image array under the rule of `check_images`, or None."""
+    if images.size == 0:
+        return None
+    if images.dtype == np.uint8:
+        return UINT8_MASK_MESSAGE if images.max() == 1 else None
+    finite = np.isfinite(images).all()
+    low, high = (float(images.min()), float(images.max())) if finite else (np.nanmin(images), np.nanmax(images))
+    if finite and low >= -IMAGE_TOLERANCE and high <= 1.0 + IMAGE_TOLERANCE:
+        return None
+    found = f"got values in [{low:.3g}, {high:.3g}]" + ("" if finite else " with NaN/inf")
+    return f"{FLOAT_RANGE_MESSAGE} ({found}.)"
+
+
 def check_images(images, observation_shape: Sequence[int] | None = None, *, what: str = "images") -> np.ndarray:
-    """Returns images as float32 in [0, 1]; uint8 0..255 is scaled, anything else raises.
+    """Returns images as float32 in [0, 1], by the one rule every entry point of the zoo applies.
+
+    The rule:
+      * float images must lie in [0, 1] (within `IMAGE_TOLERANCE`, half an 8-bit grey level);
+        a float batch in 0..255 is refused, never rescaled by guess;
+      * uint8 images are 8-bit grey levels 0..255 and are divided by 255. A uint8 batch whose
+        largest value is 1 holds 0/1 masks (how DeepMind's dSprites file stores its frames), which
+        dividing by 255 would turn nearly black: it is refused, with the fix (pass it as float);
+      * any other dtype is refused.
 
     Args:
       images: array `(N, H, W, C)`.
@@ -261,12 +326,11 @@ def check_images(images, observation_shape: Sequence[int] | None = None, *, what
     if observation_shape is not None and tuple(images.shape[1:]) != tuple(observation_shape):
         raise ValueError(f"{what} must have shape (N, {', '.join(map(str, observation_shape))}); "
                          f"got {images.shape}.")
+    if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+        raise ValueError(f"{what} must be float in [0, 1] or uint8 in [0, 255]; got dtype {images.dtype}.")
+    problem = image_problem(images)
+    if problem:
+        raise ValueError(f"{what}: {problem}")
     if images.dtype == np.uint8:
         return images.astype(np.float32) / 255.0
-    if not np.issubdtype(images.dtype, np.floating):
-        raise ValueError(f"{what} must be float in [0, 1] or uint8 in [0, 255]; got dtype {images.dtype}.")
-    if images.size and (not np.all(np.isfinite(images)) or images.min() < 0.0 or images.max() > 1.0):
-        raise ValueError(f"{what} must be float in [0, 1] (or uint8 in [0, 255]); got values in "
-                         f"[{np.nanmin(images):.3g}, {np.nanmax(images):.3g}]"
-                         + ("" if np.all(np.isfinite(images)) else " with NaN/inf") + ".")
     return images.astype(np.float32, copy=False)

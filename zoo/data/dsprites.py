@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import dsprites_files, dsprites_render
-from zoo.data.base import GroundTruthData, as_generator
+from zoo.data.base import GroundTruthData, as_generator, check_count
 from zoo.data.texture import swirl_texture
 
 SOURCES = ("render", "file", "tfds")
@@ -79,8 +79,9 @@ class DSprites(GroundTruthData):
         """Uniform over the grid; over the frames present when a partial file was loaded."""
         if self._store is None or self._store.complete:
             return super().sample_factors(n, rng)
+        n = check_count(n, "n")
         rng = as_generator(rng)
-        return self.factors_of(rng.choice(self._store.indices, size=int(n)))
+        return self.factors_of(rng.choice(self._store.indices, size=n))
 
     def sprites(self, factors, out=None) -> np.ndarray:
         """Binary frames for factor classes `[n, 5]`: uint8 `[n, 64, 64]` 0/1, or drawn into `out`.

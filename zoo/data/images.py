@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import files
-from zoo.data.base import ObservationData, as_generator
+from zoo.data.base import ObservationData, as_generator, check_count, image_problem
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -50,13 +50,11 @@ class ImageArray(ObservationData):
         if images.ndim != 4 or images.shape[-1] not in (1, 3) or min(images.shape) < 1:
             raise ValueError(f"images must be an array (N, H, W, C) with C = 1 or 3 (or (N, H, W) greyscale) and N >= 1; "
                              f"got shape {images.shape}.")
-        if images.dtype != np.uint8:
-            if not np.issubdtype(images.dtype, np.floating):
-                raise ValueError(f"images must be uint8 (0..255) or float (0..1); got dtype {images.dtype}.")
-            if not np.all(np.isfinite(images)) or images.min() < 0 or images.max() > 1:
-                raise ValueError(f"float images must lie in [0, 1]; got values in [{np.nanmin(images):.3g}, "
-                                 f"{np.nanmax(images):.3g}]" + ("" if np.all(np.isfinite(images)) else " and NaN/inf")
-                                 + ". Scale them, or pass uint8.")
+        if images.dtype != np.uint8 and not np.issubdtype(images.dtype, np.floating):
+            raise ValueError(f"images must be uint8 (0..255) or float (0..1); got dtype {images.dtype}.")
+        problem = image_problem(images)  # the zoo's one image rule (zoo.data.check_images)
+        if problem:
+            raise ValueError(f"images: {problem}")
         self.images = images
         self.name = name
         self.observation_shape = tuple(int(d) for d in images.shape[1:])
@@ -68,7 +66,7 @@ class ImageArray(ObservationData):
     def sample_observations(self, n: int, rng=None) -> np.ndarray:
         """`n` images drawn uniformly with replacement: float32 `(n, H, W, C)` in [0, 1]."""
         rng = as_generator(rng)
-        picked = self.images[rng.integers(0, len(self.images), size=int(n))]
+        picked = self.images[rng.integers(0, len(self.images), size=check_count(n, "n"))]
         if picked.dtype == np.uint8:
             return picked.astype(np.float32) / 255.0
         return picked.astype(np.float32, copy=False)

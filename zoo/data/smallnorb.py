@@ -42,7 +42,7 @@ import struct
 import numpy as np
 
 from zoo.data import files
-from zoo.data.base import GroundTruthData, as_generator
+from zoo.data.base import GroundTruthData, as_generator, check_count
 from zoo.data.files import DatasetFileError
 from zoo.data.lookup import ImageLookup, MemoryRows
 
@@ -120,7 +120,7 @@ class SmallNORB(GroundTruthData):
         if self._lookup.complete:
             return super().sample_factors(n, rng)
         rng = as_generator(rng)
-        full = rng.choice(self._lookup.present, size=int(n))
+        full = rng.choice(self._lookup.present, size=check_count(n, "n"))
         return np.stack([(full // b) % s for b, s in zip(_bases(ALL_SIZES), ALL_SIZES)], 1)[:, [0, 2, 3, 4]]
 
     def sample_observations_from_factors(self, factors, rng=None) -> np.ndarray:

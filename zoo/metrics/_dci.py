@@ -64,8 +64,8 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         squared-error trees weigh them equally. Informativeness is the fast booster's accuracy.
 
     Args:
-      codes_train: `[N, D]` float codes to fit the classifiers on.
-      factors_train: `[N, K]` int factor classes; every factor must vary.
+      codes_train: `[N, D]` float codes to fit the classifiers on, D >= 2, N > D.
+      factors_train: `[N, K]` int factor classes, K >= 2; every factor must vary.
       codes_test: `[M, D]` float codes for the test accuracy.
       factors_test: `[M, K]` int factor classes.
       backend: `"exact"` or `"fast"`.
@@ -88,6 +88,11 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         raise ValueError(f"Unknown dci backend {backend!r}; choose one of {', '.join(map(repr, BACKENDS))}.")
     codes_train, factors_train, codes_test, factors_test = check_pair(
         codes_train, factors_train, codes_test, factors_test)
+    if factors_train.shape[1] < 2 or codes_train.shape[1] < 2:
+        # The reference returns NaN here: log base 1 in the entropy.
+        raise ValueError("dci needs at least 2 factors and 2 code dimensions: disentanglement is an entropy over "
+                         "the factors in base K, completeness one over the codes in base D, and both are 0/0 for "
+                         f"a single one; got K={factors_train.shape[1]}, D={codes_train.shape[1]}.")
     seed = seed_of(seed)
     x_train = codes_train.astype(np.float64)
     x_test = codes_test.astype(np.float64)

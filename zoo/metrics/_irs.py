@@ -34,16 +34,19 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20) -> d
     Duplicating a latent does not change the IRS (each copy is as robust as the original): the
     score does not claim to penalise redundancy.
 
-    A constant factor is one group; its IRS_ik is then <= 0 and the other factors decide (no
-    error, as in the reference).
+    A constant factor is one group, the whole sample: its EMPIDA_ik is the q-quantile of
+    |z_i - E[z_i]|, so IRS_ik = 1 - quantile / max, exactly 0 with `diff_quantile=1.0` and small
+    otherwise, and the other factors decide (no error, as in the reference). If every factor is
+    constant nothing is left to decide and ValueError is raised (the reference returns the
+    small leftover 1 - quantile / max, a number about the codes' tails, not about robustness).
 
     Checked against disentanglement_lib 1.5 `compute_irs` (`IRS`): difference 0.0 on float64
     codes, 4e-8 on float32 codes (the reference averages in float32, we in float64); asserted
     within 1e-6 (tests/test_metrics_reference.py).
 
     Args:
-      codes: `[N, D]` float codes.
-      factors: `[N, K]` int factor classes.
+      codes: `[N, D]` float codes, N > D.
+      factors: `[N, K]` int factor classes, at least one varying.
       diff_quantile: quantile of the within-group deviations, in (0, 1].
       num_bins: bins for discretising the factors.
 
@@ -56,10 +59,13 @@ def irs(codes, factors, *, diff_quantile: float = 0.99, num_bins: int = 20) -> d
       >>> zoo.metrics.irs(f + 0.0, f)["irs"]
       1.0
     """
-    codes = check_codes(codes)
+    codes = check_codes(codes, fit=True)
     factors = check_factors(factors, len(codes), require_varying=False)
     if not 0.0 < diff_quantile <= 1.0:
         raise ValueError(f"diff_quantile must lie in (0, 1]; got {diff_quantile}.")
+    if factors.size and np.all(factors == factors[:1]):
+        raise ValueError("irs needs at least one factor that varies: it scores how little a code moves when "
+                         "the other factors change; every column of factors is constant.")
     groups = histogram_discretize(factors, num_bins)
     latents = codes[:, codes.max(axis=0) > codes.min(axis=0)]
     if latents.shape[1] == 0:

@@ -25,7 +25,7 @@ def mig(codes, factors, *, num_bins: int = 20) -> dict[str, float]:
     (tests/test_metrics_reference.py).
 
     Args:
-      codes: `[N, D]` float representation, D >= 2 (the gap needs a runner-up).
+      codes: `[N, D]` float representation, D >= 2 (the gap needs a runner-up), N > D.
       factors: `[N, K]` int ground-truth factor classes; every factor must vary (a constant
         factor has zero entropy and the normalised gap is undefined: ValueError).
       num_bins: histogram bins per code dimension (study default 20).
@@ -39,7 +39,7 @@ def mig(codes, factors, *, num_bins: int = 20) -> dict[str, float]:
       >>> zoo.metrics.mig(f.astype(float), f)["mig"] > 0.99  # < 1: plug-in MI with the other factor
       True
     """
-    codes = check_codes(codes)
+    codes = check_codes(codes, fit=True)
     factors = check_factors(factors, len(codes))
     if codes.shape[1] < 2:
         raise ValueError("mig needs codes with at least 2 dimensions (the gap is to the runner-up); "

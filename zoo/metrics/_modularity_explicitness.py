@@ -42,7 +42,7 @@ def modularity_explicitness(codes_train, factors_train, codes_test, factors_test
     standardises them in float32); asserted within 1e-6 (tests/test_metrics_reference.py).
 
     Args:
-      codes_train: `[N, D]` float codes.
+      codes_train: `[N, D]` float codes, N > D.
       factors_train: `[N, K]` int factor classes, K >= 2 (modularity compares factors), each
         varying.
       codes_test: `[M, D]` float codes.

@@ -44,8 +44,8 @@ def encode(representation_fn, observations, num_codes: int | None = None) -> np.
     """
     codes = np.asarray(representation_fn(observations))
     n = len(observations)
-    if codes.ndim != 2 or codes.shape[0] != n:
-        raise ValueError(f"representation_fn must map {n} observations to an array of shape ({n}, D); "
+    if codes.ndim != 2 or codes.shape[0] != n or codes.shape[1] < 1:
+        raise ValueError(f"representation_fn must map {n} observations to an array of shape ({n}, D), D >= 1; "
                          f"got shape {codes.shape}.")
     if num_codes is not None and codes.shape[1] != num_codes:
         raise ValueError(f"representation_fn returned {codes.shape[1]} dimensions, earlier {num_codes}.")

@@ -33,7 +33,7 @@ def sap(codes_train, factors_train, codes_test, factors_test, *,
     difference below 3e-16; asserted within 1e-6 (tests/test_metrics_reference.py).
 
     Args:
-      codes_train: `[N, D]` float codes, D >= 2.
+      codes_train: `[N, D]` float codes, D >= 2, N > D.
       factors_train: `[N, K]` factors: int classes, or any numbers with `continuous_factors`.
       codes_test: `[M, D]` float codes (unused with `continuous_factors`).
       factors_test: `[M, K]` factors.

@@ -41,7 +41,7 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict[str, float]:
     asserted within 1e-6 (tests/test_metrics_reference.py).
 
     Args:
-      codes: `[N, D]` float codes, D >= 2.
+      codes: `[N, D]` float codes, D >= 2, N > D (fewer points make the covariance singular).
       num_bins: histogram bins per dimension for the mutual information.
 
     Returns:
@@ -55,7 +55,7 @@ def unsupervised(codes, *, num_bins: int = 20) -> dict[str, float]:
       >>> bool(s["gaussian_total_correlation"] < 1e-3)
       True
     """
-    codes = check_codes(codes)
+    codes = check_codes(codes, fit=True)
     d = codes.shape[1]
     if d < 2:
         raise ValueError(f"unsupervised scores compare code dimensions and need at least 2; got shape {codes.shape}.")

@@ -11,11 +11,19 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_codes(codes, name: str = "codes") -> np.ndarray:
+def check_codes(codes, name: str = "codes", *, fit: bool = False) -> np.ndarray:
     """Returns `codes` as a finite floating 2-D array `(N, D)` (float32 stays float32).
 
     The dtype is kept because the histogram bin edges of the reference are computed in the
     codes' own precision; float64 is used for everything else.
+
+    Args:
+      codes: the array.
+      name: the argument's name, for error messages.
+      fit: the codes a score is estimated from (not a held-out test split): they must hold more
+        points than dimensions, N > D. Fewer cannot estimate any of the scores: N points span at
+        most N - 1 directions (a singular covariance, a classifier that separates anything), and
+        a histogram of N values carries at most log N nats, so every dimension looks alike.
     """
     codes = np.asarray(codes)
     if codes.ndim != 2:
@@ -23,6 +31,10 @@ def check_codes(codes, name: str = "codes") -> np.ndarray:
         raise ValueError(f"{name} must be a 2-D array (N, D); got shape {codes.shape}{hint}.")
     if codes.shape[0] < 2 or codes.shape[1] < 1:
         raise ValueError(f"{name} needs at least 2 rows and 1 column; got shape {codes.shape}.")
+    if fit and codes.shape[0] <= codes.shape[1]:
+        raise ValueError(f"{name} holds {codes.shape[0]} points of {codes.shape[1]} dimensions; a score needs more "
+                         "points than code dimensions (N > D), as fewer cannot estimate it. Score more points "
+                         "(the study uses 10,000).")
     if not (np.issubdtype(codes.dtype, np.floating) or np.issubdtype(codes.dtype, np.integer)
             or codes.dtype == np.bool_):
         raise ValueError(f"{name} must be numeric; got dtype {codes.dtype}.")
@@ -83,7 +95,7 @@ def check_factors(factors, num_points: int, name: str = "factors", *, discrete: 
 
 def check_pair(codes_train, factors_train, codes_test, factors_test, *, discrete: bool = True):
     """Checks a train/test split: equal code width D and factor count K across the two."""
-    codes_train = check_codes(codes_train, "codes_train")
+    codes_train = check_codes(codes_train, "codes_train", fit=True)
     codes_test = check_codes(codes_test, "codes_test")
     factors_train = check_factors(factors_train, len(codes_train), "factors_train", discrete=discrete)
     factors_test = check_factors(factors_test, len(codes_test), "factors_test", discrete=discrete,

@@ -71,7 +71,8 @@ def get(name: str, **kwargs) -> RepresentationModel:
         `latent_dim`, `seed`.
 
     Raises:
-      ValueError: unknown name, or an argument the objective does not take.
+      ValueError: unknown name, an argument the objective does not take, or a value outside a
+        hyperparameter's valid range (NaN, inf, a negative weight), naming the range.
     """
     cls, fixed = _lookup(name)
     allowed = set(cls.hparam_names()) | {"input_shape", "latent_dim", "seed", "name"}
@@ -81,6 +82,10 @@ def get(name: str, **kwargs) -> RepresentationModel:
                          f"{', '.join(cls.hparam_names()) or 'none'} (and input_shape, latent_dim, seed).")
     if "variant" in kwargs and "variant" in fixed and kwargs["variant"] != fixed["variant"]:
         raise ValueError(f"{name} is DIPVAE(variant={fixed['variant']!r}); use the other name for the other variant.")
+    specs = cls.hparam_specs()
+    for key, value in kwargs.items():
+        if key in specs:
+            specs[key].check(value, name)  # before any conversion in __init__ can hide a bad value
     return cls(**{**fixed, **kwargs})
 
 

@@ -26,18 +26,16 @@ class AnnealedVAE(VAE):
     """
 
     HPARAMS = (
-        HParam("gamma", float, 1000.0, "weight of |KL - C|"),
-        HParam("c_max", float, 25.0, "final capacity C in nats"),
-        HParam("iteration_threshold", int, 100000, "steps over which C grows from 0 to c_max"),
+        HParam("gamma", float, 1000.0, "weight of |KL - C|", low=0.0),
+        HParam("c_max", float, 25.0, "final capacity C in nats", low=0.0),
+        HParam("iteration_threshold", int, 100000, "steps over which C grows from 0 to c_max", low=1),
     )
     METRIC_NAMES = VAE.METRIC_NAMES + ("capacity",)
 
     def __init__(self, gamma=1000.0, c_max=25.0, iteration_threshold=100000, **kwargs):
-        self.gamma = float(gamma)
-        self.c_max = float(c_max)
-        self.iteration_threshold = int(iteration_threshold)
-        if self.iteration_threshold < 1:
-            raise ValueError(f"iteration_threshold must be >= 1; got {iteration_threshold}.")
+        self.gamma = self._hparam("gamma", gamma)
+        self.c_max = self._hparam("c_max", c_max)
+        self.iteration_threshold = self._hparam("iteration_threshold", iteration_threshold)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):

@@ -9,11 +9,26 @@
     saved with the weights, so schedules (AnnealedVAE's capacity) and the noise survive a resume;
   - randomness drawn with stateless ops seeded by `(seed, step)`: training is reproducible, a
     resumed run draws the same noise as an uninterrupted one, and under `tf.distribute` each
-    replica takes its slice of the noise of the *global* batch, so the update does not depend on
-    the number of replicas;
+    replica takes its slice of the noise of the *global* batch; statistics of the batch
+    (DIP-VAE's covariance, beta-TCVAE's aggregate posterior, FactorVAE's permutation, InfoGAN's
+    batch norm) are those of the global batch too (`gather_replicas`), so the update does not
+    depend on the number of replicas (tests/test_distributed.py: every objective, one replica
+    against two);
   - `compile(jit_compile="auto")`: Keras's "auto" (XLA when a GPU is visible, plain `tf.function`
     on CPU-only machines and under tf.distribute strategies);
   - `representation(images)`: the codes the metrics score, as numpy `[N, latent_dim]`.
+
+Images, at every entry point (`fit`, `evaluate`, `predict`, `model(x)`, `representation`,
+`encode`, `reconstruct`), follow one rule (`zoo.data.check_images`): float images must lie in
+[0, 1] (within half an 8-bit grey level); uint8 images are grey levels 0..255 and are divided by
+255; a uint8 batch whose largest value is 1 holds 0/1 masks (DeepMind's dSprites file stores its
+frames so) and is refused rather than turned nearly black; a float batch in 0..255 is refused
+rather than rescaled by guess. Inside `train_step`, `test_step` and `call` the check is two cheap
+tf ops per batch (an elementwise compare and a reduction). XLA compiles assert ops away, so a
+model compiled with `jit_compile=True` (the default on GPUs) checks the inputs of `fit`,
+`evaluate`, `predict` and the `*_on_batch` methods before Keras sees them instead: numpy arrays
+at once, a `tf.data.Dataset` by one `map` in its pipeline (Python generators and `PyDataset`s are
+not checked under XLA).
 """
 
 from __future__ import annotations
@@ -25,6 +40,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data import check_images
+from zoo.data.base import FLOAT_RANGE_MESSAGE, IMAGE_TOLERANCE, UINT8_MASK_MESSAGE, check_count, image_problem
 from zoo.models.optimizers import FusedAdam
 
 
@@ -33,11 +49,60 @@ REPRESENTATION_CALL_BATCHES = 16
 
 
 class HParam(NamedTuple):
-    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning."""
+    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning,
+    and the values it may take (`low`/`high` inclusive bounds for numbers, `choices` for strings).
+
+    Every objective checks all of its hyperparameters when it is built (`check`), so a NaN, an
+    infinity or a negative weight fails at once with the name, the value and the valid range,
+    instead of building and then filling the weights with NaN during `fit`.
+    """
     name: str
     type: type
     default: Any
     doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    def valid(self) -> str:
+        """The valid values in words, e.g. "a finite number in [0, inf)"."""
+        if self.choices:
+            return "one of " + ", ".join(map(repr, self.choices))
+        if self.type is bool:
+            return "True or False"
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        kind = "an integer" if self.type is int else "a finite number"
+        return f"{kind} in [{low}, {high}]" if self.high is not None else f"{kind} in [{low}, inf)"
+
+    def check(self, value, owner: str = "") -> Any:
+        """`value` as `type` if it is one of the valid values, else `ValueError` naming the
+        objective (`owner`), the hyperparameter, the value and the valid range."""
+        if value is None and self.default is None:
+            return None  # resolved by the objective (DIPVAE's lambda_d, InfoGAN's num_continuous)
+
+        def refuse():
+            kind = "" if isinstance(value, (bool, int, float, str, np.number, np.bool_)) else \
+                f" of type {type(value).__name__}"
+            raise ValueError(f"{owner + ': ' if owner else ''}{self.name} must be {self.valid()}; got {value!r}{kind} "
+                             f"({self.name}: {self.doc}).")
+
+        if self.choices:
+            if value not in self.choices:
+                refuse()
+            return value
+        if self.type is bool:
+            if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+                return bool(value)
+            refuse()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            refuse()
+        number = float(value)
+        if not np.isfinite(number) or (self.type is int and not number.is_integer()):
+            refuse()
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            refuse()
+        return int(value) if self.type is int else number
 
 
 def replica_context():
@@ -46,6 +111,28 @@ def replica_context():
     if ctx is None or ctx.num_replicas_in_sync == 1:
         return 1, 0
     return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+
+
+def gather_replicas(x):
+    """`x` from every replica, concatenated along axis 0 in replica order: the global batch's
+    `[num_replicas * batch, ...]` (`x` itself outside tf.distribute).
+
+    For statistics of the batch (a covariance, an aggregate posterior, a permutation), which
+    must be those of the global batch for an update not to depend on the number of replicas.
+    Gradients flow back to each replica's own rows: TF's `all_gather` sums the replicas' upstream
+    gradients and hands each replica its slice.
+    """
+    num_replicas, _ = replica_context()
+    if num_replicas == 1:
+        return x
+    return tf.distribute.get_replica_context().all_gather(x, axis=0)
+
+
+def _multi_worker() -> bool:
+    """Whether training runs under MultiWorkerMirroredStrategy with more than one worker (Keras's test)."""
+    strategy = tf.distribute.get_strategy()
+    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+            and strategy.extended._in_multi_worker_mode())
 
 
 def scale_for_replicas(loss):
@@ -82,21 +169,22 @@ class RepresentationModel(keras.Model):
 
     def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
         super().__init__(**kwargs)
-        input_shape = tuple(int(d) for d in input_shape)
-        if len(input_shape) != 3:
-            raise ValueError(f"input_shape must be (H, W, C); got {input_shape}.")
-        if int(latent_dim) < 1:
-            raise ValueError(f"latent_dim must be positive; got {latent_dim}.")
-        self.observation_shape = input_shape
-        self.latent_dim = int(latent_dim)
-        self.seed = int(seed)
+        if isinstance(input_shape, (str, bytes)) or len(tuple(input_shape)) != 3:
+            raise ValueError(f"input_shape must be (H, W, C); got {input_shape!r}.")
+        self.observation_shape = tuple(check_count(d, "input_shape (each of H, W, C)", minimum=1)
+                                       for d in input_shape)
+        self.latent_dim = check_count(latent_dim, "latent_dim", minimum=1)
+        self.seed = check_count(seed, "seed")
         # Read by every train_step before its update and advanced after it. ONLY_FIRST_REPLICA:
         # under tf.distribute each replica adds 1, and the step must advance once, not per replica.
         self.step = self.add_weight(name="step", shape=(), dtype="int64", initializer="zeros",
                                     trainable=False, aggregation="only_first_replica")
 
     def _finish_init(self):
-        """Creates the trackers and marks the model built (call at the end of `__init__`)."""
+        """Checks the hyperparameters, creates the trackers and marks the model built (call at the
+        end of `__init__`)."""
+        for spec in self.HPARAMS:
+            spec.check(getattr(self, spec.name), type(self).__name__)
         self._trackers = [keras.metrics.Mean(name=name) for name in self.METRIC_NAMES]
         self.build(self.observation_shape)
 
@@ -113,8 +201,13 @@ class RepresentationModel(keras.Model):
 
     @classmethod
     def hparam_specs(cls) -> dict[str, HParam]:
-        """`{name: HParam(name, type, default, doc)}` for validating and parsing `--hparams`."""
+        """`{name: HParam(...)}` for validating and parsing `--hparams`."""
         return {h.name: h for h in cls.HPARAMS}
+
+    @classmethod
+    def _hparam(cls, name: str, value):
+        """`value` checked and converted by the `HParam` called `name` (for `__init__`)."""
+        return cls.hparam_specs()[name].check(value, cls.__name__)
 
     @property
     def hparams(self) -> dict[str, Any]:
@@ -182,17 +275,77 @@ class RepresentationModel(keras.Model):
         return self.trainable_variables
 
     def _images(self, data):
-        """The image batch of a `fit`/`evaluate` element: `x`, `(x,)` or `(x, y)`; uint8 is scaled."""
+        """The image batch of a `fit`/`evaluate` element: `x`, `(x,)` or `(x, y)`, checked and scaled."""
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self._as_images(x)
+
+    def _as_images(self, x):
+        """A batch checked by the image rule (module docstring) with tf ops, as float32 in [0, 1].
+
+        Static problems (shape, dtype) raise `ValueError` when traced; the values are checked by
+        one elementwise compare and one reduction, which raise `InvalidArgumentError` when run.
+        """
         x = tf.convert_to_tensor(x)
         if tuple(x.shape[1:]) != self.observation_shape:
             raise ValueError(f"{self.name} expects images of shape (N, {', '.join(map(str, self.observation_shape))}); "
                              f"got {tuple(x.shape)}.")
         if x.dtype == tf.uint8:
-            return tf.cast(x, tf.float32) / 255.0
+            check = tf.debugging.Assert(tf.not_equal(tf.reduce_max(x), 1), [f"{self.name}: {UINT8_MASK_MESSAGE}"])
+            with tf.control_dependencies([check]):
+                return tf.cast(x, tf.float32) / 255.0
         if not x.dtype.is_floating:
             raise ValueError(f"{self.name} expects float images in [0, 1] or uint8; got {x.dtype.name}.")
-        return tf.cast(x, tf.float32)
+        x = tf.cast(x, tf.float32)
+        # |x - 1/2| <= 1/2 + tolerance, false for NaN too.
+        inside = tf.reduce_all(tf.abs(x - 0.5) <= 0.5 + IMAGE_TOLERANCE)
+        check = tf.debugging.Assert(inside, [f"{self.name}: {FLOAT_RANGE_MESSAGE}"])
+        with tf.control_dependencies([check]):
+            return tf.identity(x)
+
+    # ----------------------------------------------------------------- inputs under XLA
+
+    def _check_for_xla(self, x):
+        """Checks `fit`/`evaluate`/`predict` inputs outside the step when it is XLA-compiled.
+
+        XLA drops assert ops, so the checks in `_as_images` would not run; numpy arrays are checked
+        here at once and a `tf.data.Dataset` gets one `map` that runs them in its pipeline.
+        """
+        if x is None or not self.jit_compile:
+            return x
+        if isinstance(x, tf.data.Dataset):
+            return x.map(self._checked_element)
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            images = x.numpy() if isinstance(x, tf.Tensor) else x
+            if images.ndim == 4 and (images.dtype == np.uint8 or np.issubdtype(images.dtype, np.floating)):
+                problem = image_problem(images)
+                if problem:
+                    raise ValueError(f"{self.name}: {problem}")
+        return x
+
+    def _checked_element(self, *element):
+        """A dataset element passed on unchanged once its images have passed `_as_images`."""
+        with tf.control_dependencies([self._as_images(element[0])]):
+            first = tf.identity(element[0])
+        return (first, *element[1:]) if len(element) > 1 else first
+
+    def fit(self, x=None, *args, validation_data=None, **kwargs):
+        return super().fit(self._check_for_xla(x), *args, validation_data=self._check_for_xla(validation_data),
+                           **kwargs)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return super().evaluate(self._check_for_xla(x), *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        return super().predict(self._check_for_xla(x), *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        return super().train_on_batch(self._check_for_xla(x), *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        return super().test_on_batch(self._check_for_xla(x), *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        return super().predict_on_batch(self._check_for_xla(x))
 
     def _seed(self, stream: int):
         """A stateless-RNG seed `[2]` for `stream` at the current step (before its update)."""
@@ -201,7 +354,8 @@ class RepresentationModel(keras.Model):
     def _draw(self, sampler, batch, tail, stream: int):
         """This replica's share of a `[global_batch, *tail]` random tensor.
 
-        `sampler(shape, seed)` is a stateless op. Drawing for the global batch and slicing keeps
+        `sampler(shape, seed)` is a stateless op (`zoo.noise`: the same numbers with and without
+        XLA). Drawing for the global batch and slicing keeps
         each example's noise the same whatever the number of replicas (MirroredStrategy gives
         replica r the r-th contiguous slice of the global batch).
         """
@@ -215,7 +369,13 @@ class RepresentationModel(keras.Model):
     def _update_trackers(self, terms: dict):
         for tracker in self._trackers:
             tracker.update_state(terms[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self._trackers}
+        results = {tracker.name: tracker.result() for tracker in self._trackers}
+        if _multi_worker():
+            # Keras 3 reduces a multi-worker step's logs with strategy.reduce(MEAN, v, axis=0), which
+            # fails on scalars (tensorflow/tensorflow#72388; every fit under MultiWorkerMirroredStrategy
+            # died there): hand it [1] tensors, which that reduction turns into scalars.
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     # ----------------------------------------------------------------- the interface
 
@@ -225,8 +385,10 @@ class RepresentationModel(keras.Model):
         return self
 
     def call(self, inputs, training=False):
-        """The model's forward pass is its representation: `predict(x)` gives `encode_mean(x)`."""
-        return self.encode_mean(inputs, training=training)
+        """The model's forward pass is its representation: `predict(x)` and `model(x)` give
+        `encode_mean(x)` of the images checked and scaled as `representation` does (uint8 0..255
+        is divided by 255, out-of-range images raise)."""
+        return self.encode_mean(self._as_images(inputs), training=training)
 
     def encode(self, images):
         """The posterior (or Q's estimate) of the codes, a `tfp.distributions.Distribution`."""
@@ -245,7 +407,7 @@ class RepresentationModel(keras.Model):
         return self.decode(self.encode_mean(self._checked(images)))
 
     def _checked(self, images):
-        """Validates eager/numpy images (shape, [0, 1] or uint8) and returns a float32 tensor."""
+        """Validates eager/numpy images by the image rule and returns a float32 tensor."""
         if isinstance(images, tf.Tensor) and not tf.executing_eagerly():
             return self._images(images)
         if isinstance(images, tf.Tensor):

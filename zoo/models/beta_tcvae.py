@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from zoo import losses
-from zoo.models.base import HParam
+from zoo.models.base import HParam, gather_replicas
 from zoo.models.vae import VAE
 
 
@@ -15,20 +15,23 @@ class BetaTCVAE(VAE):
 
     The KL splits into index-code mutual information, total correlation TC = KL(q(z) || prod_j q(z_j))
     and dimension-wise KL; only TC gets the extra weight. TC is the minibatch estimate of
-    `zoo.losses.total_correlation` (as in disentanglement_lib).
+    `zoo.losses.total_correlation` (as in disentanglement_lib), with the batch as the population
+    (under tf.distribute the global batch, gathered from every replica).
 
     Args:
       beta: weight of the total correlation; default 6 (the study swept 1 to 10).
       input_shape, latent_dim, seed: as for `VAE`.
     """
 
-    HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation"),)
+    HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation", low=0.0),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss",)
 
     def __init__(self, beta=6.0, **kwargs):
-        self.beta = float(beta)
+        self.beta = self._hparam("beta", beta)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):
-        tc = losses.total_correlation(z, z_mean, z_logvar)
+        # This replica's codes scored against the posteriors of the global batch: the mean of the
+        # replicas' estimates is then the one-device estimate on the global batch.
+        tc = losses.total_correlation(z, gather_replicas(z_mean), gather_replicas(z_logvar))
         return kl + (self.beta - 1.0) * tc, {"tc_loss": tc}

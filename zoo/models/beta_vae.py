@@ -24,10 +24,10 @@ class BetaVAE(VAE):
       {'beta': 4.0}
     """
 
-    HPARAMS = (HParam("beta", float, 4.0, "weight of the KL term"),)
+    HPARAMS = (HParam("beta", float, 4.0, "weight of the KL term", low=0.0),)
 
     def __init__(self, beta=4.0, **kwargs):
-        self.beta = float(beta)
+        self.beta = self._hparam("beta", beta)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 
 from zoo import losses
-from zoo.models.base import HParam
+from zoo.models.base import HParam, gather_replicas
 from zoo.models.vae import VAE
 
 
@@ -15,7 +15,8 @@ class DIPVAE(VAE):
 
     loss = -log p(x|z) + KL + lambda_od * sum_{i != j} Cov_ij^2 + lambda_d * sum_i (Cov_ii - 1)^2, with
     Cov = Cov_p(x)[mu(x)] for variant "i" and Cov_q(z)[z] = E_p(x)[Sigma(x)] + Cov_p(x)[mu(x)] for
-    variant "ii", both estimated on the batch (`zoo.losses.dip_covariance`).
+    variant "ii", both estimated on the batch (`zoo.losses.dip_covariance`; under tf.distribute the
+    global batch, gathered from every replica).
 
     Args:
       variant: "i" or "ii".
@@ -26,24 +27,23 @@ class DIPVAE(VAE):
     """
 
     HPARAMS = (
-        HParam("variant", str, "i", 'which covariance: "i" Cov[mu(x)], "ii" Cov_q(z)[z]'),
-        HParam("lambda_od", float, 10.0, "weight of the off-diagonal penalty"),
-        HParam("lambda_d", float, None, "weight of the diagonal penalty (default by variant)"),
+        HParam("variant", str, "i", 'which covariance: "i" Cov[mu(x)], "ii" Cov_q(z)[z]', choices=("i", "ii")),
+        HParam("lambda_od", float, 10.0, "weight of the off-diagonal penalty", low=0.0),
+        HParam("lambda_d", float, None, "weight of the diagonal penalty (default by variant)", low=0.0),
     )
     METRIC_NAMES = VAE.METRIC_NAMES + ("dip_penalty",)
 
     def __init__(self, variant="i", lambda_od=10.0, lambda_d=None, **kwargs):
-        variant = str(variant).lower()
-        if variant not in ("i", "ii"):
-            raise ValueError(f"DIPVAE variant must be 'i' or 'ii'; got {variant!r}.")
-        self.variant = variant
-        self.lambda_od = float(lambda_od)
+        self.variant = variant = self._hparam("variant", str(variant).lower())
+        self.lambda_od = self._hparam("lambda_od", lambda_od)
         if lambda_d is None:
             lambda_d = 10.0 * self.lambda_od if variant == "i" else self.lambda_od
-        self.lambda_d = float(lambda_d)
+        self.lambda_d = self._hparam("lambda_d", lambda_d)
         super().__init__(**kwargs)
 
     def regularizer(self, kl, z_mean, z_logvar, z):
-        cov = losses.dip_covariance(z_mean, z_logvar, self.variant)
+        # The covariance of the global batch: under tf.distribute every replica computes the same
+        # penalty, and its gradient reaches each replica's own codes through the gather.
+        cov = losses.dip_covariance(gather_replicas(z_mean), gather_replicas(z_logvar), self.variant)
         penalty = losses.dip_penalty(cov, self.lambda_od, self.lambda_d)
         return kl + penalty, {"dip_penalty": penalty}

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from zoo import losses
 from zoo.models import networks
-from zoo.models.base import HParam, replica_context, scale_for_replicas
+from zoo.models.base import HParam, gather_replicas, replica_context, scale_for_replicas
 from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE
 
@@ -22,21 +22,24 @@ class FactorVAE(VAE):
     (alg. 1, `zoo.losses.permute_dims`). Two players: the VAE (encoder and decoder, `optimizer`)
     and the discriminator (`discriminator_optimizer`, by default Adam(1e-4, beta_1=0.5,
     beta_2=0.9) as in the paper and the study). Each `train_step` runs one forward pass, gives each
-    player its own tape and weights, updates both once and the step counter once (as
-    disentanglement_lib does). Under tf.distribute the permutation is drawn over the global batch.
+    player its own tape and weights, updates both once and advances the step counter once: here a
+    step is one iteration. disentanglement_lib counts differently: its FactorVAE `model_fn`
+    passes `global_step` to both `minimize` calls (`methods/unsupervised/vae.py`), so its counter
+    advances twice per iteration and the study's 300,000 FactorVAE "steps" are 150,000 iterations
+    (150,000 steps here). Under tf.distribute the permutation is drawn over the global batch.
 
     Args:
       gamma: weight of the TC term; default 10 (the study swept 10 to 100).
       input_shape, latent_dim, seed: as for `VAE`.
     """
 
-    HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation"),)
+    HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation", low=0.0),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss", "discriminator_loss")
     # Presets ship what inference needs: the discriminator (5M weights, 20 MB) only trains.
     TRAINING_ONLY = ("discriminator",)
 
     def __init__(self, gamma=10.0, **kwargs):
-        self.gamma = float(gamma)
+        self.gamma = self._hparam("gamma", gamma)
         super().__init__(**kwargs)
 
     def _build_extra(self):
@@ -69,8 +72,7 @@ class FactorVAE(VAE):
         if num_replicas == 1:
             return losses.permute_dims(z, seed)
         batch = tf.shape(z)[0]
-        everyone = tf.distribute.get_replica_context().all_gather(z, axis=0)
-        return losses.permute_dims(everyone, seed)[replica_id * batch:(replica_id + 1) * batch]
+        return losses.permute_dims(gather_replicas(z), seed)[replica_id * batch:(replica_id + 1) * batch]
 
     def _discriminate(self, z, training):
         z_permuted = self._permuted_codes(tf.stop_gradient(z))

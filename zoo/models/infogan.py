@@ -10,6 +10,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo import losses
+from zoo import noise as random_noise
 from zoo.models import networks
 from zoo.models.base import HParam, RepresentationModel, scale_for_replicas
 from zoo.models.optimizers import FusedAdam
@@ -57,8 +58,9 @@ class InfoGAN(RepresentationModel):
     Two players: the generator (`optimizer`, default Adam(1e-3, beta_1=0.5)) and the
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
     paper's learning rates. Each `train_step` runs one forward pass, gives each player its own tape
-    and weights and updates both once. Batch-norm statistics are per replica under tf.distribute
-    (not synchronised).
+    and weights and updates both once. Under tf.distribute the batch-norm statistics are
+    synchronised across replicas (those of the global batch), so an update does not depend on the
+    number of replicas.
 
     `encode(x)` is Q's estimate of the codes, a `tfd.Blockwise` of a one-hot categorical and
     Gaussians; its mean (class probabilities, then continuous means) is the representation, so
@@ -89,18 +91,20 @@ class InfoGAN(RepresentationModel):
     """
 
     HPARAMS = (
-        HParam("num_categorical", int, 3, "classes of the categorical code (0 for none)"),
-        HParam("num_continuous", int, None, "number of uniform continuous codes (default latent_dim - num_categorical)"),
-        HParam("noise_dim", int, 62, "size of the incompressible noise"),
-        HParam("lambda_info", float, 1.0, "weight of the whole mutual-information term (eq. 6's lambda)"),
-        HParam("lambda_categorical", float, 1.0, "weight of the categorical code's information term"),
-        HParam("lambda_continuous", float, 0.1, "weight of the continuous codes' information term"),
+        HParam("num_categorical", int, 3, "classes of the categorical code (0 for none)", low=0),
+        HParam("num_continuous", int, None, "number of uniform continuous codes (default latent_dim - num_categorical)",
+               low=0),
+        HParam("noise_dim", int, 62, "size of the incompressible noise", low=0),
+        HParam("lambda_info", float, 1.0, "weight of the whole mutual-information term (eq. 6's lambda)", low=0.0),
+        HParam("lambda_categorical", float, 1.0, "weight of the categorical code's information term", low=0.0),
+        HParam("lambda_continuous", float, 0.1, "weight of the continuous codes' information term", low=0.0),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
-        HParam("min_scale", float, 0.0, "lower bound on Q's learned continuous scale (0: none)"),
-        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', or 'auto' (mnist for 28x28)"),
-        HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')"),
+        HParam("min_scale", float, 0.0, "lower bound on Q's learned continuous scale (0: none)", low=0.0),
+        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', or 'auto' (mnist for 28x28)",
+               choices=("auto", "mnist", "dcgan")),
+        HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')", low=1),
         HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
-        HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training"),
+        HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training", low=0.0),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
                       "separate_batches": False}
@@ -111,10 +115,10 @@ class InfoGAN(RepresentationModel):
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0,
                  **kwargs):
-        num_categorical = int(num_categorical)
+        num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
-        num_continuous = int(num_continuous)
+        num_continuous = self._hparam("num_continuous", num_continuous)
         if latent_dim is None:
             latent_dim = num_categorical + num_continuous
         if num_categorical < 0 or num_continuous < 0 or num_categorical == 1:
@@ -123,32 +127,30 @@ class InfoGAN(RepresentationModel):
         if int(latent_dim) != num_categorical + num_continuous:
             raise ValueError(f"InfoGAN's latent_dim ({latent_dim}) must equal num_categorical + num_continuous "
                              f"({num_categorical} + {num_continuous}).")
+        network = self._hparam("network", network)
         if network == "auto":  # the paper's MNIST networks where its images are; a 64x64 FC 1024 is 33M weights
             network = "mnist" if tuple(input_shape)[:2] == (28, 28) else "dcgan"
-        if network not in self.NETWORKS:
-            raise ValueError(f"InfoGAN's network must be one of {', '.join(map(repr, self.NETWORKS))}; "
-                             f"got {network!r}.")
-        for name, value in (("lambda_info", lambda_info), ("lambda_categorical", lambda_categorical),
-                            ("lambda_continuous", lambda_continuous), ("min_scale", min_scale),
-                            ("instance_noise", instance_noise)):
-            if not float(value) >= 0:
-                raise ValueError(f"InfoGAN's {name} must be >= 0; got {value}.")
-        if not learn_scale and float(min_scale) > 0:
+        lambda_info, lambda_categorical, lambda_continuous, min_scale, instance_noise, learn_scale = (
+            self._hparam(name, value) for name, value in (
+                ("lambda_info", lambda_info), ("lambda_categorical", lambda_categorical),
+                ("lambda_continuous", lambda_continuous), ("min_scale", min_scale),
+                ("instance_noise", instance_noise), ("learn_scale", learn_scale)))
+        if not learn_scale and min_scale > 0:
             raise ValueError("InfoGAN's min_scale bounds a learned scale; with learn_scale=False the scale is fixed "
                              f"at 1 (got min_scale={min_scale}).")
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.num_categorical = num_categorical
         self.num_continuous = num_continuous
-        self.noise_dim = int(noise_dim)
-        self.lambda_info = float(lambda_info)
-        self.lambda_categorical = float(lambda_categorical)
-        self.lambda_continuous = float(lambda_continuous)
-        self.learn_scale = bool(learn_scale)
-        self.min_scale = float(min_scale)
+        self.noise_dim = self._hparam("noise_dim", noise_dim)
+        self.lambda_info = lambda_info
+        self.lambda_categorical = lambda_categorical
+        self.lambda_continuous = lambda_continuous
+        self.learn_scale = learn_scale
+        self.min_scale = min_scale
         self.network = network
-        self.filters = int(filters) if filters is not None else {"mnist": 64, "dcgan": 16}[network]
-        self.separate_batches = bool(separate_batches)
-        self.instance_noise = float(instance_noise)
+        self.filters = self._hparam("filters", filters) or {"mnist": 64, "dcgan": 16}[network]
+        self.separate_batches = self._hparam("separate_batches", separate_batches)
+        self.instance_noise = instance_noise
         if network == "mnist":
             self.generator = networks.infogan_mnist_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                               filters=self.filters)
@@ -167,11 +169,11 @@ class InfoGAN(RepresentationModel):
 
     def _prior(self, batch, stream):
         """(noise [batch, noise_dim], one-hot [batch, k], continuous [batch, m]) for this step."""
-        noise = self._draw(tf.random.stateless_normal, batch, [self.noise_dim], stream=stream)
-        classes = self._draw(lambda shape, seed: tf.random.stateless_uniform(
-            shape, seed, maxval=max(self.num_categorical, 1), dtype=tf.int32), batch, [], stream=stream + 1)
+        noise = self._draw(random_noise.normal, batch, [self.noise_dim], stream=stream)
+        classes = self._draw(lambda shape, seed: random_noise.integers(shape, seed, max(self.num_categorical, 1)),
+                             batch, [], stream=stream + 1)
         onehot = tf.one_hot(classes, self.num_categorical)
-        continuous = self._draw(lambda shape, seed: tf.random.stateless_uniform(shape, seed, -1.0, 1.0),
+        continuous = self._draw(lambda shape, seed: random_noise.uniform(shape, seed, -1.0, 1.0),
                                 batch, [self.num_continuous], stream=stream + 2)
         return noise, onehot, continuous
 
@@ -232,8 +234,11 @@ class InfoGAN(RepresentationModel):
         fake = tf.sigmoid(self.generate_logits(noise, tf.concat([onehot, continuous], 1), training=training))
         seen = tf.concat([images, fake], axis=0)
         if training and self.instance_noise > 0:
-            seen += self.instance_noise * self._draw(tf.random.stateless_normal, 2 * batch, list(self.observation_shape),
-                                                     stream=3)
+            # One draw per half (real, generated), each of the global batch's shape, so every image
+            # gets the same noise whatever the number of replicas.
+            noise = [self._draw(random_noise.normal, batch, list(self.observation_shape), stream=stream)
+                     for stream in (3, 4)]
+            seen += self.instance_noise * tf.concat(noise, axis=0)
         if self.separate_batches:
             # Two calls: in training, D's batch norm normalises real and generated images each by
             # their own batch's statistics (as the authors' code does), not by pooled ones. The

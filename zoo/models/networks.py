@@ -2,9 +2,13 @@
 InfoGAN's MNIST generator and discriminator (Chen et al. 2016, app. C.1), and a DCGAN-style
 generator/discriminator for InfoGAN.
 
-The VAE networks are those of Burgess et al. 2018 (appendix A.1) as used by Locatello et al. 2019
-(disentanglement_lib `architectures.py`: `conv_encoder`, `deconv_decoder`, `fc_discriminator`), so
-that scores are comparable with the literature. The layer stacks are fixed; only the spatial size of
+The VAE networks are disentanglement_lib's `conv_encoder` and `deconv_decoder`
+(`methods/shared/architectures.py`), the networks of Locatello et al. 2019, whose docstrings
+base them on the chairs network of Higgins et al. 2017 (table 1, row 3); FactorVAE's discriminator
+is its `fc_discriminator` (Kim & Mnih 2018, app. A). They are not Burgess et al. 2018's networks
+(app. A.1: four 32-channel 4x4 convolutions and two dense layers of 256): the encoder's third and
+fourth convolutions are 64-channel with 2x2 kernels. Kept as the study has them, so that scores
+are comparable with the literature. The layer stacks are fixed; only the spatial size of
 the flattened/reshaped bottleneck follows the image size (64x64 gives the published 4x4x64), so the
 same networks run on the 16x16 test images.
 
@@ -32,7 +36,7 @@ def conv_encoder(input_shape=(64, 64, 1), latent_dim=10, name="encoder"):
     """Gaussian encoder: x `[batch, H, W, C]` -> (mean, logvar), each `[batch, latent_dim]`.
 
     conv 32 k4 s2, conv 32 k4 s2, conv 64 k2 s2, conv 64 k2 s2 (ReLU, "same"), dense 256 ReLU, then
-    two linear heads (Burgess et al. 2018, app. A.1).
+    two linear heads: disentanglement_lib's `conv_encoder`, layer for layer.
     """
     input_shape = tuple(int(d) for d in input_shape)
     _check_divisible(input_shape, 2 ** _VAE_DOWNSAMPLING, "conv_encoder")
@@ -51,7 +55,8 @@ def deconv_decoder(latent_dim=10, output_shape=(64, 64, 1), name="decoder"):
     """Bernoulli decoder: z `[batch, latent_dim]` -> logits `[batch, H, W, C]`.
 
     dense 256, dense (H/16 * W/16 * 64), reshape, transposed conv 64 k4 s2, 32 k4 s2, 32 k4 s2
-    (ReLU), C k4 s2 linear (Burgess et al. 2018, app. A.1; 64x64 gives dense 1024, reshape 4x4x64).
+    (ReLU), C k4 s2 linear: disentanglement_lib's `deconv_decoder` (64x64 gives its dense 1024,
+    reshape 4x4x64).
     """
     output_shape = tuple(int(d) for d in output_shape)
     _check_divisible(output_shape, 2 ** _VAE_DOWNSAMPLING, "deconv_decoder")
@@ -82,6 +87,16 @@ def fc_discriminator(latent_dim=10, units=1000, depth=6, name="discriminator"):
     return keras.Model(z_in, logits, name=name)
 
 
+def _batch_norm(name, epsilon=1e-3):
+    """Batch norm with momentum 0.9. Built under a tf.distribute strategy, its statistics are
+    those of the global batch (synchronised across replicas), so an update does not depend on the
+    number of replicas; without one it is Keras's plain layer, unchanged."""
+    import tensorflow as tf
+
+    return layers.BatchNormalization(momentum=0.9, epsilon=epsilon, synchronized=tf.distribute.has_strategy(),
+                                     name=name)
+
+
 def _dcgan_depth(image_shape):
     h, w, _ = image_shape
     n = math.log2(min(h, w) / 4)
@@ -102,13 +117,13 @@ def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=16, name="gener
     h0, w0 = output_shape[0] // 2 ** n, output_shape[1] // 2 ** n
     z_in = keras.Input((input_dim,), name="noise_and_codes")
     h = layers.Dense(h0 * w0 * filters * 2 ** (n - 1), use_bias=False, name="dense")(z_in)
-    h = layers.BatchNormalization(momentum=0.9, name="bn0")(h)
+    h = _batch_norm(name="bn0")(h)
     h = layers.ReLU(name="relu0")(h)
     h = layers.Reshape((h0, w0, filters * 2 ** (n - 1)), name="reshape")(h)
     for i in range(n - 1):
         h = layers.Conv2DTranspose(filters * 2 ** (n - 2 - i), 4, strides=2, padding="same", use_bias=False,
                                    name=f"deconv{i + 1}")(h)
-        h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+        h = _batch_norm(name=f"bn{i + 1}")(h)
         h = layers.ReLU(name=f"relu{i + 1}")(h)
     logits = layers.Conv2DTranspose(output_shape[2], 4, strides=2, padding="same", name="logits")(h)
     return keras.Model(z_in, logits, name=name)
@@ -133,12 +148,12 @@ def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuo
     for i in range(n):
         h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i + 1}")(h)
         if i > 0:
-            h = layers.BatchNormalization(momentum=0.9, name=f"bn{i + 1}")(h)
+            h = _batch_norm(name=f"bn{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
     h = layers.Flatten(name="flatten")(h)
     outputs = {"d_logits": layers.Dense(1, name="d_logits")(h)}
     q = layers.Dense(128, use_bias=False, name="q_dense")(h)
-    q = layers.BatchNormalization(momentum=0.9, name="q_bn")(q)
+    q = _batch_norm(name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
     outputs["q_logits"] = layers.Dense(max(num_categorical, 1), name="q_logits")(q)
     outputs["q_mean"] = layers.Dense(max(num_continuous, 1), name="q_mean")(q)
@@ -160,7 +175,7 @@ def _init():
 
 
 def _bn(name):
-    return layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=name)
+    return _batch_norm(name, epsilon=1e-5)
 
 
 def _check_mnist_shape(shape, what):

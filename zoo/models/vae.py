@@ -15,6 +15,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo import losses
+from zoo import noise as random_noise
 from zoo.models import networks
 from zoo.models.base import RepresentationModel, scale_for_replicas
 
@@ -35,7 +36,7 @@ class VAE(RepresentationModel):
 
     The reconstruction term is the Bernoulli negative log-likelihood from logits summed over pixels,
     the KL is in closed form; both are averaged over the batch. Networks: `networks.conv_encoder`
-    and `networks.deconv_decoder` (Burgess et al. 2018).
+    and `networks.deconv_decoder` (disentanglement_lib's, the study's).
 
     Args:
       input_shape: `(H, W, C)`, sides divisible by 16; default `(64, 64, 1)`.
@@ -80,7 +81,7 @@ class VAE(RepresentationModel):
     def forward(self, images, training=False) -> VAEOutputs:
         """Encode, draw z ~ q(z|x) with this step's seeded noise, decode."""
         z_mean, z_logvar = self.encoder(images, training=training)
-        noise = self._draw(tf.random.stateless_normal, tf.shape(images)[0], [self.latent_dim], stream=0)
+        noise = self._draw(random_noise.normal, tf.shape(images)[0], [self.latent_dim], stream=0)
         z = losses.reparameterize(z_mean, z_logvar, noise)
         return VAEOutputs(z_mean, z_logvar, z, self.decoder(z, training=training))
 

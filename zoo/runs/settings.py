@@ -139,10 +139,12 @@ def as_settings(settings: RunSettings | Mapping[str, Any]) -> RunSettings:
 def resolve_hparams(objective: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """Every hyperparameter of `objective`: the values in `given`, the objective's defaults for the rest.
 
-    Values are cast to the hyperparameter's declared type (`zoo.models.HParam`); None stays None.
+    Values are checked and cast by the hyperparameter's declaration (`zoo.models.HParam.check`);
+    None stays None.
 
     Raises:
-      ValueError: a hyperparameter the objective does not take (the message lists the ones it does).
+      ValueError: a hyperparameter the objective does not take (the message lists the ones it does),
+        or a value outside its valid range (NaN, inf, a negative weight: the message names the range).
     """
     import zoo.models
 
@@ -154,7 +156,7 @@ def resolve_hparams(objective: str, given: Mapping[str, Any]) -> dict[str, Any]:
     resolved = {name: spec.default for name, spec in specs.items()}
     for name, value in given.items():
         spec = specs[name]
-        resolved[name] = value if spec.type is bool or value is None else spec.type(value)
+        resolved[name] = spec.check(value, objective)
     return resolved
 
 
