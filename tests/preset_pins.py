@@ -32,10 +32,15 @@ SCORES = {"infogan": ("irs.irs", 0.03)}
 DEFAULT_SCORE = ("mig.mig", 0.015)
 
 
-def images() -> np.ndarray:
+def images(dataset: str = "dsprites") -> np.ndarray:
+    """The four frames in the preset's training dataset (colour_dsprites' colours drawn with seed 0)."""
     import zoo.data
 
-    return zoo.data.load("dsprites").sample_observations_from_factors(np.array(FACTORS))
+    return zoo.data.load(dataset).sample_observations_from_factors(np.array(FACTORS), rng=0)
+
+
+def dataset_of(entry: dict) -> str:
+    return entry.get("dataset", {}).get("name", "dsprites")
 
 
 def manifest_models() -> dict:
@@ -46,13 +51,13 @@ def weights_sha256(entry: dict) -> str:
     return next(f["sha256"] for f in entry["files"] if f["path"].endswith("model.weights.h5"))
 
 
-def cheap_score(model, objective: str) -> tuple[str, float, float]:
-    """`(key, value at NUM_POINTS, tolerance)` of the objective's cheap score."""
+def cheap_score(model, objective: str, dataset: str = "dsprites") -> tuple[str, float, float]:
+    """`(key, value at NUM_POINTS, tolerance)` of the objective's cheap score on `dataset`."""
     import zoo.data
     import zoo.metrics
 
     key, tolerance = SCORES.get(objective, DEFAULT_SCORE)
-    scores = zoo.metrics.evaluate(model.representation, zoo.data.load("dsprites"), metrics=[key.split(".")[0]],
+    scores = zoo.metrics.evaluate(model.representation, zoo.data.load(dataset), metrics=[key.split(".")[0]],
                                   num_train=NUM_POINTS, num_test=1, seed=0, progress=False)
     return key, scores[key], tolerance
 
@@ -61,11 +66,10 @@ def main() -> None:
     import zoo
 
     pins = {"factors": FACTORS, "presets": {}}
-    x = images()
     for name, entry in sorted(manifest_models().items()):
         model = zoo.load(name)
         pins["presets"][name] = {"weights_sha256": weights_sha256(entry),
-                                 "codes": model.representation(x).astype(float).round(6).tolist()}
+                                 "codes": model.representation(images(dataset_of(entry))).astype(float).round(6).tolist()}
     tmp = PINS.with_name(f".{PINS.name}.tmp")
     tmp.write_text(json.dumps(pins, indent=1) + "\n")
     os.replace(tmp, PINS)

@@ -254,8 +254,10 @@ def test_shipped_preset_computes_its_pinned_codes_and_its_score(name):
         f"{name}'s weights were replaced since its outputs were pinned; if on purpose, re-pin them with "
         "`python -m tests.preset_pins`")
     model = zoo.load(name)
-    np.testing.assert_allclose(model.representation(preset_pins.images()), pinned["codes"], rtol=1e-4, atol=1e-4)
-    key, value, tolerance = preset_pins.cheap_score(model, entry["objective"])
+    dataset = preset_pins.dataset_of(entry)
+    np.testing.assert_allclose(model.representation(preset_pins.images(dataset)), pinned["codes"], rtol=1e-4,
+                               atol=1e-4)
+    key, value, tolerance = preset_pins.cheap_score(model, entry["objective"], dataset)
     assert abs(value - entry["scores"][key]) <= tolerance, (name, key, value, entry["scores"][key])
 
 
