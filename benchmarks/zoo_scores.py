@@ -8,7 +8,8 @@ The table is what the project README's status section shows.
 
 The targets (the zoo issue): beta-VAE, beta-TCVAE and FactorVAE each reach a BetaVAE score of at
 least 0.80 and a MIG of at least 0.15, and every disentangling objective beats `vae-dsprites` on
-both. A target whose model is not in the zoo reads "not in the zoo yet".
+both (only the models trained on dSprites, as the baseline is). A target whose model is not in the
+zoo reads "not in the zoo yet".
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def rows(manifest: dict) -> list[dict]:
     for name in sorted(models, key=lambda n: (order.get(models[n]["objective"], len(ORDER)), n)):
         entry = models[name]
         out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
+                    "dataset": entry.get("dataset", {}).get("name", "dsprites"),
                     "steps": entry.get("training", {}).get("steps"),
                     "total_steps": cards.total_steps(entry.get("training", {})),
                     "first_run_steps": cards.first_run_steps(entry.get("training", {})),
@@ -73,7 +75,8 @@ def target_checks(table: list[dict]) -> list[dict]:
             checks.append({"model": name, "score": key, "value": value, "bar": f">= {bar}",
                            "met": None if value is None else bool(value >= bar)})
     for row in table:
-        if row["name"] == BASELINE or row["objective"] == "vae":
+        # The baseline is trained on dSprites; a model of another dataset is not held to it.
+        if row["name"] == BASELINE or row["objective"] == "vae" or row.get("dataset", "dsprites") != "dsprites":
             continue
         for key in TARGETS:
             value = row["scores"][key]

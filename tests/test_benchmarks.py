@@ -211,6 +211,11 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
     assert met[("dipvae1-dsprites", "beta_vae_score.eval_accuracy", ">")] is False  # 0.70 < vae's 0.75
     assert met[("factorvae-dsprites", "mig.mig", ">")] is True
     assert not any(c["model"] == "vae-dsprites" for c in zoo_scores.target_checks(table))
+    # A model of another dataset is not held to the dSprites baseline.
+    manifest["models"]["annealedvae-color-dsprites"] = {**entry("annealed_vae", 0.5, 0.01),
+                                                        "dataset": {"name": "color_dsprites"}}
+    assert not any(c["model"] == "annealedvae-color-dsprites"
+                   for c in zoo_scores.target_checks(zoo_scores.rows(manifest)))
     text = zoo_scores.tables_markdown(table, zoo_scores.target_checks(table))
     assert "| `betavae-dsprites` | beta 4 | 30,000 | 0.790 |" in text and "**no**" in text
 
