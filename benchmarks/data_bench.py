@@ -65,19 +65,23 @@ def _timed(step, count):
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
+def _stream_rates(iterator, *, batch_size: int, batches: int, repeats: int) -> dict:
+    """Images/s (wall and per CPU-second) over `repeats` runs of `batches` batches of `iterator`."""
+    rates, cpu_rates = [], []
+    for _ in range(repeats):
+        wall, cpu = _timed(lambda: next(iterator), batches)
+        rates.append(batches * batch_size / wall)
+        cpu_rates.append(batches * batch_size / cpu)
+    return _spread(rates, cpu_rates)
+
+
 def pipeline_throughput(name: str, *, batch_size: int = 64, batches: int = 200, repeats: int = 5) -> dict:
     """Images/s pulled through `as_tf_dataset`, per repeat of `batches` batches."""
     data = zoo.data.load(name)
     iterator = iter(data.as_tf_dataset(batch_size, seed=0))
     for _ in range(20):  # warm-up: graph tracing, buffers filled
         next(iterator)
-    rates, cpu_rates = [], []
-    for _ in range(repeats):
-        wall, cpu = _timed(lambda: next(iterator), batches)
-        rates.append(batches * batch_size / wall)
-        cpu_rates.append(batches * batch_size / cpu)
-    del iterator
-    return _spread(rates, cpu_rates)
+    return _stream_rates(iterator, batch_size=batch_size, batches=batches, repeats=repeats)
 
 
 def render_throughput(name: str, *, chunk: int = 256, calls: int = 40, repeats: int = 5) -> dict:
@@ -298,12 +302,8 @@ def _stream_measure(path: str, num_images: int, batch_size: int, batches: int, r
     rss_before = _rss_mib()
     for _ in range(5):
         next(iterator)
-    rates, cpu_rates = [], []
-    for _ in range(repeats):
-        wall, cpu = _timed(lambda: next(iterator), batches)
-        rates.append(batches * batch_size / wall)
-        cpu_rates.append(batches * batch_size / cpu)
-    return {"reader": reader, "images_per_s": _spread(rates, cpu_rates), "rss_before_streaming_mib": rss_before,
+    rates = _stream_rates(iterator, batch_size=batch_size, batches=batches, repeats=repeats)
+    return {"reader": reader, "images_per_s": rates, "rss_before_streaming_mib": rss_before,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "images_streamed": (5 + repeats * batches) * batch_size, "tensorflow": tf.__version__}
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data import dsprites_files, dsprites_render
+from zoo.data import dsprites_files, dsprites_render, files
 from zoo.data.base import GroundTruthData, as_generator, check_count
 from zoo.data.texture import swirl_texture
 
@@ -62,12 +62,7 @@ class DSprites(GroundTruthData):
                  size: int | None = None, verify: bool = True):
         self.factor_values = (np.arange(3), np.linspace(0.5, 1.0, 6), np.linspace(0.0, 2 * np.pi, 40),
                               np.linspace(0.0, 1.0, 32), np.linspace(0.0, 1.0, 32))
-        if source not in SOURCES:
-            raise ValueError(f"{self.name}: source must be one of {', '.join(map(repr, SOURCES))}; got {source!r}.")
-        if path is not None and source != "file":
-            raise ValueError(f"{self.name}: path= is read only with source='file' (got source={source!r}).")
-        if data_dir is not None and source != "tfds":
-            raise ValueError(f"{self.name}: data_dir= is read only with source='tfds' (got source={source!r}).")
+        files.check_source(self.name, source, SOURCES, path=path, data_dir=data_dir)
         self.source = source
         self._store = None
         if source == "file":

@@ -27,7 +27,7 @@ import numpy as np
 from zoo.files import atomic_file, file_digest
 
 __all__ = ["DatasetFileError", "RowFile", "as_bool", "data_dir", "extract_npy", "find_file", "npy_rows", "npz_rows",
-           "prepared_builder", "sha256_of", "verify_file"]
+           "check_source", "prepared_builder", "sha256_of", "verify_file"]
 
 
 class DatasetFileError(ValueError):
@@ -36,6 +36,16 @@ class DatasetFileError(ValueError):
 
 def sha256_of(path) -> str:
     return file_digest(path)[1]
+
+
+def check_source(dataset: str, source: str, sources, *, path=None, data_dir=None) -> None:
+    """Refuses an unknown `source`, and `path=` / `data_dir=` given to a source that does not read them."""
+    if source not in sources:
+        raise ValueError(f"{dataset}: source must be one of {', '.join(map(repr, sources))}; got {source!r}.")
+    if path is not None and source != "file":
+        raise ValueError(f"{dataset}: path= is read only with source='file' (got source={source!r}).")
+    if data_dir is not None and source != "tfds":
+        raise ValueError(f"{dataset}: data_dir= is read only with source='tfds' (got source={source!r}).")
 
 
 def as_bool(value) -> bool:

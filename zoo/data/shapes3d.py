@@ -70,12 +70,7 @@ class Shapes3D(LookupData):
 
     def __init__(self, source: str = "file", path=None, *, data_dir=None, split: str = "train",
                  sha256: str | None = None, size: int | None = None, verify=True):
-        if source not in SOURCES:
-            raise ValueError(f"{self.name}: source must be one of {', '.join(map(repr, SOURCES))}; got {source!r}.")
-        if path is not None and source != "file":
-            raise ValueError(f"{self.name}: path= is read only with source='file' (got source={source!r}).")
-        if data_dir is not None and source != "tfds":
-            raise ValueError(f"{self.name}: data_dir= is read only with source='tfds' (got source={source!r}).")
+        files.check_source(self.name, source, SOURCES, path=path, data_dir=data_dir)
         self.source = source
         if source == "file":
             path = files.find_file(path, [FILE_NAME], dataset=self.name, source=SOURCE_URL)

@@ -94,12 +94,7 @@ class SmallNORB(GroundTruthData):
 
     def __init__(self, source: str = "file", path=None, *, data_dir=None, split: str = "train+test",
                  sha256s: dict | None = None, verify=True):
-        if source not in SOURCES:
-            raise ValueError(f"{self.name}: source must be one of {', '.join(map(repr, SOURCES))}; got {source!r}.")
-        if path is not None and source != "file":
-            raise ValueError(f"{self.name}: path= is read only with source='file' (got source={source!r}).")
-        if data_dir is not None and source != "tfds":
-            raise ValueError(f"{self.name}: data_dir= is read only with source='tfds' (got source={source!r}).")
+        files.check_source(self.name, source, SOURCES, path=path, data_dir=data_dir)
         self.factor_values = (np.arange(5), 30.0 + 5.0 * np.arange(9), 20.0 * np.arange(18), np.arange(6))
         self.source = source
         if source == "file":
