@@ -75,7 +75,7 @@ def _variance_when_redrawn(model, part: str, anchors: int, draws: int, rng, code
             noise = fresh_noise
         elif part == "codes":
             onehot, continuous = fresh_onehot, fresh_continuous
-        elif code < model.num_categorical or (code == 0 and model.num_categorical):
+        elif code == 0 and model.num_categorical:
             onehot = fresh_onehot
         else:
             j = code - (1 if model.num_categorical else 0)
