@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import zoo.models
+from zoo.models import networks
 from zoo import losses
 from zoo import noise as random_noise
 from zoo.data.base import GroundTruthData
@@ -286,6 +287,31 @@ def test_wgan_gp_critic_has_no_batch_norm(network):
     batch_normed = standard.discriminator(images, training=True)["d_logits"].numpy()
     assert not np.allclose(batch_normed[:1], standard.discriminator(images[:1], training=True)["d_logits"].numpy(),
                            atol=1e-4)
+
+
+@pytest.mark.parametrize("build", [networks.dcgan_discriminator, networks.infogan_mnist_discriminator])
+def test_discriminator_normalizations(build):
+    """"batch" (the default) is the papers' body; "layer" swaps each body batch norm for a one-group
+    normalisation (statistics over height, width and channels of each image, scale and offset per
+    channel); "none" drops them and gives their layers biases. Q's head keeps its batch norm."""
+    kinds = {}
+    for normalization in networks.NORMALIZATIONS:
+        d = build((16, 16, 1), 2, 2, filters=4, normalization=normalization)
+        path = _critic_path(d)
+        kinds[normalization] = [type(layer).__name__ for layer in path if "Normalization" in type(layer).__name__]
+        biases = [layer.use_bias for layer in path if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+        assert all(biases) == (normalization == "none"), (normalization, biases)
+        assert isinstance(d.get_layer("q_bn"), keras.layers.BatchNormalization)
+    assert kinds["none"] == [] and len(kinds["batch"]) == len(kinds["layer"]) > 0
+    assert set(kinds["batch"]) == {"BatchNormalization"} and set(kinds["layer"]) == {"GroupNormalization"}
+    # Layer norm by hand on one feature map: (h - mean) / sqrt(var + 1e-5) over all of H, W, C.
+    layer = networks._layer_norm("ln")
+    h = np.random.default_rng(0).normal(2.0, 3.0, (2, 4, 4, 3)).astype(np.float32)
+    mean, var = h.mean(axis=(1, 2, 3), keepdims=True), h.var(axis=(1, 2, 3), keepdims=True)
+    np.testing.assert_allclose(layer(h).numpy(), (h - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
+    assert layer.gamma.shape == (3,)
+    with pytest.raises(ValueError, match="normalization must be one of 'batch', 'layer', 'none'; got 'group'"):
+        build((16, 16, 1), 2, 2, filters=4, normalization="group")
 
 
 @pytest.mark.parametrize("options", [{}, {"separate_batches": False, "instance_noise": 0.3}],
