@@ -38,6 +38,8 @@ CASES = {
     "factor_vae": ("factor_vae", {"gamma": 10.0}),
     "infogan": ("infogan", SMALL_INFOGAN),
     "infogan_instance_noise": ("infogan", {**SMALL_INFOGAN, "instance_noise": 0.3}),
+    # The penalty's eps, drawn per image of the global batch, and the critic's extra update.
+    "infogan_wgan_gp": ("infogan", {**SMALL_INFOGAN, "gan_loss": "wgan_gp", "n_critic": 2, "instance_noise": 0.3}),
     "vae_adam": ("vae", {}),
 }
 PLAYERS = {

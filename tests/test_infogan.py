@@ -6,7 +6,9 @@ import pytest
 import tensorflow as tf
 
 import zoo.models
+from zoo.models import networks
 from zoo import losses
+from zoo import noise as random_noise
 from zoo.data.base import GroundTruthData
 
 
@@ -248,3 +250,130 @@ def test_code_readers():
 def test_option_errors(kwargs, complaint):
     with pytest.raises(ValueError, match=complaint):
         zoo.models.InfoGAN(**{**SMALL, **kwargs})
+
+
+# ----------------------------------------------------------------------------- InfoWGAN-GP (gan_loss="wgan_gp")
+
+WGAN = dict(SMALL, gan_loss="wgan_gp")
+
+
+def _critic_path(discriminator):
+    """The layers between D's input and its score (Q's head is not among them)."""
+    critic = keras.Model(discriminator.input, discriminator.get_layer("d_logits").output)
+    return critic.layers
+
+
+@pytest.mark.parametrize("network", ["mnist", "dcgan"])
+def test_wgan_gp_critic_has_no_batch_norm(network):
+    """Gulrajani et al. 2017, sec. 4: no batch norm on the path from an image to D's score (layer
+    norm instead); Q's head keeps its batch norm. The paper's critic has batch norm there."""
+    wgan = zoo.models.InfoGAN(**{**WGAN, "network": network})
+    standard = zoo.models.InfoGAN(**{**SMALL, "network": network})
+    path = _critic_path(wgan.discriminator)
+    assert not [layer.name for layer in path if isinstance(layer, keras.layers.BatchNormalization)]
+    layer_norms = [layer.name for layer in path if isinstance(layer, keras.layers.GroupNormalization)]
+    assert layer_norms == (["ln2", "ln3"] if network == "mnist" else ["ln2"])
+    assert all(wgan.discriminator.get_layer(name).groups == 1 for name in layer_norms)
+    assert isinstance(wgan.discriminator.get_layer("q_bn"), keras.layers.BatchNormalization)
+    assert [layer.name for layer in _critic_path(standard.discriminator)
+            if isinstance(layer, keras.layers.BatchNormalization)] == (["bn2", "bn3"] if network == "mnist"
+                                                                       else ["bn2"])
+    # So each image's score, in training mode too, is its own: scored alone or in a batch alike.
+    images = Glyphs().sample_observations(6, np.random.default_rng(0))
+    together = wgan.discriminator(images, training=True)["d_logits"].numpy()
+    alone = np.concatenate([wgan.discriminator(images[i:i + 1], training=True)["d_logits"].numpy()
+                            for i in range(6)])
+    np.testing.assert_allclose(together, alone, rtol=1e-5, atol=1e-6)
+    batch_normed = standard.discriminator(images, training=True)["d_logits"].numpy()
+    assert not np.allclose(batch_normed[:1], standard.discriminator(images[:1], training=True)["d_logits"].numpy(),
+                           atol=1e-4)
+
+
+@pytest.mark.parametrize("build", [networks.dcgan_discriminator, networks.infogan_mnist_discriminator])
+def test_discriminator_normalizations(build):
+    """"batch" (the default) is the papers' body; "layer" swaps each body batch norm for a one-group
+    normalisation (statistics over height, width and channels of each image, scale and offset per
+    channel); "none" drops them and gives their layers biases. Q's head keeps its batch norm."""
+    kinds = {}
+    for normalization in networks.NORMALIZATIONS:
+        d = build((16, 16, 1), 2, 2, filters=4, normalization=normalization)
+        path = _critic_path(d)
+        kinds[normalization] = [type(layer).__name__ for layer in path if "Normalization" in type(layer).__name__]
+        biases = [layer.use_bias for layer in path if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+        assert all(biases) == (normalization == "none"), (normalization, biases)
+        assert isinstance(d.get_layer("q_bn"), keras.layers.BatchNormalization)
+    assert kinds["none"] == [] and len(kinds["batch"]) == len(kinds["layer"]) > 0
+    assert set(kinds["batch"]) == {"BatchNormalization"} and set(kinds["layer"]) == {"GroupNormalization"}
+    # Layer norm by hand on one feature map: (h - mean) / sqrt(var + 1e-5) over all of H, W, C.
+    layer = networks._layer_norm("ln")
+    h = np.random.default_rng(0).normal(2.0, 3.0, (2, 4, 4, 3)).astype(np.float32)
+    mean, var = h.mean(axis=(1, 2, 3), keepdims=True), h.var(axis=(1, 2, 3), keepdims=True)
+    np.testing.assert_allclose(layer(h).numpy(), (h - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
+    assert layer.gamma.shape == (3,)
+    with pytest.raises(ValueError, match="normalization must be one of 'batch', 'layer', 'none'; got 'group'"):
+        build((16, 16, 1), 2, 2, filters=4, normalization="group")
+
+
+@pytest.mark.parametrize("options", [{}, {"separate_batches": False, "instance_noise": 0.3}],
+                         ids=["separate", "joint-noisy"])
+def test_wgan_gp_terms_by_hand(options):
+    """Critic loss E[D(fake)] - E[D(real)] + 10 E[(||grad D(x_hat)|| - 1)^2] and generator loss
+    -E[D(fake)] at the step's draws, each image's gradient taken by scoring it alone (what the
+    penalty means, and what a critic with batch norm would not give)."""
+    keras.utils.set_random_seed(6)
+    model = zoo.models.InfoGAN(**{**WGAN, **options})
+    images = Glyphs().sample_observations(8, np.random.default_rng(2))
+    noise, onehot, continuous = model._prior(8, stream=0)
+    fake = tf.sigmoid(model.generate_logits(noise, tf.concat([onehot, continuous], 1), training=True)).numpy()
+    real = images
+    if options.get("instance_noise"):
+        real = real + 0.3 * model._draw(random_noise.normal, 8, [16, 16, 1], stream=3).numpy()
+        fake = fake + 0.3 * model._draw(random_noise.normal, 8, [16, 16, 1], stream=4).numpy()
+    eps = model._draw(random_noise.uniform, 8, [1, 1, 1], stream=5).numpy()
+    assert eps.shape == (8, 1, 1, 1) and 0 < eps.min() and eps.max() < 1 and eps.std() > 0.1
+
+    def score(x):
+        return model.discriminator(x, training=True)["d_logits"][:, 0]
+
+    norms = []
+    for i in range(8):
+        x_hat = tf.constant(eps[i] * real[i:i + 1] + (1 - eps[i]) * fake[i:i + 1])
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            s = score(x_hat)
+        norms.append(float(tf.norm(tape.gradient(s, x_hat))))
+    penalty = np.mean((np.array(norms) - 1.0) ** 2)
+    d_real, d_fake = score(real).numpy(), score(fake).numpy()
+
+    terms = model._terms(images, training=True)
+    assert float(terms["gradient_penalty"]) == pytest.approx(penalty, rel=1e-4)
+    assert float(terms["wasserstein_estimate"]) == pytest.approx(d_real.mean() - d_fake.mean(), rel=1e-4, abs=1e-6)
+    assert float(terms["discriminator_loss"]) == pytest.approx(d_fake.mean() - d_real.mean() + 10.0 * penalty,
+                                                               rel=1e-4, abs=1e-6)
+    assert float(terms["generator_loss"]) == pytest.approx(-d_fake.mean(), rel=1e-4, abs=1e-6)
+    assert penalty > 1e-3  # a fresh critic is far from 1-Lipschitz, so the check has something to check
+    # The weight scales the penalty alone.
+    heavier = zoo.models.InfoGAN.from_config({**model.get_config(), "gradient_penalty": 2.5})
+    heavier.set_weights(model.get_weights())
+    loss = float(heavier._terms(images, training=True)["discriminator_loss"])
+    assert loss == pytest.approx(d_fake.mean() - d_real.mean() + 2.5 * penalty, rel=1e-4, abs=1e-6)
+
+
+def test_wgan_gp_options_and_defaults():
+    model = zoo.models.InfoGAN(**WGAN)
+    assert (model.gan_loss, model.gradient_penalty, model.n_critic) == ("wgan_gp", 10.0, 5)
+    assert zoo.models.InfoGAN(**SMALL).n_critic == 1 and zoo.models.InfoGAN(**WGAN, n_critic=2).n_critic == 2
+    assert model.METRIC_NAMES[-2:] == ("gradient_penalty", "wasserstein_estimate")
+    assert "gradient_penalty" not in zoo.models.InfoGAN(**SMALL).METRIC_NAMES
+    assert zoo.models.InfoGAN.from_config(model.get_config()).hparams == model.hparams
+    # Gulrajani et al. 2017, Algorithm 1: Adam(1e-4, beta_1=0, beta_2=0.9) for both players.
+    model.compile()
+    for optimizer in (model.optimizer, model.discriminator_optimizer):
+        assert (float(optimizer.learning_rate), float(optimizer.beta_1), float(optimizer.beta_2)) == \
+            pytest.approx((1e-4, 0.0, 0.9))
+    with pytest.raises(ValueError, match="gan_loss must be one of 'standard', 'wgan_gp'; got 'wgan'"):
+        zoo.models.InfoGAN(**{**SMALL, "gan_loss": "wgan"})
+    with pytest.raises(ValueError, match="needs gan_loss='wgan_gp'"):
+        zoo.models.InfoGAN(**SMALL, gradient_penalty=5.0)
+    with pytest.raises(ValueError, match=r"n_critic must be an integer in \[1, inf\); got 0"):
+        zoo.models.InfoGAN(**WGAN, n_critic=0)

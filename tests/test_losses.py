@@ -66,6 +66,49 @@ def test_categorical_and_gan_losses():
     np.testing.assert_allclose(g_loss.numpy(), -np.log(sig(fake)).mean(), rtol=1e-6)
 
 
+def test_wasserstein_gan_losses_by_hand():
+    # E[D(real)] = (1 + 3) / 2 = 2, E[D(fake)] = (-1 + 0.5) / 2 = -0.25: the critic's loss is
+    # E[D(fake)] - E[D(real)] = -2.25, the generator's -E[D(fake)] = 0.25.
+    real, fake = np.array([[1.0], [3.0]], np.float32), np.array([[-1.0], [0.5]], np.float32)
+    critic_loss, g_loss = losses.wasserstein_gan_losses(real, fake)
+    assert float(critic_loss) == pytest.approx(-2.25) and float(g_loss) == pytest.approx(0.25)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+    # D(x) = sum(w * x) + b has grad_x D = w at every x, so each interpolate's gradient norm is
+    # ||w||_2 whatever real, fake and eps are: penalty = (||w|| - 1)^2. Here ||w||^2 = 3 * 0.25 +
+    # 2.25 = 3, penalty = (sqrt 3 - 1)^2 = 4 - 2 sqrt 3 = 0.5358984. Its gradient with respect to w
+    # (through the inner gradient, as the critic's update takes it) is 2 (||w|| - 1) w / ||w||.
+    w = tf.Variable(np.array([[0.5, 0.5], [0.5, 1.5]], np.float32).reshape(2, 2, 1))
+    rng = np.random.default_rng(0)
+    real = tf.constant(rng.random((3, 2, 2, 1)), tf.float32)
+    fake = tf.constant(rng.random((3, 2, 2, 1)), tf.float32)
+    eps = tf.constant([0.1, 0.5, 0.9], shape=(3, 1, 1, 1))
+    with tf.GradientTape() as tape:
+        penalty = losses.gradient_penalty(lambda x: tf.reduce_sum(w * x, axis=[1, 2, 3]) + 7.0, real, fake, eps)
+    assert float(penalty) == pytest.approx(4 - 2 * math.sqrt(3), rel=1e-6)
+    norm = math.sqrt(3)
+    np.testing.assert_allclose(tape.gradient(penalty, w).numpy(), 2 * (norm - 1) * w.numpy() / norm, rtol=1e-5)
+    # A 1-Lipschitz linear critic (||w|| = 1) pays nothing.
+    unit = tf.constant(np.array([0.6, 0.0, 0.8, 0.0], np.float32).reshape(2, 2, 1))
+    assert float(losses.gradient_penalty(lambda x: tf.reduce_sum(unit * x, axis=[1, 2, 3]), real, fake, eps)) == \
+        pytest.approx(0.0, abs=1e-6)
+
+
+def test_gradient_penalty_interpolates_each_image_between_its_real_and_fake():
+    # D(x) = ||x||^2 / 2 has grad_x D = x, so each image's gradient norm is ||x_hat||, x_hat =
+    # eps * real + (1 - eps) * fake (two pixels per image):
+    #   image 1: real (4, 0), fake (0, 0), eps 0.25 -> x_hat (1, 0),     norm 1,       (1 - 1)^2 = 0
+    #   image 2: real (0, 0), fake (0, 3), eps 0.5  -> x_hat (0, 1.5),   norm 1.5,     0.25
+    #   image 3: real (2, 0), fake (0, 2), eps 0.5  -> x_hat (1, 1),     norm sqrt 2,  (sqrt 2 - 1)^2 = 0.1715729
+    # mean 0.1405243. Weighting the other way (eps on fake) would give image 1 a norm of 3.
+    real = tf.constant([[4.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+    fake = tf.constant([[0.0, 0.0], [0.0, 3.0], [0.0, 2.0]])
+    eps = tf.constant([[0.25], [0.5], [0.5]])
+    penalty = losses.gradient_penalty(lambda x: 0.5 * tf.reduce_sum(x * x, axis=1), real, fake, eps)
+    assert float(penalty) == pytest.approx((0.0 + 0.25 + (math.sqrt(2) - 1) ** 2) / 3, rel=1e-6)
+
+
 @pytest.mark.parametrize("variant", ["i", "ii"])
 def test_dip_covariance_against_numpy(variant):
     rng = np.random.default_rng(1)

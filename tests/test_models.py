@@ -21,6 +21,9 @@ SMALL_INFOGAN = {"input_shape": (16, 16, 1), "num_categorical": 2, "num_continuo
                  "filters": 8}
 # The loss each objective's optimizer minimises, which must fall over a few steps.
 FALLING = {name: "loss" for name in zoo.models.names()} | {"infogan": "info_loss"}
+# Every objective, and InfoGAN's other losses (InfoWGAN-GP, two critic updates per step).
+VARIANTS = [pytest.param(name, {}, id=name) for name in zoo.models.names()] + [
+    pytest.param("infogan", {"gan_loss": "wgan_gp", "n_critic": 2}, id="infogan-wgan_gp")]
 
 
 def small(name, **kwargs):
@@ -52,10 +55,10 @@ def _assert_same_outputs(a, b):
         np.testing.assert_array_equal(x, y)
 
 
-@pytest.mark.parametrize("name", zoo.models.names())
-def test_model(name, tiny, batch, tmp_path):
+@pytest.mark.parametrize("name, variant", VARIANTS)
+def test_model(name, variant, tiny, batch, tmp_path):
     keras.utils.set_random_seed(0)
-    model = small(name)
+    model = small(name, **variant)
 
     # Config round trip through JSON.
     config = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
@@ -65,7 +68,7 @@ def test_model(name, tiny, batch, tmp_path):
     assert clone.count_params() == model.count_params()
 
     # A few fit steps: finite losses, the minimised one falling; every player and the step
-    # counter advance once per batch.
+    # counter advance once per batch (a critic n_critic times).
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert model.jit_compile is False  # "auto" on a CPU-only machine: plain tf.function
     assert model.get_compile_config()["jit_compile"] == "auto"  # and still "auto" when loaded elsewhere
@@ -74,7 +77,8 @@ def test_model(name, tiny, batch, tmp_path):
     assert all(np.isfinite(v).all() for v in history.values())
     assert history[FALLING[name]][-1] < history[FALLING[name]][0]
     assert int(model.step.numpy()) == 12
-    assert [int(o.iterations.numpy()) for o in _optimizers(model)] == [12] * len(_optimizers(model))
+    critic_updates = 12 * getattr(model, "n_critic", 1)  # InfoGAN's critic may move n_critic times a step
+    assert [int(o.iterations.numpy()) for o in _optimizers(model)] == [12, critic_updates][:len(_optimizers(model))]
 
     # Save and load: `.keras` (with optimizer state) and `.weights.h5` into a fresh instance.
     expected = _outputs(model, batch)
@@ -100,14 +104,14 @@ def test_model(name, tiny, batch, tmp_path):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", zoo.models.names())
-def test_jit_compile(name, batch):
+@pytest.mark.parametrize("name, variant", VARIANTS)
+def test_jit_compile(name, variant, batch):
     # Three steps compiled by XLA end with the weights (and batch-norm statistics, step counter) of
     # three steps without it, from the same start: the same training noise (zoo.noise; TF's own
     # stateless samplers draw different numbers under XLA) and the same math. SGD, as Adam turns
     # a rounding-level difference in a near-zero gradient into a whole step of the other sign.
     keras.utils.set_random_seed(0)
-    plain, jitted = small(name), small(name)
+    plain, jitted = small(name, **variant), small(name, **variant)
     jitted.set_weights(plain.get_weights())
     start = [w.numpy() for w in plain.trainable_weights]
     for model, jit in ((plain, False), (jitted, True)):
@@ -146,7 +150,8 @@ def test_registry_names_and_defaults():
     assert zoo.models.get_class("beta_vae").hparam_names() == ("beta",)
     assert zoo.models.InfoGAN.hparam_names() == ("num_categorical", "num_continuous", "noise_dim", "lambda_info",
                                                  "lambda_categorical", "lambda_continuous", "learn_scale", "min_scale",
-                                                 "network", "filters", "separate_batches", "instance_noise")
+                                                 "network", "filters", "separate_batches", "instance_noise",
+                                                 "gan_loss", "gradient_penalty", "n_critic")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 

@@ -17,6 +17,10 @@ import zoo.models
 SMALL = {"input_shape": (16, 16, 1), "latent_dim": 4}
 SMALL_INFOGAN = {"input_shape": (16, 16, 1), "num_categorical": 2, "num_continuous": 2, "noise_dim": 8,
                  "filters": 8, "instance_noise": 0.2}
+# case -> (objective, hyperparameters). InfoWGAN-GP with one critic update per step here (the
+# extra updates of n_critic > 1 have a test of their own below).
+CASES = {"factor_vae": ("factor_vae", SMALL), "infogan": ("infogan", SMALL_INFOGAN),
+         "infogan_wgan_gp": ("infogan", {**SMALL_INFOGAN, "gan_loss": "wgan_gp", "n_critic": 1})}
 LR_MAIN, LR_D = 1e-3, 1e-2
 
 
@@ -32,22 +36,24 @@ def _players(model):
     return model.generator.trainable_variables, model.discriminator.trainable_variables
 
 
-def _losses_by_hand(model, images):
-    """(main player's loss, discriminator's loss) of one training step, as the papers define them."""
+def _losses_by_hand(model, images, draw=0):
+    """(main player's loss, discriminator's loss) of one training step, as the papers define them
+    (InfoGAN's terms are checked by hand in test_infogan.py)."""
     if isinstance(model, zoo.models.FactorVAE):
         outputs = model.forward(images, training=True)
         logits_q, logits_permuted = model._discriminate(outputs.z, training=True)
         vae = model.loss_terms(images, outputs, discriminator_logits=logits_q)["loss"]
         return vae, zoo.losses.discriminator_loss(logits_q, logits_permuted)
-    terms = model._terms(images, training=True)
+    terms = model._terms(images, training=True, draw=draw)
     info = model.lambda_info * terms["info_loss"]
     return terms["generator_loss"] + info, terms["discriminator_loss"] + info
 
 
-@pytest.mark.parametrize("name", ["factor_vae", "infogan"])
-def test_each_player_moves_by_its_own_loss_only(name, images):
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_player_moves_by_its_own_loss_only(case, images):
     keras.utils.set_random_seed(4)
-    model = zoo.models.get(name, **(SMALL_INFOGAN if name == "infogan" else SMALL))
+    name, hparams = CASES[case]
+    model = zoo.models.get(name, **hparams)
     model.compile(optimizer=keras.optimizers.SGD(LR_MAIN), discriminator_optimizer=keras.optimizers.SGD(LR_D))
     main, disc = _players(model)
     # Each optimizer is built on exactly its player's weights.
@@ -73,12 +79,13 @@ def test_each_player_moves_by_its_own_loss_only(name, images):
     assert int(model.step.numpy()) == 1
 
 
-@pytest.mark.parametrize("name", ["factor_vae", "infogan"])
-def test_a_frozen_player_does_not_move(name, images):
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_frozen_player_does_not_move(case, images):
     # With one player's learning rate 0, that player's weights stay bit for bit; the other's move.
+    name, hparams = CASES[case]
     for frozen in ("main", "discriminator"):
         keras.utils.set_random_seed(5)
-        model = zoo.models.get(name, **(SMALL_INFOGAN if name == "infogan" else SMALL))
+        model = zoo.models.get(name, **hparams)
         rates = {"main": LR_MAIN, "discriminator": LR_D, frozen: 0.0}
         model.compile(optimizer=keras.optimizers.SGD(rates["main"]),
                       discriminator_optimizer=keras.optimizers.SGD(rates["discriminator"]))
@@ -90,3 +97,34 @@ def test_a_frozen_player_does_not_move(name, images):
         for a, b in zip(before[frozen], after[frozen]):
             np.testing.assert_array_equal(a, b)
         assert max(float(np.abs(a - b).max()) for a, b in zip(before[moving], after[moving])) > 1e-6
+
+
+def test_n_critic_updates_the_critic_n_times_per_generator_update(images):
+    """InfoWGAN-GP with n_critic=2: D and Q first move by their own loss at draw 1 of the step's
+    noise, then both players move from one pass at draw 0, G by the gradient of its loss taken at
+    D's once-updated weights. By hand with plain SGD on a copy of the model."""
+    keras.utils.set_random_seed(6)
+    model = zoo.models.get("infogan", **SMALL_INFOGAN, gan_loss="wgan_gp", n_critic=2)
+    reference = zoo.models.InfoGAN.from_config(model.get_config())
+    reference.set_weights(model.get_weights())
+    model.compile(optimizer=keras.optimizers.SGD(LR_MAIN), discriminator_optimizer=keras.optimizers.SGD(LR_D))
+    main, disc = _players(reference)
+
+    with tf.GradientTape() as tape:
+        _, d_loss = _losses_by_hand(reference, images, draw=1)
+    first = tape.gradient(d_loss, disc)
+    for v, g in zip(disc, first):
+        v.assign_sub(LR_D * g)
+    with tf.GradientTape(persistent=True) as tape:
+        main_loss, d_loss = _losses_by_hand(reference, images, draw=0)
+    g_main, g_d = tape.gradient(main_loss, main), tape.gradient(d_loss, disc)
+    # The two draws differ, so one update twice over would not pass.
+    assert max(float(np.abs(a - b).max()) for a, b in zip(first, g_d)) > 1e-3
+
+    model.train_on_batch(images)
+    for v, w, g in zip(_players(model)[0], main, g_main):
+        np.testing.assert_allclose(v.numpy(), w.numpy() - LR_MAIN * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+    for v, w, g in zip(_players(model)[1], disc, g_d):
+        np.testing.assert_allclose(v.numpy(), w.numpy() - LR_D * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+    assert int(model.step.numpy()) == 1
+    assert int(model.optimizer.iterations.numpy()) == 1 and int(model.discriminator_optimizer.iterations.numpy()) == 2

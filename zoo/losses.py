@@ -199,3 +199,50 @@ def sigmoid_gan_losses(logits_real, logits_fake):
     d_loss = tf.reduce_mean(tf.nn.softplus(-logits_real)) + tf.reduce_mean(tf.nn.softplus(logits_fake))
     g_loss = tf.reduce_mean(tf.nn.softplus(-logits_fake))
     return d_loss, g_loss
+
+
+def wasserstein_gan_losses(critic_real, critic_fake):
+    """The Wasserstein GAN losses (Arjovsky et al. 2017, Algorithm 1) from critic outputs.
+
+    The critic maximises E[D(x)] - E[D(G(z))], an estimate of the Wasserstein-1 distance when D is
+    1-Lipschitz; the generator minimises -E[D(G(z))].
+
+    Args:
+      critic_real: D(x) on real images, `[batch]` or `[batch, 1]` (unbounded scores, not logits).
+      critic_fake: D(G(z)) on generated images, same shape.
+
+    Returns:
+      `(critic_loss, generator_loss)`, scalars: E[D(G(z))] - E[D(x)] and -E[D(G(z))].
+    """
+    fake = tf.reduce_mean(critic_fake)
+    return fake - tf.reduce_mean(critic_real), -fake
+
+
+def gradient_penalty(critic, real, fake, eps):
+    """WGAN-GP's gradient penalty (Gulrajani et al. 2017, eq. 3 and Algorithm 1):
+    E[(||grad_x D(x_hat)||_2 - 1)^2] at x_hat = eps * real + (1 - eps) * fake.
+
+    Each interpolate's gradient is that of the critic's sum over the batch, which is the gradient of
+    its own output only if D treats every image alone: a critic with batch norm gets the wrong
+    gradient (the paper's sec. 4). Differentiable with respect to the critic's weights (an
+    outer tape sees this one).
+
+    Args:
+      critic: a function x `[batch, ...]` -> D(x) `[batch]` or `[batch, 1]`.
+      real: real images `[batch, H, W, C]` (any shape with the batch first).
+      fake: generated images, same shape.
+      eps: interpolation weights `[batch, 1, ..., 1]` in [0, 1], one per image (U(0, 1) in the paper).
+
+    Returns:
+      the penalty, a scalar (unweighted: eq. 3's lambda multiplies it outside).
+    """
+    x_hat = eps * real + (1.0 - eps) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    grads = tape.gradient(scores, x_hat)
+    axes = list(range(1, len(grads.shape)))
+    # The 1e-12 keeps the norm's gradient finite where a gradient is exactly zero (d||g|| / dg =
+    # g / ||g||); it moves a norm of 1 by 5e-13.
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + 1e-12)
+    return tf.reduce_mean(tf.square(norms - 1.0))

@@ -17,6 +17,11 @@ from zoo.models.optimizers import FusedAdam
 
 tfd = tfp.distributions
 
+GAN_LOSSES = ("standard", "wgan_gp")
+# Noise streams per forward pass (codes 0-2, instance noise 3-4, the penalty's eps 5); pass k of a
+# step draws from streams 8k .. 8k + 5, so pass 0 draws what a step always drew.
+_STREAMS_PER_DRAW = 8
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class InfoGAN(RepresentationModel):
@@ -33,7 +38,8 @@ class InfoGAN(RepresentationModel):
 
     to both players (H(c) is a constant). The paper sets lambda to 1 for discrete codes and
     "smaller" for continuous ones, so that a term holding a differential entropy stays on the GAN
-    losses' scale (sec. 6); the defaults are 1 and 0.1. The GAN losses are the non-saturating ones.
+    losses' scale (sec. 6); the defaults are 1 and 0.1. The GAN losses are the non-saturating ones
+    (`gan_loss="standard"`).
 
     The paper's MNIST setting (appendix C.1) is `num_categorical=10, num_continuous=2,
     noise_dim=62` on 28x28 images with `network="mnist"` (its table 1 networks, `filters=64`), Adam
@@ -52,15 +58,36 @@ class InfoGAN(RepresentationModel):
         norm pools their statistics (the authors' code calls D on each separately; here D's
         moving statistics then follow the real batches only).
       - `instance_noise`: Gaussian noise on what D sees in training.
+      - `gan_loss="wgan_gp"` (InfoWGAN-GP, Kim & Mnih 2018, sec. 4): D is a Wasserstein critic
+        (Arjovsky et al. 2017) with the gradient penalty of Gulrajani et al. 2017 (eq. 3). The
+        critic minimises E[D(G(z, c))] - E[D(x)] + gradient_penalty * E[(||grad D(x_hat)||_2 - 1)^2]
+        at x_hat = eps * x + (1 - eps) * G(z, c), eps ~ U(0, 1) per image (drawn like the other
+        training noise, so XLA and replicas agree); G minimises -E[D(G(z, c))]; the information
+        term is added to both as above. D's output is then an unbounded score, not a logit. The
+        body D and Q share has layer normalisation instead of batch norm (Gulrajani et al. sec.
+        4 and their code: batch norm makes each score depend on the whole batch, so the
+        per-image gradient the penalty constrains is not D's); Q's head keeps its batch norm, as it
+        is not on the path from an image to D's score. `separate_batches` then only decides how
+        Q's batch norm pools generated images; `instance_noise` blurs what the critic sees,
+        interpolates included (the penalty's lines run between the blurred images). The
+        optimizers default to Gulrajani et al.'s Adam(1e-4, beta_1=0, beta_2=0.9) for both
+        players (their Algorithm 1 and 64x64 code), and `n_critic` to their 5.
+      - `n_critic`: critic (D and Q) updates per generator update. Each `train_step` makes
+        `n_critic - 1` updates of D and Q alone, each from its own draw of codes, noise (and
+        eps) with the step's real batch (as keras-io's WGAN-GP example does; Gulrajani et al.
+        draw a fresh real batch for each), then the update of both players from one forward
+        pass, as with `n_critic=1`. `step` counts generator updates; the trackers report that
+        last pass. Default 1 (the paper's) under "standard".
     Configs saved before an option existed rebuild the model they were saved from
-    (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch).
+    (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses).
 
     Two players: the generator (`optimizer`, default Adam(1e-3, beta_1=0.5)) and the
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
-    paper's learning rates. Each `train_step` runs one forward pass, gives each player its own tape
-    and weights and updates both once. Under tf.distribute the batch-norm statistics are
-    synchronised across replicas (those of the global batch), so an update does not depend on the
-    number of replicas.
+    paper's learning rates (under "wgan_gp" both Adam(1e-4, beta_1=0, beta_2=0.9)). Each
+    `train_step` runs one forward pass, gives each player its own tape and weights and updates
+    both once (after `n_critic - 1` updates of D and Q alone). Under tf.distribute the batch-norm
+    statistics are synchronised across replicas (those of the global batch), so an update does not
+    depend on the number of replicas.
 
     `encode(x)` is Q's estimate of the codes, a `tfd.Blockwise` of a one-hot categorical and
     Gaussians; its mean (class probabilities, then continuous means) is the representation, so
@@ -85,6 +112,12 @@ class InfoGAN(RepresentationModel):
         images D sees in training (instance noise: Arjovsky & Bottou 2017, sec. 3; Sonderby et al.
         2017). Binary dSprites frames and sigmoid outputs have nearly disjoint supports, so without
         it D separates them perfectly and G collapses; default 0 (off, the paper's setting).
+      gan_loss: "standard" (non-saturating, Goodfellow et al. 2014; the paper's) or "wgan_gp"
+        (Wasserstein critic with gradient penalty: InfoWGAN-GP, Kim & Mnih 2018).
+      gradient_penalty: eq. 3's lambda in Gulrajani et al. 2017, the weight of the penalty; default
+        10 (theirs). Only under "wgan_gp".
+      n_critic: D and Q updates per generator update; default 5 under "wgan_gp" (Gulrajani et al.
+        2017, Algorithm 1), 1 under "standard".
       input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -105,16 +138,24 @@ class InfoGAN(RepresentationModel):
         HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')", low=1),
         HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
         HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training", low=0.0),
+        HParam("gan_loss", str, "standard", "'standard' (non-saturating) or 'wgan_gp' (Wasserstein critic with "
+               "gradient penalty: InfoWGAN-GP)", choices=GAN_LOSSES),
+        HParam("gradient_penalty", float, 10.0, "weight of WGAN-GP's gradient penalty (wgan_gp only)", low=0.0),
+        HParam("n_critic", int, None, "D and Q updates per generator update (default 5 for wgan_gp, else 1)",
+               low=1),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
-                      "separate_batches": False}
+                      "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1}
     NETWORKS = ("mnist", "dcgan")
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
+    # Under "wgan_gp" also: the unweighted penalty, and E[D(x)] - E[D(G(z, c))], the critic's
+    # estimate of the Wasserstein-1 distance (the critic's loss without the penalty, negated).
+    WGAN_METRIC_NAMES = METRIC_NAMES + ("gradient_penalty", "wasserstein_estimate")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
-                 separate_batches=True, instance_noise=0.0, input_shape=(64, 64, 1), latent_dim=None, seed=0,
-                 **kwargs):
+                 separate_batches=True, instance_noise=0.0, gan_loss="standard", gradient_penalty=10.0, n_critic=None,
+                 input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -138,6 +179,14 @@ class InfoGAN(RepresentationModel):
         if not learn_scale and min_scale > 0:
             raise ValueError("InfoGAN's min_scale bounds a learned scale; with learn_scale=False the scale is fixed "
                              f"at 1 (got min_scale={min_scale}).")
+        gan_loss = self._hparam("gan_loss", gan_loss)
+        gradient_penalty = self._hparam("gradient_penalty", gradient_penalty)
+        if gan_loss != "wgan_gp" and gradient_penalty != 10.0:
+            raise ValueError(f"InfoGAN's gradient_penalty weighs the WGAN-GP critic's penalty; it needs "
+                             f"gan_loss='wgan_gp' (got gan_loss={gan_loss!r}, gradient_penalty={gradient_penalty}).")
+        if n_critic is None:
+            n_critic = 5 if gan_loss == "wgan_gp" else 1
+        n_critic = self._hparam("n_critic", n_critic)
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.num_categorical = num_categorical
         self.num_continuous = num_continuous
@@ -151,18 +200,26 @@ class InfoGAN(RepresentationModel):
         self.filters = self._hparam("filters", filters) or {"mnist": 64, "dcgan": 16}[network]
         self.separate_batches = self._hparam("separate_batches", separate_batches)
         self.instance_noise = instance_noise
+        self.gan_loss = gan_loss
+        self.gradient_penalty = gradient_penalty
+        self.n_critic = n_critic
+        if gan_loss == "wgan_gp":
+            self.METRIC_NAMES = self.WGAN_METRIC_NAMES
+        # Layer norm in the critic's body under WGAN-GP (Gulrajani et al. 2017, sec. 4), else the
+        # papers' batch norm.
+        normalization = "layer" if gan_loss == "wgan_gp" else "batch"
         if network == "mnist":
             self.generator = networks.infogan_mnist_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                               filters=self.filters)
             self.discriminator = networks.infogan_mnist_discriminator(
                 self.observation_shape, self.num_categorical, self.num_continuous, filters=self.filters,
-                learn_scale=self.learn_scale)
+                learn_scale=self.learn_scale, normalization=normalization)
         else:
             self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                       filters=self.filters)
             self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
                                                               self.num_continuous, filters=self.filters,
-                                                              learn_scale=self.learn_scale)
+                                                              learn_scale=self.learn_scale, normalization=normalization)
         self._finish_init()
 
     # ----------------------------------------------------------------- codes and their posterior
@@ -216,28 +273,36 @@ class InfoGAN(RepresentationModel):
 
     def compile(self, optimizer=None, discriminator_optimizer=None, **kwargs):
         """Compiles both players: `optimizer` for G (default Adam(1e-3, beta_1=0.5)) and
-        `discriminator_optimizer` for D and Q (default Adam(2e-4, beta_1=0.5))."""
+        `discriminator_optimizer` for D and Q (default Adam(2e-4, beta_1=0.5)), the paper's; under
+        "wgan_gp" both default to Adam(1e-4, beta_1=0, beta_2=0.9) (Gulrajani et al. 2017,
+        Algorithm 1)."""
+        wgan = self.gan_loss == "wgan_gp"
         if optimizer is None:
-            optimizer = FusedAdam(learning_rate=1e-3, beta_1=0.5)
+            optimizer = (FusedAdam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9) if wgan
+                         else FusedAdam(learning_rate=1e-3, beta_1=0.5))
         super().compile(optimizer=optimizer, **kwargs)
         if discriminator_optimizer is None:
-            discriminator_optimizer = FusedAdam(learning_rate=2e-4, beta_1=0.5)
+            discriminator_optimizer = (FusedAdam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9) if wgan
+                                       else FusedAdam(learning_rate=2e-4, beta_1=0.5))
         self._compile_discriminator(discriminator_optimizer)
 
     @property
     def main_trainable_variables(self):
         return self.generator.trainable_variables
 
-    def _terms(self, images, training):
+    def _terms(self, images, training, draw=0):
+        """The loss terms of one forward pass, from draw `draw` of the step's random numbers (0 for
+        the pass that updates both players; 1 .. n_critic - 1 for the critic's extra updates)."""
         batch = tf.shape(images)[0]
-        noise, onehot, continuous = self._prior(batch, stream=0)
+        first = _STREAMS_PER_DRAW * draw
+        noise, onehot, continuous = self._prior(batch, stream=first)
         fake = tf.sigmoid(self.generate_logits(noise, tf.concat([onehot, continuous], 1), training=training))
         seen = tf.concat([images, fake], axis=0)
         if training and self.instance_noise > 0:
             # One draw per half (real, generated), each of the global batch's shape, so every image
             # gets the same noise whatever the number of replicas.
             noise = [self._draw(random_noise.normal, batch, list(self.observation_shape), stream=stream)
-                     for stream in (3, 4)]
+                     for stream in (first + 3, first + 4)]
             seen += self.instance_noise * tf.concat(noise, axis=0)
         if self.separate_batches:
             # Two calls: in training, D's batch norm normalises real and generated images each by
@@ -256,10 +321,25 @@ class InfoGAN(RepresentationModel):
             outputs = self.discriminator(seen, training=training)
             logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
             fake_outputs = {k: v[batch:] for k, v in outputs.items()}
-        d_loss, g_loss = losses.sigmoid_gan_losses(logits_real, logits_fake)
+        terms = {}
+        if self.gan_loss == "wgan_gp":
+            d_loss, g_loss = losses.wasserstein_gan_losses(logits_real, logits_fake)
+            eps = self._draw(random_noise.uniform, batch, [1] * len(self.observation_shape), stream=first + 5)
+            penalty = losses.gradient_penalty(self._critic, seen[:batch], seen[batch:], eps)
+            terms = {"gradient_penalty": penalty, "wasserstein_estimate": -d_loss}
+            d_loss += self.gradient_penalty * penalty
+        else:
+            d_loss, g_loss = losses.sigmoid_gan_losses(logits_real, logits_fake)
         info, mi, continuous_nll = self.info_terms(fake_outputs, onehot, continuous)
         return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi,
-                "continuous_nll": continuous_nll}
+                "continuous_nll": continuous_nll, **terms}
+
+    def _critic(self, images):
+        """D's score `[batch, 1]` for the gradient penalty. Inference mode: under "wgan_gp" the path
+        from an image to its score holds no batch norm (nor anything else that trains differently),
+        so this is what training mode computes, and Q's batch norm, which training mode would run
+        on the interpolates too, keeps its moving statistics."""
+        return self.discriminator(images, training=False)["d_logits"]
 
     def _discriminator_moving_statistics(self):
         return [v for layer in self.discriminator.layers if isinstance(layer, keras.layers.BatchNormalization)
@@ -267,12 +347,17 @@ class InfoGAN(RepresentationModel):
 
     def train_step(self, data):
         images = self._images(data)
+        d_variables = self.discriminator.trainable_variables
+        for draw in range(1, self.n_critic):  # the critic's extra updates, each on its own draw
+            with tf.GradientTape() as d_tape:
+                terms = self._terms(images, training=True, draw=draw)
+                d_loss = scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"])
+            self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             terms = self._terms(images, training=True)
             g_loss = scale_for_replicas(terms["generator_loss"] + self.lambda_info * terms["info_loss"])
             d_loss = scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"])
         g_variables = self.main_trainable_variables
-        d_variables = self.discriminator.trainable_variables
         self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         self.step.assign_add(1)

@@ -14,6 +14,13 @@ same networks run on the 16x16 test images.
 
 Each builder returns a functional `keras.Model` with named inputs and outputs; all weights exist as
 soon as it is built.
+
+InfoGAN's discriminators take `normalization` for their shared body (the critic's path): "batch"
+(the papers' batch norm, the default), "layer" or "none". A WGAN-GP critic must not use batch norm:
+it makes each output depend on the whole batch, and the gradient penalty constrains the gradient of
+each output with respect to its own input (Gulrajani et al. 2017, sec. 4, who recommend layer
+normalisation instead). Q's head keeps its batch norm: it is not on the path from an image to D's
+output, so it cannot change the gradient the penalty constrains.
 """
 
 from __future__ import annotations
@@ -97,6 +104,29 @@ def _batch_norm(name, epsilon=1e-3):
                                      name=name)
 
 
+NORMALIZATIONS = ("batch", "layer", "none")
+
+
+def _check_normalization(normalization):
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {', '.join(map(repr, NORMALIZATIONS))}; got {normalization!r}.")
+
+
+def _layer_norm(name, epsilon=1e-5):
+    """Layer normalisation as Gulrajani et al.'s code has it (`tflib/ops/layernorm.py`): each image's
+    features normalised by their mean and variance over height, width and channels together, then a
+    learned scale and offset per channel (per unit for a dense layer). That is Keras's group
+    normalisation with one group; its epsilon 1e-5 is theirs."""
+    return layers.GroupNormalization(groups=1, epsilon=epsilon, name=name)
+
+
+def _body_norm(normalization, index, epsilon=1e-3):
+    """The normalisation layer after a body layer: batch norm `bn<index>` or layer norm `ln<index>`."""
+    if normalization == "batch":
+        return _batch_norm(name=f"bn{index}", epsilon=epsilon)
+    return _layer_norm(name=f"ln{index}")
+
+
 def _dcgan_depth(image_shape):
     h, w, _ = image_shape
     n = math.log2(min(h, w) / 4)
@@ -130,25 +160,29 @@ def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=16, name="gener
 
 
 def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, filters=16,
-                        learn_scale=True, name="discriminator"):
+                        learn_scale=True, normalization="batch", name="discriminator"):
     """DCGAN discriminator with InfoGAN's Q head on the shared body (Chen et al. 2016, app. C).
 
-    n convolutions k4 s2 doubling the channels from `filters` (leaky ReLU 0.2, batch norm after the
-    first), flattened; the D head is one logit; the Q head is dense 128 (batch norm, leaky ReLU),
-    then categorical logits `[batch, num_categorical]`, continuous means and log-scales
+    n convolutions k4 s2 doubling the channels from `filters` (leaky ReLU 0.2, `normalization`
+    after all but the first: batch norm `bn<i>`, layer norm `ln<i>`, or none, the convolutions then
+    with biases), flattened; the D head is one logit; the Q head is dense 128 (batch norm, leaky
+    ReLU), then categorical logits `[batch, num_categorical]`, continuous means and log-scales
     `[batch, num_continuous]`.
 
     Returns:
       a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
     """
+    _check_normalization(normalization)
     input_shape = tuple(int(d) for d in input_shape)
     n = _dcgan_depth(input_shape)
     x_in = keras.Input(input_shape, name="images")
     h = x_in
     for i in range(n):
-        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i + 1}")(h)
-        if i > 0:
-            h = _batch_norm(name=f"bn{i + 1}")(h)
+        normalized = i > 0 and normalization != "none"
+        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=not normalized,
+                          name=f"conv{i + 1}")(h)
+        if normalized:
+            h = _body_norm(normalization, i + 1)(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
     h = layers.Flatten(name="flatten")(h)
     outputs = {"d_logits": layers.Dense(1, name="d_logits")(h)}
@@ -210,27 +244,37 @@ def infogan_mnist_generator(input_dim, output_shape=(28, 28, 1), filters=64, nam
 
 
 def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_continuous=0, filters=64,
-                                learn_scale=True, name="discriminator"):
+                                learn_scale=True, normalization="batch", name="discriminator"):
     """InfoGAN's MNIST discriminator D with the recognition network Q on its body.
 
     Shared: 4x4 conv stride 2 to f channels, lReLU(0.1); 4x4 conv stride 2 to 2f, BN, lReLU; FC 16f,
     BN, lReLU. D: FC 1 (the logit). Q: FC 2f, BN, lReLU, then categorical logits, continuous means
     and log-scales. With f = 64: conv 64 - conv 128 - FC 1024, Q's FC 128 (Chen et al. 2016, table 1).
+    `normalization` replaces the body's two batch norms (`bn2`, `bn3`) by layer norms (`ln2`,
+    `ln3`) or by nothing (the layers then with biases); Q's batch norm stays.
 
     Returns:
       a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
     """
+    _check_normalization(normalization)
     input_shape = tuple(int(d) for d in input_shape)
     _check_mnist_shape(input_shape, "infogan_mnist_discriminator")
+
+    def norm(index):
+        if normalization == "none":
+            return lambda h: h
+        return _body_norm(normalization, index, epsilon=1e-5)
+
+    biased = normalization == "none"
     x_in = keras.Input(input_shape, name="images")
     h = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=_init(), name="conv1")(x_in)
     h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu1")(h)
-    h = layers.Conv2D(2 * filters, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init(),
+    h = layers.Conv2D(2 * filters, 4, strides=2, padding="same", use_bias=biased, kernel_initializer=_init(),
                       name="conv2")(h)
-    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu2")(_bn("bn2")(h))
+    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu2")(norm(2)(h))
     h = layers.Flatten(name="flatten")(h)
-    h = layers.Dense(16 * filters, use_bias=False, kernel_initializer=_init(), name="dense")(h)
-    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu3")(_bn("bn3")(h))
+    h = layers.Dense(16 * filters, use_bias=biased, kernel_initializer=_init(), name="dense")(h)
+    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu3")(norm(3)(h))
     outputs = {"d_logits": layers.Dense(1, kernel_initializer=_init(), name="d_logits")(h)}
     q = layers.Dense(2 * filters, use_bias=False, kernel_initializer=_init(), name="q_dense")(h)
     q = layers.LeakyReLU(_INFOGAN_LEAK, name="q_lrelu")(_bn("q_bn")(q))
