@@ -8,7 +8,7 @@ import numpy as np
 
 from zoo.metrics._utils import check_pair, seed_of, single_threaded
 
-BACKENDS = ("exact", "fast")
+BACKENDS = ("exact", "fast", "sklearn")
 
 
 def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = "exact",
@@ -97,8 +97,9 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
     x_train = codes_train.astype(np.float64)
     x_test = codes_test.astype(np.float64)
     num_factors = factors_train.shape[1]
-    if backend == "exact":
-        columns = _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs)
+    if backend in ("exact", "sklearn"):
+        fit_one = _fit_one_exact if backend == "exact" else _fit_one_sklearn
+        columns = _fit_all_exact(fit_one, x_train, factors_train, x_test, factors_test, seed, n_jobs)
     else:
         columns = _fit_all(_fit_one_fast, x_train, factors_train, x_test, factors_test, seed, n_jobs)
     importance = np.stack([c[0] for c in columns], axis=1)  # [D, K]
@@ -135,6 +136,14 @@ def completeness(importance: np.ndarray) -> float:
 
 
 def _fit_one_exact(x_train, y_train, x_test, y_test, seed, pool=None):
+    from zoo.metrics import _presorted_boosting
+
+    model = _presorted_boosting.fit(x_train, y_train, random_state=seed, pool=pool)
+    return (np.abs(model.feature_importances_), float(np.mean(model.predict(x_train) == y_train)),
+            float(np.mean(model.predict(x_test) == y_test)))
+
+
+def _fit_one_sklearn(x_train, y_train, x_test, y_test, seed, pool=None):
     from zoo.metrics import _exact_boosting
 
     model = _exact_boosting.classifier(pool, random_state=seed).fit(x_train, y_train)
@@ -142,7 +151,7 @@ def _fit_one_exact(x_train, y_train, x_test, y_test, seed, pool=None):
             float(np.mean(model.predict(x_test) == y_test)))
 
 
-def _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs):
+def _fit_all_exact(fit_one, x_train, factors_train, x_test, factors_test, seed, n_jobs):
     """One booster per factor, all in this process; every stage's trees grown on `n_jobs` threads."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -152,12 +161,12 @@ def _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs):
     args = [(x_train, factors_train[:, k], x_test, factors_test[:, k], seed) for k in range(num_factors)]
     with single_threaded():
         if n_jobs == 1:
-            return [_fit_one_exact(*a) for a in args]
+            return [fit_one(*a) for a in args]
         # The boosters run side by side (their Python between stages overlaps the trees of the
         # others); their trees share one pool of n_jobs threads.
         with ThreadPoolExecutor(n_jobs, thread_name_prefix="dci-trees") as trees, \
                 ThreadPoolExecutor(num_factors, thread_name_prefix="dci-factors") as factors:
-            return list(factors.map(lambda a: _fit_one_exact(*a, pool=trees), args))
+            return list(factors.map(lambda a: fit_one(*a, pool=trees), args))
 
 
 def _fit_all(fit, x_train, factors_train, x_test, factors_test, seed, n_jobs):
