@@ -129,31 +129,130 @@ def _children_impurity(y, order, start, end, pos, sum_total, sq_sum_total):
 
 # ---------------------------------------------------------------- scikit-learn's introsort (sklearn/utils/_sorting.pyx)
 #
-# Only run where it decides something: on a node's feature that holds equal values of samples that
-# differ (in another feature or in their target). Elsewhere a sort's result is unique up to swapping
-# samples that nothing can tell apart, and the presorted order stands in for it.
+# Sorting decides nothing but the order of equal values. That order matters (it is the order in
+# which scikit-learn sums their targets) only for equal values of samples that differ, in another
+# feature or in their target: "mixed ties". Samples with equal rows of X and equal labels get equal
+# targets in every tree, so they share a class (`sample_class`) and swapping them changes no number.
+# For a feature with mixed ties in a node, the sort is replayed: scikit-learn's introsort run from
+# the current sample order, but only into the parts of the array that hold a mixed tie (every other
+# part ends up in the presorted order, up to swaps of samples of one class).
 
 @_jit
-def _swap(values, indices, i, j):
-    values[i], values[j] = values[j], values[i]
-    indices[i], indices[j] = indices[j], indices[i]
+def _mixed_tie_groups(values, samples, sample_class, start, end, tie_values, tie_start, tie_end):
+    """Finds the runs of equal sorted `values[start:end]` holding samples of different classes;
+    returns their number, their values and their position ranges."""
+    n_ties = 0
+    p = start + 1
+    while p < end:
+        if values[p] == values[p - 1]:
+            first = p - 1
+            mixed = False
+            while p < end and values[p] == values[first]:
+                mixed = mixed or sample_class[samples[p]] != sample_class[samples[p - 1]]
+                p += 1
+            if mixed:
+                tie_values[n_ties] = values[first]
+                tie_start[n_ties] = first
+                tie_end[n_ties] = p
+                n_ties += 1
+        p += 1
+    return n_ties
 
 
 @_jit
-def _median3(values, lo, n):
-    """`median3`: median of the first, middle and last value (Bentley and McIlroy 1993)."""
-    a, b, c = values[lo], values[lo + n // 2], values[lo + n - 1]
+def _sift_down(values, indices, lo, start, end):
+    root = start
+    while True:
+        child = root * 2 + 1
+        largest = root
+        if child < end and values[lo + largest] < values[lo + child]:
+            largest = child
+        if child + 1 < end and values[lo + largest] < values[lo + child + 1]:
+            largest = child + 1
+        if largest == root:
+            return
+        values[lo + root], values[lo + largest] = values[lo + largest], values[lo + root]
+        indices[lo + root], indices[lo + largest] = indices[lo + largest], indices[lo + root]
+        root = largest
+
+
+@_jit
+def _heapsort(values, indices, lo, n):
+    start = (n - 2) // 2
+    while True:
+        _sift_down(values, indices, lo, start, n)
+        if start == 0:
+            break
+        start -= 1
+    end = n - 1
+    while end > 0:
+        values[lo], values[lo + end] = values[lo + end], values[lo]
+        indices[lo], indices[lo + end] = indices[lo + end], indices[lo]
+        _sift_down(values, indices, lo, 0, end)
+        end -= 1
+
+
+@_jit
+def _introsort_3way(values, indices, lo, n, maxd, tie_values, ties_lo, ties_hi):
+    """`introsort_3way` of `values[lo:lo + n]`, `indices` alongside (3-way partitions around the
+    median of the first, middle and last value; heapsort past depth `maxd`; insertion sort below
+    16), skipping the parts that hold none of `tie_values[ties_lo:ties_hi]` (ascending). The
+    recursion into each left part is a stack here (numba's cache cannot hold recursive functions);
+    the parts are disjoint, so the order in which they are sorted changes nothing."""
+    stack = np.empty((maxd * (maxd + 1) // 2 + 1, 5), dtype=np.int64)
+    stack[0] = lo, n, maxd, ties_lo, ties_hi
+    top = 1
+    while top > 0:
+        top -= 1
+        lo, n, maxd, ties_lo, ties_hi = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3], stack[top, 4]
+        while n > 15 and ties_lo < ties_hi:
+            if maxd <= 0:
+                _heapsort(values, indices, lo, n)
+                ties_lo = ties_hi
+                break
+            maxd -= 1
+            left, right, pivot = _partition_3way(values, indices, lo, n)
+            below = ties_lo
+            while below < ties_hi and tie_values[below] < pivot:
+                below += 1
+            above = below
+            while above < ties_hi and tie_values[above] == pivot:  # placed: equal to the pivot
+                above += 1
+            if ties_lo < below:
+                stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3], stack[top, 4] = \
+                    lo, left, maxd, ties_lo, below
+                top += 1
+            lo += right
+            n -= right
+            ties_lo = above
+        if ties_lo < ties_hi:
+            _insertion_sort(values, indices, lo, n)
+
+
+@_jit
+def _partition_3way(values, indices, lo, n):
+    """One step of `introsort_3way`: the median3 pivot, then values[:left] < pivot, values[left:right]
+    == pivot, values[right:] > pivot (of `values[lo:lo + n]`). Returns (left, right, pivot)."""
+    a, b, c = values[lo], values[lo + n // 2], values[lo + n - 1]  # median3 (Bentley and McIlroy 1993)
     if a < b:
-        if b < c:
-            return b
-        elif a < c:
-            return c
-        return a
-    elif b < c:
-        if a < c:
-            return a
-        return c
-    return b
+        pivot = b if b < c else (c if a < c else a)
+    else:
+        pivot = a if (b < c and a < c) else (c if b < c else b)
+    i = left = 0
+    right = n
+    while i < right:
+        if values[lo + i] < pivot:
+            values[lo + i], values[lo + left] = values[lo + left], values[lo + i]
+            indices[lo + i], indices[lo + left] = indices[lo + left], indices[lo + i]
+            i += 1
+            left += 1
+        elif values[lo + i] > pivot:
+            right -= 1
+            values[lo + i], values[lo + right] = values[lo + right], values[lo + i]
+            indices[lo + i], indices[lo + right] = indices[lo + right], indices[lo + i]
+        else:
+            i += 1
+    return left, right, pivot
 
 
 @_jit
@@ -171,85 +270,28 @@ def _insertion_sort(values, indices, lo, n):
 
 
 @_jit
-def _sift_down(values, indices, lo, start, end):
-    root = start
-    while True:
-        child = root * 2 + 1
-        largest = root
-        if child < end and values[lo + largest] < values[lo + child]:
-            largest = child
-        if child + 1 < end and values[lo + largest] < values[lo + child + 1]:
-            largest = child + 1
-        if largest == root:
-            return
-        _swap(values, indices, lo + root, lo + largest)
-        root = largest
-
-
-@_jit
-def _heapsort(values, indices, lo, n):
-    start = (n - 2) // 2
-    while True:
-        _sift_down(values, indices, lo, start, n)
-        if start == 0:
-            break
-        start -= 1
-    end = n - 1
-    while end > 0:
-        _swap(values, indices, lo, lo + end)
-        _sift_down(values, indices, lo, 0, end)
-        end -= 1
-
-
-@_jit
-def _introsort_3way(values, indices, lo, n, maxd):
-    """`introsort_3way` of `values[lo:lo + n]` with `indices` alongside (3-way partitions around a
-    median-of-3 pivot, heapsort past depth `maxd`, insertion sort below 16)."""
-    while n > 15:
-        if maxd <= 0:
-            _heapsort(values, indices, lo, n)
-            return
-        maxd -= 1
-        pivot = _median3(values, lo, n)
-        i = left = 0
-        right = n
-        while i < right:
-            if values[lo + i] < pivot:
-                _swap(values, indices, lo + i, lo + left)
-                i += 1
-                left += 1
-            elif values[lo + i] > pivot:
-                right -= 1
-                _swap(values, indices, lo + i, lo + right)
-            else:
-                i += 1
-        _introsort_3way(values, indices, lo, left, maxd)
-        lo += right
-        n -= right
-    _insertion_sort(values, indices, lo, n)
-
-
-@_jit
-def _sort_like_sklearn(xt, y, feature, order, start, end, feature_values, targets):
+def _sort_like_sklearn(xt, y, feature, order, start, end, n_ties, tie_values, tie_start, tie_end, sorted_samples,
+                       scratch_values, scratch_samples, targets):
     """`DensePartitioner.sort_samples_and_feature_values(feature)` from the current sample order
-    `order[start:end]` (`simultaneous_sort(..., use_three_way_partition=True)`, maxd = 2 log2 n);
-    fills the sorted `feature_values` and `targets` alongside."""
+    `order[start:end]` (`simultaneous_sort(..., use_three_way_partition=True)`, maxd = 2 log2 n):
+    leaves the sorted order in `order` and the targets in that order in `targets`."""
     for p in range(start, end):
-        feature_values[p] = xt[feature, order[p]]
+        scratch_values[p] = xt[feature, order[p]]
+        scratch_samples[p] = order[p]
     n = end - start
-    _introsort_3way(feature_values, order, start, n, 2 * int(np.log2(n)))
+    _introsort_3way(scratch_values, scratch_samples, start, n, 2 * int(np.log2(n)), tie_values, 0, n_ties)
+    order[start:end] = sorted_samples[start:end]
+    for g in range(n_ties):
+        order[tie_start[g]:tie_end[g]] = scratch_samples[tie_start[g]:tie_end[g]]
     for p in range(start, end):
         targets[p] = y[order[p]]
 
 
-@_jit
-def _has_mixed_ties(values, samples, sample_class, start, end):
-    """Whether sorted `values[start:end]` hold an equal value for two samples of different classes
-    (`sample_class`: samples with equal rows of X and equal labels share a class)."""
-    for p in range(start + 1, end):
-        if values[p] == values[p - 1] and sample_class[samples[p]] != sample_class[samples[p - 1]]:
-            return True
-    return False
+def _has_mixed_ties(values, samples, sample_class):
+    """Whether a feature's sorted `values` hold an equal value for samples of different classes."""
+    n = len(values)
+    return _mixed_tie_groups(values, samples, sample_class, 0, n, np.empty(n, dtype=np.float32),
+                             np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)) > 0
 
 
 # ---------------------------------------------------------------- the best split of one node (_splitter.pyx)
@@ -297,8 +339,8 @@ def _scan_feature(values, ys, start, end, sum_total, best):
 
 
 @_jit
-def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order, feature_values, targets, start,
-                     end, sum_total, features, n_known_constants, state, best):
+def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order, scratch, start, end, sum_total,
+                     features, n_known_constants, state, best):
     """`node_split_best`'s Fisher-Yates walk over the features: returns (best feature, number of new
     constant features, number of total constant features, the feature whose presorted samples are
     scikit-learn's current sample order, or -1 when `order[start:end]` holds it)."""
@@ -324,12 +366,18 @@ def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order
         sorted_values, sorted_targets = values[feature], ys[feature]
         low, high = sorted_values[start], sorted_values[end - 1]
         if high != low:
-            if mixed_ties[feature] and _has_mixed_ties(sorted_values, samples[feature], sample_class, start, end):
+            tie_values, tie_start, tie_end, scratch_values, scratch_samples, targets = scratch
+            n_ties = 0
+            if mixed_ties[feature]:
+                n_ties = _mixed_tie_groups(sorted_values, samples[feature], sample_class, start, end, tie_values,
+                                           tie_start, tie_end)
+            if n_ties > 0:
                 if current >= 0:
                     order[start:end] = samples[current, start:end]
-                _sort_like_sklearn(xt, y, feature, order, start, end, feature_values, targets)
+                _sort_like_sklearn(xt, y, feature, order, start, end, n_ties, tie_values, tie_start, tie_end,
+                                   samples[feature], scratch_values, scratch_samples, targets)
                 current = -1
-                sorted_values, sorted_targets = feature_values, targets
+                sorted_targets = targets
             else:
                 current = feature
         if high <= low + FEATURE_THRESHOLD:  # a new constant feature
@@ -410,8 +458,10 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
     work_ys = np.empty((2, n_features, n_samples))
     order = np.arange(n_samples)  # the splitter's `samples`, as scikit-learn's partitioning leaves them
     goes_left = np.zeros(n_samples, dtype=np.int64)
-    feature_values = np.empty(n_samples, dtype=np.float32)  # where a sort must be scikit-learn's own
-    targets = np.empty(n_samples)
+    # for the sorts replayed (_sort_like_sklearn)
+    scratch = (np.empty(n_samples, dtype=np.float32), np.empty(n_samples, dtype=np.int64),
+               np.empty(n_samples, dtype=np.int64), np.empty(n_samples, dtype=np.float32),
+               np.empty(n_samples, dtype=np.int64), np.empty(n_samples))
     features = np.arange(n_features)
     constant_features = np.zeros(n_features, dtype=np.int64)
     state = np.array([seed], dtype=np.int64)
@@ -448,8 +498,8 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
             best[0] = -np.inf
             best[1] = end
             best_feature, n_found, n_total, current = _search_features(
-                values, samples, ys, xt, y, sample_class, mixed_ties, order, feature_values, targets, start, end,
-                sum_total, features, n_constants, state, best)
+                values, samples, ys, xt, y, sample_class, mixed_ties, order, scratch, start, end, sum_total,
+                features, n_constants, state, best)
             # node_split_best's epilogue: restore the known constants, record the new ones
             features[:n_constants] = constant_features[:n_constants]
             constant_features[n_constants:n_constants + n_found] = features[n_constants:n_constants + n_found]
@@ -505,35 +555,63 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
 # ---------------------------------------------------------------- leaves, predictions, importances
 
 @_jit
-def _pairwise_sum(a, lo, n):
-    """numpy's `pairwise_sum` (numpy/_core/src/umath/loops_utils.h.src) of `a[lo:lo + n]`."""
+def _block_sum(a, lo, n):
+    """numpy's `pairwise_sum` of `a[lo:lo + n]` for n <= 128 (PW_BLOCKSIZE): eight running sums."""
     if n < 8:
         res = 0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
-    if n <= 128:  # PW_BLOCKSIZE
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        i = 8
-        while i < n - (n % 8):
-            r0 += a[lo + i]
-            r1 += a[lo + i + 1]
-            r2 += a[lo + i + 2]
-            r3 += a[lo + i + 3]
-            r4 += a[lo + i + 4]
-            r5 += a[lo + i + 5]
-            r6 += a[lo + i + 6]
-            r7 += a[lo + i + 7]
-            i += 8
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            res += a[lo + i]
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return _pairwise_sum(a, lo, n2) + _pairwise_sum(a, lo + n2, n - n2)
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@_jit
+def _pairwise_sum(a, lo, n):
+    """numpy's `pairwise_sum` (numpy/_core/src/umath/loops_utils.h.src) of `a[lo:lo + n]`, which
+    `np.sum` of a contiguous float64 array is: blocks of at most 128, halves rounded down to a
+    multiple of 8 summed separately. Its recursion is a stack here (see `_introsort_3way`)."""
+    frames = np.empty((64, 3), dtype=np.int64)  # lo, n, halves done
+    partial = np.empty(64)
+    frames[0, 0], frames[0, 1], frames[0, 2] = lo, n, 0
+    top = 1
+    n_partial = 0
+    while top > 0:
+        lo, n, done = frames[top - 1, 0], frames[top - 1, 1], frames[top - 1, 2]
+        if n <= 128 or done == 2:
+            if n <= 128:
+                partial[n_partial] = _block_sum(a, lo, n)
+                n_partial += 1
+            else:  # both halves summed
+                n_partial -= 1
+                partial[n_partial - 1] = partial[n_partial - 1] + partial[n_partial]
+            top -= 1
+            continue
+        half = n // 2
+        half -= half % 8
+        frames[top - 1, 2] = done + 1
+        if done == 0:
+            frames[top, 0], frames[top, 1], frames[top, 2] = lo, half, 0
+        else:
+            frames[top, 0], frames[top, 1], frames[top, 2] = lo + half, n - half, 0
+        top += 1
+    return partial[0]
 
 
 @_jit
@@ -742,7 +820,7 @@ def _tie_classes(x32, y_encoded, presorted_values, presorted_samples):
     rows = np.column_stack([x32.view(np.int32), y_encoded.astype(np.int32)])
     sample_class = np.unique(rows, axis=0, return_inverse=True)[1].reshape(-1).astype(np.int64)
     n_samples = x32.shape[0]
-    mixed_ties = np.array([_has_mixed_ties(presorted_values[f], presorted_samples[f], sample_class, 0, n_samples)
+    mixed_ties = np.array([_has_mixed_ties(presorted_values[f], presorted_samples[f], sample_class)
                            for f in range(x32.shape[1])])
     return sample_class, mixed_ties
 
