@@ -1,4 +1,4 @@
-"""scikit-learn's `GradientBoostingClassifier()` with features sorted once: the same trees, 10x+ faster.
+"""scikit-learn's `GradientBoostingClassifier()` with features sorted once: the same trees, bit for bit.
 
 Gradient boosting (Friedman 2001, "Greedy Function Approximation: A Gradient Boosting Machine",
 Ann. Statist. 29(5), Algorithm 6, "L_K-TreeBoost"): K regression trees per stage, tree k fit by
@@ -8,41 +8,47 @@ by the learning rate. For K = 2 one tree per stage on y - p, the step without (K
 
 This is a port of scikit-learn 1.9.1's implementation of that algorithm, as DCI's "exact" backend
 runs it (`GradientBoostingClassifier()`: 100 stages, depth 3, learning rate 0.1, subsample 1, all
-features, min_samples_leaf 1), following its loops (`sklearn/ensemble/_gb.py`,
-`sklearn/tree/_tree.pyx` `DepthFirstTreeBuilder.build`, `_splitter.pyx` `node_split_best`,
-`_partitioner.pyx` `DensePartitioner`, `_criterion.pyx` `MSE`, `_utils.pyx` `rand_int`):
+features, min_samples_leaf 1, unit sample weights), following its loops step by step
+(`sklearn/ensemble/_gb.py`, `sklearn/tree/_tree.pyx` `DepthFirstTreeBuilder.build`,
+`_splitter.pyx` `node_split_best`, `_partitioner.pyx` `DensePartitioner`, `_criterion.pyx` `MSE`,
+`_utils.pyx` `rand_int`, `sklearn/utils/_sorting.pyx`), so that every number is scikit-learn's:
 
-* the same trees: X cast to float32; nodes grown depth first, left child first; at each node the
+* the trees: X cast to float32; nodes grown depth first, left child first; at each node the
   features visited in the order the splitter's own xorshift generator draws them (seeded per
   tree with one `random_state.randint(0, RAND_R_MAX)` from the booster's RandomState, in stage
   then class order), with its bookkeeping of constant features (max - min <= 1e-7 in float32)
   carried from node to node; candidate positions skipping values within 1e-7 of the previous one;
   the split with the largest proxy S_L^2/n_L + S_R^2/n_R, strict `>` (ties keep the first visited
   feature and the first position); thresholds a/2 + b/2 in float64 of the float32 neighbours;
-  a leaf when depth = max_depth, fewer than 2 samples or impurity <= machine epsilon;
-* the same numbers where scikit-learn's summation order is known: node totals summed over the
-  node's samples in the order scikit-learn's partitioning leaves them (a Hoare partition of the
-  node's samples sorted by the last feature it visited), left sums accumulated along the sorted
-  order, right = total - left, and the backward branch of `RegressionCriterion.update` where
-  it applies; leaf steps summed with numpy's pairwise summation over the leaf's samples in
-  index order, as `np.average` does in `_update_terminal_regions`, with its 1e-150 denominator
-  guard; raw predictions started from the prior (scikit-learn's own `_init_raw_predictions`), the
-  negative gradient from scikit-learn's own loss object, and importances averaged by numpy as
-  `feature_importances_` does;
-* what differs: where a feature has exactly equal values, scikit-learn's (unstable) introsort
-  leaves them in an order that depends on its previous order; here they keep their order in one
-  stable presort. Sums over such ties may then differ in their last bits (about 1e-16
-  relative), which can only change a tree where two candidate splits are tied to those bits.
-  Without exact ties in X the trees, importances and predictions are bit for bit scikit-learn's
-  (tests/test_presorted_boosting.py).
+  a leaf at depth max_depth, below 2 samples, at impurity <= machine epsilon or at an
+  improvement below -epsilon;
+* the sums, in scikit-learn's order: node totals over the node's samples in the order its
+  partitioning leaves them (a Hoare partition of the samples as the last sort left them), left
+  sums along the sorted order with `RegressionCriterion.update`'s backward branch where it
+  applies, right = total - left; leaf steps with numpy's pairwise summation over each leaf's
+  samples in index order, as `np.average` does in `_update_terminal_regions`, and its 1e-150
+  denominator guard; raw predictions started from the prior (scikit-learn's own
+  `_init_raw_predictions`), the negative gradient from scikit-learn's own loss object;
+  importances per tree as `Tree.compute_feature_importances`, averaged and normalised by numpy
+  as `feature_importances_` does;
+* the order of equal values: scikit-learn's introsort is not stable, and the order it leaves
+  equal values in is the order their targets are summed in. Where a node holds equal values of
+  samples that differ (in another feature or in their label), its sort is replayed from
+  scikit-learn's current sample order (only into the parts of the array holding such ties).
+  Samples with equal rows and equal labels are interchangeable (equal targets in every tree).
+
+tests/test_presorted_boosting.py checks trees, importances and predictions against
+`GradientBoostingClassifier` bit for bit (`==`), with ties, constant and near-constant features,
+duplicated rows and 2 to 7 classes.
 
 Why faster: scikit-learn sorts every feature's values at every node (`sort_samples_and_feature_values`,
-an introsort: O(n log n) per feature and node, 94% of a fit; `zoo/metrics/_exact_boosting.py`).
-X is the same for every tree of every stage (no subsampling), so here each feature is sorted once
-per fit, and each tree keeps, per feature, the node's samples in sorted order by partitioning the
-parent's sorted order stably into the two children (as scikit-learn's old `presort=True` did):
-O(n) per feature and node, no sorting. Everything runs compiled (numba, releasing the GIL), so
-the trees of a stage can be grown on threads.
+O(n log n) per feature and node: 94% of a fit, `zoo/metrics/_exact_boosting.py`). X is the same
+for every tree of every stage (no subsampling), so here each feature is sorted once per fit, and
+each tree keeps each feature's samples of a node in sorted order by splitting the parent's sorted
+order stably into the two children (as scikit-learn's old `presort=True` did): O(n) per feature
+and node. Everything runs compiled (numba, without the GIL), so the trees of a stage grow on
+threads. Replayed sorts cost what scikit-learn's do; on continuous codes they are rare (a handful
+of coincidentally equal float32 values per feature).
 
 Example:
   >>> import numpy as np
@@ -66,7 +72,23 @@ EPSILON = float(np.finfo(np.float64).eps)  # sklearn/tree/_tree.pyx
 TREE_LEAF = -1  # sklearn/tree/_tree.pyx: _TREE_LEAF, _TREE_UNDEFINED
 TREE_UNDEFINED = -2
 _MASK32 = 0xFFFFFFFF
-_jit = numba.njit(cache=True, nogil=True)
+
+
+def _cache_probe():
+    return 0
+
+
+def _can_cache() -> bool:
+    """Whether numba can write its cache (zoo/metrics/__pycache__, or NUMBA_CACHE_DIR, or the
+    user's cache folder); in a read-only install without them, compile in every process instead."""
+    try:
+        numba.njit(cache=True)(_cache_probe)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return False
+    return True
+
+
+_jit = numba.njit(cache=_can_cache(), nogil=True)
 
 
 # ---------------------------------------------------------------- random feature order (_utils, _random)
@@ -270,21 +292,26 @@ def _insertion_sort(values, indices, lo, n):
 
 
 @_jit
-def _sort_like_sklearn(xt, y, feature, order, start, end, n_ties, tie_values, tie_start, tie_end, sorted_samples,
-                       scratch_values, scratch_samples, targets):
-    """`DensePartitioner.sort_samples_and_feature_values(feature)` from the current sample order
-    `order[start:end]` (`simultaneous_sort(..., use_three_way_partition=True)`, maxd = 2 log2 n):
-    leaves the sorted order in `order` and the targets in that order in `targets`."""
+def _replay_sort(xt, y, feature, current, samples, ys, order, start, end, n_ties, tie_values, tie_start, tie_end,
+                 scratch_values, scratch_samples):
+    """`DensePartitioner.sort_samples_and_feature_values(feature)` (`simultaneous_sort(...,
+    use_three_way_partition=True)`, maxd = 2 log2 n) from the current sample order (feature
+    `current`'s sorted samples, or `order` if -1): writes the order it leaves the mixed ties in into
+    `samples[feature]` and `ys[feature]`, which then hold scikit-learn's sorted order."""
+    if current >= 0:
+        for p in range(start, end):
+            scratch_samples[p] = samples[current, p]
+    else:
+        for p in range(start, end):
+            scratch_samples[p] = order[p]
     for p in range(start, end):
-        scratch_values[p] = xt[feature, order[p]]
-        scratch_samples[p] = order[p]
+        scratch_values[p] = xt[feature, scratch_samples[p]]
     n = end - start
     _introsort_3way(scratch_values, scratch_samples, start, n, 2 * int(np.log2(n)), tie_values, 0, n_ties)
-    order[start:end] = sorted_samples[start:end]
     for g in range(n_ties):
-        order[tie_start[g]:tie_end[g]] = scratch_samples[tie_start[g]:tie_end[g]]
-    for p in range(start, end):
-        targets[p] = y[order[p]]
+        for p in range(tie_start[g], tie_end[g]):
+            samples[feature, p] = scratch_samples[p]
+            ys[feature, p] = y[scratch_samples[p]]
 
 
 def _has_mixed_ties(values, samples, sample_class):
@@ -342,8 +369,8 @@ def _scan_feature(values, ys, start, end, sum_total, best):
 def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order, scratch, start, end, sum_total,
                      features, n_known_constants, state, best):
     """`node_split_best`'s Fisher-Yates walk over the features: returns (best feature, number of new
-    constant features, number of total constant features, the feature whose presorted samples are
-    scikit-learn's current sample order, or -1 when `order[start:end]` holds it)."""
+    constant features, number of total constant features, the feature whose sorted samples are
+    scikit-learn's current sample order, or -1 when `order[start:end]` still holds it)."""
     n_features = features.shape[0]
     f_i = n_features
     n_visited = 0
@@ -363,23 +390,16 @@ def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order
         f_j += n_found_constants
         feature = features[f_j]
         # scikit-learn sorts the node's samples by the feature (constant or not; all-equal values stay put)
-        sorted_values, sorted_targets = values[feature], ys[feature]
-        low, high = sorted_values[start], sorted_values[end - 1]
+        low, high = values[feature, start], values[feature, end - 1]
         if high != low:
-            tie_values, tie_start, tie_end, scratch_values, scratch_samples, targets = scratch
-            n_ties = 0
             if mixed_ties[feature]:
-                n_ties = _mixed_tie_groups(sorted_values, samples[feature], sample_class, start, end, tie_values,
+                tie_values, tie_start, tie_end, scratch_values, scratch_samples = scratch
+                n_ties = _mixed_tie_groups(values[feature], samples[feature], sample_class, start, end, tie_values,
                                            tie_start, tie_end)
-            if n_ties > 0:
-                if current >= 0:
-                    order[start:end] = samples[current, start:end]
-                _sort_like_sklearn(xt, y, feature, order, start, end, n_ties, tie_values, tie_start, tie_end,
-                                   samples[feature], scratch_values, scratch_samples, targets)
-                current = -1
-                sorted_targets = targets
-            else:
-                current = feature
+                if n_ties > 0:
+                    _replay_sort(xt, y, feature, current, samples, ys, order, start, end, n_ties, tie_values,
+                                 tie_start, tie_end, scratch_values, scratch_samples)
+            current = feature
         if high <= low + FEATURE_THRESHOLD:  # a new constant feature
             features[f_j], features[n_total_constants] = features[n_total_constants], features[f_j]
             n_found_constants += 1
@@ -387,7 +407,7 @@ def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order
             continue
         f_i -= 1
         features[f_i], features[f_j] = features[f_j], features[f_i]
-        if _scan_feature(sorted_values, sorted_targets, start, end, sum_total, best):
+        if _scan_feature(values[feature], ys[feature], start, end, sum_total, best):
             best_feature = feature
     return best_feature, n_found_constants, n_total_constants, current
 
@@ -458,10 +478,11 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
     work_ys = np.empty((2, n_features, n_samples))
     order = np.arange(n_samples)  # the splitter's `samples`, as scikit-learn's partitioning leaves them
     goes_left = np.zeros(n_samples, dtype=np.int64)
-    # for the sorts replayed (_sort_like_sklearn)
+    # for the sorts replayed (_replay_sort), which rewrite the sorted samples at the root: a copy
+    root_samples = presorted_samples.copy() if mixed_ties.any() else presorted_samples
     scratch = (np.empty(n_samples, dtype=np.float32), np.empty(n_samples, dtype=np.int64),
                np.empty(n_samples, dtype=np.int64), np.empty(n_samples, dtype=np.float32),
-               np.empty(n_samples, dtype=np.int64), np.empty(n_samples))
+               np.empty(n_samples, dtype=np.int64))
     features = np.arange(n_features)
     constant_features = np.zeros(n_features, dtype=np.int64)
     state = np.array([seed], dtype=np.int64)
@@ -478,7 +499,7 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
         parent, is_left, n_constants = stack[top, 3], stack[top, 4], stack[top, 5]
         impurity = stack_impurity[top]
         if depth == 0:
-            values, samples, ys = presorted_values, presorted_samples, root_ys
+            values, samples, ys = presorted_values, root_samples, root_ys
         else:
             values, samples, ys = work_values[depth % 2], work_samples[depth % 2], work_ys[depth % 2]
         n_node = end - start
