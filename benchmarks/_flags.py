@@ -34,7 +34,7 @@ flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the bench
 flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
                           "representations (population: the one sweep folder to score, default runs/population).")
 flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
-flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default: the benchmark's).")
+flags.DEFINE_enum("dci_backend", None, ["fast", "exact", "sklearn"], "DCI backend (default: the benchmark's).")
 
 # Sizes, seeds and limits: unset, each benchmark takes its own (its FULL or QUICK settings).
 SIZES = {

@@ -42,21 +42,31 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         pinned to the same seed: identical (difference 0.0) on a 1000-point mixed code with
         factors of 3-32 classes and on a near-identity code; asserted within 1e-3
         (tests/test_metrics_reference.py). Unpinned, on the benchmark arrays: within 3e-3.
-        Speed: 94% of a fit is scikit-learn's compiled tree builder (20 ms per tree at 10,000
-        points; 100 stages x 113 trees for dSprites' factors), which has no exact shortcut (see
-        `zoo/metrics/_exact_boosting.py` for the profile). The trees of one stage are independent,
-        so they are grown on `n_jobs` threads, each from the random state scikit-learn's own loop
-        would hand it: the same trees, bit for bit, with the load balanced across cores (whole
-        factors in parallel left a core idle 15% of the time on 2 cores: orientation has 40
-        classes, shape 3).
+        The classifiers are grown by `zoo/metrics/_presorted_boosting.py`, a port of
+        scikit-learn 1.9.1's `GradientBoostingClassifier` to numba that gives the same trees,
+        importances and predictions bit for bit (tests/test_presorted_boosting.py; scores equal
+        to the `"sklearn"` backend's with `==`) without scikit-learn's cost: scikit-learn sorts
+        every feature at every node of every tree (94% of its fit; 100 stages x 113 trees for
+        dSprites' factors), while the port sorts each feature once per fit and keeps the sorted
+        order per node by splitting it (O(n) per node and feature); it replays scikit-learn's
+        sort only where equal values of differing samples make the order matter. The trees of
+        a stage are grown on `n_jobs` threads (the compiled code releases the GIL), each with
+        the seed scikit-learn's sequential loop would hand it. Time per DCI:
+        benchmarks/metrics_bench.py (`--dci_only`).
+      * `"sklearn"`: the reference itself, `sklearn.ensemble.GradientBoostingClassifier`, kept
+        to check `"exact"` against: each stage's trees grown on `n_jobs` threads, each from the
+        random state scikit-learn's own loop would hand it (`zoo/metrics/_exact_boosting.py`;
+        bit for bit scikit-learn's sequential trees), so whole factors need not be fit in
+        parallel (that left a core idle 15% of the time on 2 cores: orientation has 40 classes,
+        shape 3).
       * `"fast"`: the same boosting algorithm (same loss, stages, depth, learning rate, leaf
         steps and importance definition), with split thresholds searched on 255 quantile bins per
         code dimension instead of every distinct value (`zoo/metrics/_hist_boosting.py`, grown by
         scikit-learn's compiled histogram tree grower). With fewer than 256 distinct values per
         dimension it *is* the exact algorithm. On the benchmark arrays (10000 train points, 5
         factors of 3-40 classes, 10 codes) it is within 0.015 of `"exact"` on disentanglement and
-        completeness and 12-16x faster on the shared 2-core machine (23 s vs 274-355 s;
-        benchmarks/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
+        completeness and was 12-16x faster than scikit-learn's own trees (now the `"sklearn"`
+        backend) on the shared 2-core machine (23 s vs 274-355 s; benchmarks/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
         points on the same codes, where most splits fit noise and the exact thresholds matter
         (the exact backend is cheap at such sizes). We tried the obvious
         alternative, `HistGradientBoostingClassifier`'s own split gains: 0.08 off, because its
@@ -68,8 +78,8 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
       factors_train: `[N, K]` int factor classes, K >= 2; every factor must vary.
       codes_test: `[M, D]` float codes for the test accuracy.
       factors_test: `[M, K]` int factor classes.
-      backend: `"exact"` or `"fast"`.
-      n_jobs: "exact": threads growing trees (default: the CPU count); "fast": worker processes
+      backend: `"exact"`, `"fast"` or `"sklearn"` (the reference implementation of `"exact"`).
+      n_jobs: "exact" and "sklearn": threads growing trees (default: the CPU count); "fast": worker processes
         across factors (default: min(K, CPU count)). Each fit runs with one BLAS/OpenMP thread (on
         a shared 2-core machine spinning OpenMP threads made a histogram fit 10-50x slower).
       seed: int or `np.random.Generator`, the classifiers' random_state.
