@@ -72,6 +72,7 @@ flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with t
 flags.DEFINE_string("child", None, "Internal: one runtime setting's JSON, run in its own process (step_profile).")
 # metrics_bench
 flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
+flags.DEFINE_bool("dci_only", False, "Time exact DCI only: scikit-learn's trees against the presorted port, same arrays.")
 # train_bench
 flags.DEFINE_list("objectives", [], "Comma-separated subset of zoo.models.names() (default: all).")
 # zoo_scores

@@ -103,22 +103,28 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         raise ValueError("dci needs at least 2 factors and 2 code dimensions: disentanglement is an entropy over "
                          "the factors in base K, completeness one over the codes in base D, and both are 0/0 for "
                          f"a single one; got K={factors_train.shape[1]}, D={codes_train.shape[1]}.")
+    importance, accuracy_train, accuracy_test = fit_classifiers(
+        codes_train, factors_train, codes_test, factors_test, backend=backend, n_jobs=n_jobs, seed=seed)
+    return {
+        "disentanglement": disentanglement(importance),
+        "completeness": completeness(importance),
+        "informativeness_train": float(np.mean(accuracy_train)),
+        "informativeness_test": float(np.mean(accuracy_test)),
+    }
+
+
+def fit_classifiers(codes_train, factors_train, codes_test, factors_test, *, backend: str, n_jobs, seed):
+    """DCI's classifiers on checked arrays: `(importance [D, K], train accuracy [K], test accuracy [K])`."""
     seed = seed_of(seed)
     x_train = codes_train.astype(np.float64)
     x_test = codes_test.astype(np.float64)
-    num_factors = factors_train.shape[1]
     if backend in ("exact", "sklearn"):
         fit_one = _fit_one_exact if backend == "exact" else _fit_one_sklearn
         columns = _fit_all_exact(fit_one, x_train, factors_train, x_test, factors_test, seed, n_jobs)
     else:
         columns = _fit_all(_fit_one_fast, x_train, factors_train, x_test, factors_test, seed, n_jobs)
     importance = np.stack([c[0] for c in columns], axis=1)  # [D, K]
-    return {
-        "disentanglement": disentanglement(importance),
-        "completeness": completeness(importance),
-        "informativeness_train": float(np.mean([c[1] for c in columns])),
-        "informativeness_test": float(np.mean([c[2] for c in columns])),
-    }
+    return importance, np.array([c[1] for c in columns]), np.array([c[2] for c in columns])
 
 
 def _entropy_base(p: np.ndarray, base: int) -> np.ndarray:
