@@ -57,6 +57,23 @@ def test_same_trees_as_scikit_learn(num_classes, seed):
     _assert_same_booster(ours, theirs, [x, rng.standard_normal((50, 9))])
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_same_trees_with_a_few_coincidental_ties(seed):
+    # Continuous codes where a few values coincide (pairs to quadruples of samples with different
+    # labels), as float32 codes do: the order scikit-learn's sort leaves them in decides the last
+    # bits of some sums, and the order of its samples before each split.
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((600, 5))
+    for f in range(5):
+        for size in (2,) * 12 + (3, 3, 4):
+            rows = rng.choice(600, size, replace=False)
+            x[rows, f] = x[rows[0], f]
+    y = rng.integers(0, 3, 600)
+    theirs = GradientBoostingClassifier(random_state=seed, n_estimators=8).fit(x, y)
+    ours = _presorted_boosting.fit(x, y, random_state=seed, n_estimators=8)
+    _assert_same_booster(ours, theirs, [x])
+
+
 def test_same_trees_with_other_settings_labels_and_threads():
     # Depth 5, learning rate 0.5, string labels, a RandomState; the trees of a stage on 3 threads.
     rng = np.random.default_rng(3)

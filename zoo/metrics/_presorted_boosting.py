@@ -32,10 +32,12 @@ features, min_samples_leaf 1, unit sample weights), following its loops step by 
   importances per tree as `Tree.compute_feature_importances`, averaged and normalised by numpy
   as `feature_importances_` does;
 * the order of equal values: scikit-learn's introsort is not stable, and the order it leaves
-  equal values in is the order their targets are summed in. Where a node holds equal values of
-  samples that differ (in another feature or in their label), its sort is replayed from
-  scikit-learn's current sample order (only into the parts of the array holding such ties).
-  Samples with equal rows and equal labels are interchangeable (equal targets in every tree).
+  equal values in is the order their targets are summed in. Samples with equal rows and equal
+  labels are interchangeable (equal targets in every tree); where a node holds equal values of
+  samples that differ ("mixed ties"), the sum over such a group is tried in every order (groups
+  of up to 3); where the order changes a bit, or the sample order is needed for the final
+  partition, the sorts are replayed: scikit-learn's introsort run from its current sample order,
+  only into the parts of the array holding mixed ties.
 
 tests/test_presorted_boosting.py checks trees, importances and predictions against
 `GradientBoostingClassifier` bit for bit (`==`), with ties, constant and near-constant features,
@@ -47,8 +49,9 @@ for every tree of every stage (no subsampling), so here each feature is sorted o
 each tree keeps each feature's samples of a node in sorted order by splitting the parent's sorted
 order stably into the two children (as scikit-learn's old `presort=True` did): O(n) per feature
 and node. Everything runs compiled (numba, without the GIL), so the trees of a stage grow on
-threads. Replayed sorts cost what scikit-learn's do; on continuous codes they are rare (a handful
-of coincidentally equal float32 values per feature).
+threads. A replayed sort costs about what scikit-learn's does; continuous codes need few (a
+handful of coincidentally equal float32 values per feature; at 10,000 points they make a fit
+about 1.5x slower than without any).
 
 Example:
   >>> import numpy as np
@@ -155,7 +158,7 @@ def _children_impurity(y, order, start, end, pos, sum_total, sq_sum_total):
 # which scikit-learn sums their targets) only for equal values of samples that differ, in another
 # feature or in their target: "mixed ties". Samples with equal rows of X and equal labels get equal
 # targets in every tree, so they share a class (`sample_class`) and swapping them changes no number.
-# For a feature with mixed ties in a node, the sort is replayed: scikit-learn's introsort run from
+# Where the order of a mixed tie matters, the sort is replayed: scikit-learn's introsort run from
 # the current sample order, but only into the parts of the array that hold a mixed tie (every other
 # part ends up in the presorted order, up to swaps of samples of one class).
 
@@ -366,11 +369,111 @@ def _scan_feature(values, ys, start, end, sum_total, best):
 
 
 @_jit
+def _group_sum(ys, first, stop, running, backward):
+    """Adds the targets `ys[first:stop]` of one mixed tie group to `running` (`backward`: subtracts
+    them, the last first, as `update`'s backward branch); returns (whether every order of the group
+    gives the same bits, the result). Groups of more than 3 are not tried (False)."""
+    size = stop - first
+    if size > 3:
+        return False, running
+    if backward:  # a - b is a + (-b), exactly
+        u, v, w = -ys[stop - 1], -ys[stop - 2], -ys[first]
+    else:
+        u, v, w = ys[first], ys[first + 1], ys[stop - 1]
+    if size == 2:
+        result = (running + u) + v
+        return result == (running + v) + u, result
+    result = ((running + u) + v) + w
+    same = (((running + u) + w) + v == result and ((running + v) + u) + w == result
+            and ((running + v) + w) + u == result and ((running + w) + u) + v == result
+            and ((running + w) + v) + u == result)
+    return same, result
+
+
+@_jit
+def _scan_feature_unsorted_ties(values, ys, start, end, sum_total, best, group_of, tie_start, tie_end):
+    """`_scan_feature` before the order of the feature's mixed ties is known (`group_of[p]`: the
+    tie group at position p, or -1): returns 1 or 0 as `_scan_feature` where every order of every
+    group gives the same sums (so the same scan as scikit-learn's), else -1 and sets nothing."""
+    n_node = float(end - start)
+    best_proxy = best[0]
+    best_pos = -1
+    sum_left = 0.0
+    pos = start
+    p = start
+    while p < end:
+        p += 1
+        while p < end and values[p] <= values[p - 1] + FEATURE_THRESHOLD:
+            p += 1
+        if p == end:
+            break
+        if (p - pos) <= (end - p):
+            q = pos
+            while q < p:
+                if group_of[q] >= 0:
+                    same, sum_left = _group_sum(ys, q, tie_end[group_of[q]], sum_left, False)
+                    if not same:
+                        return -1
+                    q = tie_end[group_of[q]]
+                else:
+                    sum_left += ys[q]
+                    q += 1
+        else:
+            sum_left = sum_total
+            q = end - 1
+            while q >= p:
+                if group_of[q] >= 0:
+                    same, sum_left = _group_sum(ys, tie_start[group_of[q]], q + 1, sum_left, True)
+                    if not same:
+                        return -1
+                    q = tie_start[group_of[q]] - 1
+                else:
+                    sum_left -= ys[q]
+                    q -= 1
+        pos = p
+        n_left = float(p - start)
+        sum_right = sum_total - sum_left
+        proxy = sum_left * sum_left / n_left + sum_right * sum_right / (n_node - n_left)
+        if proxy > best_proxy:
+            best_proxy = proxy
+            best_pos = p
+    if best_pos < 0:
+        return 0
+    best[0] = best_proxy
+    best[1] = best_pos
+    best[2] = np.float64(values[best_pos - 1]) / 2.0 + np.float64(values[best_pos]) / 2.0
+    return 1
+
+
+@_jit
+def _replay_pending(xt, y, values, samples, ys, order, sample_class, current, pending, n_pending, start, end,
+                    scratch):
+    """Replays the sorts of the features in `pending` (those after `current` whose mixed ties were
+    left in presorted order), in the order scikit-learn ran them; returns the new `current`."""
+    tie_values, tie_start, tie_end, scratch_values, scratch_samples, _, _ = scratch
+    for i in range(n_pending):
+        feature = pending[i]
+        n_ties = _mixed_tie_groups(values[feature], samples[feature], sample_class, start, end, tie_values,
+                                   tie_start, tie_end)
+        _replay_sort(xt, y, feature, current, samples, ys, order, start, end, n_ties, tie_values, tie_start,
+                     tie_end, scratch_values, scratch_samples)
+        current = feature
+    return current
+
+
+@_jit
 def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order, scratch, start, end, sum_total,
                      features, n_known_constants, state, best):
     """`node_split_best`'s Fisher-Yates walk over the features: returns (best feature, number of new
-    constant features, number of total constant features, the feature whose sorted samples are
-    scikit-learn's current sample order, or -1 when `order[start:end]` still holds it)."""
+    constant features, number of total constant features, `current`, number of pending features).
+
+    scikit-learn sorts the samples by each feature it visits, constant or not (all-equal values
+    stay put). `current` is the last feature whose sorted samples are scikit-learn's sample order
+    (-1: `order[start:end]` still is); the features sorted after it with mixed ties are pending
+    (`scratch`'s pending array): their ties still in presorted order, their sorts replayed only
+    where a sum depends on that order (or for the final partition, `_replay_pending`)."""
+    tie_values, tie_start, tie_end, _, _, group_of, pending = scratch
+    n_pending = 0
     n_features = features.shape[0]
     f_i = n_features
     n_visited = 0
@@ -389,17 +492,18 @@ def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order
             continue
         f_j += n_found_constants
         feature = features[f_j]
-        # scikit-learn sorts the node's samples by the feature (constant or not; all-equal values stay put)
         low, high = values[feature, start], values[feature, end - 1]
+        n_ties = 0
         if high != low:
             if mixed_ties[feature]:
-                tie_values, tie_start, tie_end, scratch_values, scratch_samples = scratch
                 n_ties = _mixed_tie_groups(values[feature], samples[feature], sample_class, start, end, tie_values,
                                            tie_start, tie_end)
-                if n_ties > 0:
-                    _replay_sort(xt, y, feature, current, samples, ys, order, start, end, n_ties, tie_values,
-                                 tie_start, tie_end, scratch_values, scratch_samples)
-            current = feature
+            if n_ties == 0:  # one sorted order, whatever the order before
+                current = feature
+                n_pending = 0
+            else:
+                pending[n_pending] = feature
+                n_pending += 1
         if high <= low + FEATURE_THRESHOLD:  # a new constant feature
             features[f_j], features[n_total_constants] = features[n_total_constants], features[f_j]
             n_found_constants += 1
@@ -407,9 +511,23 @@ def _search_features(values, samples, ys, xt, y, sample_class, mixed_ties, order
             continue
         f_i -= 1
         features[f_i], features[f_j] = features[f_j], features[f_i]
-        if _scan_feature(values[feature], ys[feature], start, end, sum_total, best):
+        if n_ties > 0:
+            for g in range(n_ties):
+                group_of[tie_start[g]:tie_end[g]] = g
+            improved = _scan_feature_unsorted_ties(values[feature], ys[feature], start, end, sum_total, best,
+                                                   group_of, tie_start, tie_end)
+            for g in range(n_ties):
+                group_of[tie_start[g]:tie_end[g]] = -1
+            if improved < 0:  # a sum depends on the order of the ties: replay the sorts up to this one
+                current = _replay_pending(xt, y, values, samples, ys, order, sample_class, current, pending,
+                                          n_pending, start, end, scratch)
+                n_pending = 0
+                improved = 1 if _scan_feature(values[feature], ys[feature], start, end, sum_total, best) else 0
+        else:
+            improved = 1 if _scan_feature(values[feature], ys[feature], start, end, sum_total, best) else 0
+        if improved > 0:
             best_feature = feature
-    return best_feature, n_found_constants, n_total_constants, current
+    return best_feature, n_found_constants, n_total_constants, current, n_pending
 
 
 @_jit
@@ -482,7 +600,8 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
     root_samples = presorted_samples.copy() if mixed_ties.any() else presorted_samples
     scratch = (np.empty(n_samples, dtype=np.float32), np.empty(n_samples, dtype=np.int64),
                np.empty(n_samples, dtype=np.int64), np.empty(n_samples, dtype=np.float32),
-               np.empty(n_samples, dtype=np.int64))
+               np.empty(n_samples, dtype=np.int64), np.full(n_samples, -1, dtype=np.int64),
+               np.empty(n_features, dtype=np.int64))
     features = np.arange(n_features)
     constant_features = np.zeros(n_features, dtype=np.int64)
     state = np.array([seed], dtype=np.int64)
@@ -518,7 +637,7 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
         if not is_leaf:
             best[0] = -np.inf
             best[1] = end
-            best_feature, n_found, n_total, current = _search_features(
+            best_feature, n_found, n_total, current, n_pending = _search_features(
                 values, samples, ys, xt, y, sample_class, mixed_ties, order, scratch, start, end, sum_total,
                 features, n_constants, state, best)
             # node_split_best's epilogue: restore the known constants, record the new ones
@@ -529,6 +648,9 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
             if pos < end:
                 feature = best_feature
                 threshold = best[2]
+                if n_pending > 0:
+                    current = _replay_pending(xt, y, values, samples, ys, order, sample_class, current,
+                                              scratch[6], n_pending, start, end, scratch)
                 if current >= 0:
                     order[start:end] = samples[current, start:end]
                 _partition_final(xt, order, start, end, feature, threshold)
