@@ -576,6 +576,25 @@ def _push(stack, stack_impurity, top, start, end, depth, parent, is_left, n_cons
 
 
 @_jit
+def _add_node(node_id, parent, is_left, feature, threshold, impurity, weight, value, nodes_feature, nodes_threshold,
+              nodes_left, nodes_right, nodes_impurity, nodes_weight, nodes_value):
+    """`Tree._add_node`; `value` is `RegressionCriterion.node_value`, the mean target (a leaf's is
+    replaced by its Newton step)."""
+    if parent >= 0:
+        if is_left:
+            nodes_left[parent] = node_id
+        else:
+            nodes_right[parent] = node_id
+    nodes_feature[node_id] = feature
+    nodes_threshold[node_id] = threshold
+    nodes_left[node_id] = TREE_LEAF
+    nodes_right[node_id] = TREE_LEAF
+    nodes_impurity[node_id] = impurity
+    nodes_weight[node_id] = weight
+    nodes_value[node_id] = value
+
+
+@_jit
 def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties, y, seed, max_depth,
                nodes_feature, nodes_threshold, nodes_left, nodes_right, nodes_impurity, nodes_weight, nodes_value,
                leaf_of):
@@ -633,7 +652,7 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
             impurity = sq_sum_total / weight - mean * mean  # MSE.node_impurity
         is_leaf = is_leaf or impurity <= EPSILON
         feature = TREE_UNDEFINED
-        threshold = float(TREE_UNDEFINED)
+        threshold = 0.0
         if not is_leaf:
             best[0] = -np.inf
             best[1] = end
@@ -645,7 +664,8 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
             constant_features[n_constants:n_constants + n_found] = features[n_constants:n_constants + n_found]
             n_constants = n_total
             pos = int(best[1])
-            if pos < end:
+            is_leaf = pos >= end
+            if not is_leaf:
                 feature = best_feature
                 threshold = best[2]
                 if n_pending > 0:
@@ -660,28 +680,17 @@ def _grow_tree(xt, presorted_values, presorted_samples, sample_class, mixed_ties
                 improvement = (weight / n_samples) * (impurity - ((weight - n_left) / weight * impurity_right)
                                                       - (n_left / weight * impurity_left))
                 is_leaf = improvement + EPSILON < 0.0  # min_impurity_decrease = 0
-            else:
-                is_leaf = True
+        if is_leaf:
+            feature = TREE_UNDEFINED
+            threshold = float(TREE_UNDEFINED)
         node_id = node_count
         node_count += 1
-        if parent >= 0:
-            if is_left:
-                nodes_left[parent] = node_id
-            else:
-                nodes_right[parent] = node_id
-        nodes_impurity[node_id] = impurity
-        nodes_weight[node_id] = weight
-        nodes_value[node_id] = sum_total / weight  # RegressionCriterion.node_value (leaves: replaced)
+        _add_node(node_id, parent, is_left, feature, threshold, impurity, weight, sum_total / weight,
+                  nodes_feature, nodes_threshold, nodes_left, nodes_right, nodes_impurity, nodes_weight, nodes_value)
         if is_leaf:
-            nodes_feature[node_id] = TREE_UNDEFINED
-            nodes_threshold[node_id] = float(TREE_UNDEFINED)
-            nodes_left[node_id] = TREE_LEAF
-            nodes_right[node_id] = TREE_LEAF
             for p in range(start, end):
                 leaf_of[order[p]] = node_id
             continue
-        nodes_feature[node_id] = feature
-        nodes_threshold[node_id] = threshold
         if depth + 1 < max_depth:  # the children will search splits: they need sorted samples
             for p in range(start, end):
                 goes_left[order[p]] = p < pos
