@@ -34,7 +34,7 @@ flags.DEFINE_string("out", None, "The result JSON (default: <out_dir>/<the bench
 flags.DEFINE_multi_string("runs_dir", [], "Folder of training runs (repeatable); their checkpoints become "
                           "representations (population: the one sweep folder to score, default runs/population).")
 flags.DEFINE_string("dataset", "dsprites", "The registered dataset to score on or compare with.")
-flags.DEFINE_enum("dci_backend", None, ["fast", "exact"], "DCI backend (default: the benchmark's).")
+flags.DEFINE_enum("dci_backend", None, ["fast", "exact", "sklearn"], "DCI backend (default: the benchmark's).")
 
 # Sizes, seeds and limits: unset, each benchmark takes its own (its FULL or QUICK settings).
 SIZES = {
@@ -72,6 +72,7 @@ flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with t
 flags.DEFINE_string("child", None, "Internal: one runtime setting's JSON, run in its own process (step_profile).")
 # metrics_bench
 flags.DEFINE_bool("no-reference", False, "Time ours only, not disentanglement_lib.")
+flags.DEFINE_bool("dci_only", False, "Time exact DCI only: scikit-learn's trees against the presorted port, same arrays.")
 # train_bench
 flags.DEFINE_list("objectives", [], "Comma-separated subset of zoo.models.names() (default: all).")
 # zoo_scores

@@ -1,6 +1,7 @@
 """The metric suite's time, ours vs the reference (disentanglement_lib 1.5), on the same arrays.
 
     .venv/bin/python -m benchmarks.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
+    .venv/bin/python -m benchmarks.metrics_bench --dci_only [--quick] [--out out/bench/metrics_dci.json]
 
 Arrays: `benchmarks/_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
 40, 32, 32) and a fixed 10-dimensional partly disentangled code; 10,000 train / 5,000 test points
@@ -16,6 +17,12 @@ with the reason if pip cannot). The reference's DCI is left as it is (unseeded t
 the reference/ours ratio, the scores side by side, and the "fast" suite total against the 60 s
 target and the "exact" suite total against the reference. Writes `--out` (JSON, with a Markdown
 table that `benchmarks.run_all` puts into out/bench/README.md).
+
+`--dci_only`: exact DCI only, its two implementations on the same arrays and seed, one after
+another with the default threads (one per core): scikit-learn's `GradientBoostingClassifier`
+(backend "sklearn") and its presorted port (backend "exact", `zoo/metrics/_presorted_boosting.py`,
+compiled before the clock starts). Reported: seconds, the ratio, and whether the importance
+matrices, accuracies and scores are equal (`==`, and the largest absolute difference).
 """
 
 from __future__ import annotations
@@ -123,7 +130,34 @@ def run_reference(split, num_train, num_test, seed=0):
     return out, ""
 
 
-def run(quick: bool, out: Path, *, reference: bool = True) -> dict:
+def run_dci_exact(split, seed=0) -> dict:
+    """Times exact DCI's two implementations on `split`; returns seconds, scores and their differences."""
+    from zoo.metrics import _dci, _presorted_boosting
+
+    _import_sklearn()
+    rng = np.random.default_rng(0)  # compile (or load the compiled code) before timing
+    _presorted_boosting.fit(rng.standard_normal((30, 2)), np.arange(30) % 3, random_state=0, n_estimators=1)
+    out = {}
+    for backend in ("sklearn", "exact"):
+        start = time.perf_counter()
+        importance, accuracy_train, accuracy_test = _dci.fit_classifiers(*split, backend=backend, n_jobs=None,
+                                                                         seed=seed)
+        seconds = time.perf_counter() - start
+        scores = {"disentanglement": _dci.disentanglement(importance), "completeness": _dci.completeness(importance),
+                  "informativeness_train": float(np.mean(accuracy_train)),
+                  "informativeness_test": float(np.mean(accuracy_test))}
+        out[backend] = {"seconds": seconds, "scores": scores, "importance": importance.tolist(),
+                        "accuracy_train": accuracy_train.tolist(), "accuracy_test": accuracy_test.tolist()}
+        print(f"  dci[{backend}] {seconds:8.2f} s  {scores}", flush=True)
+    reference, ours = out["sklearn"], out["exact"]
+    differences = {key: float(np.max(np.abs(np.subtract(ours[key], reference[key]))))
+                   for key in ("importance", "accuracy_train", "accuracy_test")}
+    differences.update({key: abs(ours["scores"][key] - reference["scores"][key]) for key in ours["scores"]})
+    return {"backends": out, "speedup": reference["seconds"] / ours["seconds"],
+            "equal": all(v == 0.0 for v in differences.values()), "max_abs_difference": differences}
+
+
+def run(quick: bool, out: Path, *, reference: bool = True, dci_only: bool = False) -> dict:
     """Times our metrics and (with `reference`) disentanglement_lib's on the same arrays; prints the table.
 
     Args:
@@ -138,6 +172,13 @@ def run(quick: bool, out: Path, *, reference: bool = True) -> dict:
     print(f"arrays: {num_train} train / {num_test} test, D=10, factor sizes {FACTOR_SIZES}")
     split = arrays(num_train, num_test)
     started = time.perf_counter()
+    if dci_only:
+        result = {"benchmark": "metrics_bench", "dci_only": True, "quick": quick, "num_train": num_train,
+                  "num_test": num_test, "machine": machine, "versions": versions, **run_dci_exact(split)}
+        print(f"exact DCI: scikit-learn {result['backends']['sklearn']['seconds']:.1f} s, presorted "
+              f"{result['backends']['exact']['seconds']:.1f} s ({result['speedup']:.1f}x); equal: {result['equal']} "
+              f"(largest |difference| {max(result['max_abs_difference'].values()):.1e})")
+        return result
     ours = run_ours(split, num_train, num_test)
     theirs, reason = run_reference(split, num_train, num_test) if reference else ({}, "--no-reference")
     if reason:
@@ -208,6 +249,13 @@ def table(result: dict) -> tuple[list[str], list[list]]:
 
 def markdown(result: dict) -> str:
     m = result["machine"]
+    if result.get("dci_only"):
+        b = result["backends"]
+        return (f"Exact DCI, {result['num_train']:,} train / {result['num_test']:,} test points on {m['cpu']} "
+                f"({m['usable_cores']} cores, load {m['load_average_1min']}): scikit-learn "
+                f"{b['sklearn']['seconds']:.1f} s, presorted port {b['exact']['seconds']:.1f} s "
+                f"({result['speedup']:.1f}x); importances, accuracies and scores equal: {result['equal']} "
+                f"(largest |difference| {max(result['max_abs_difference'].values()):.1e}).")
     return "\n\n".join([
         f"{result['num_train']:,} train / {result['num_test']:,} test points, D=10, dSprites factor sizes; seconds on "
         f"{m['cpu']} ({m['usable_cores']} cores, load {m['load_average_1min']}).",
@@ -216,12 +264,13 @@ def markdown(result: dict) -> str:
 
 def main(argv):
     _report.no_arguments(argv)
-    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
-                         reference=not FLAGS["no-reference"].value)
+    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir,
+                         json_path=FLAGS.out or (str(Path(FLAGS.out_dir) / "metrics_dci.json") if FLAGS.dci_only else None),
+                         reference=not FLAGS["no-reference"].value, dci_only=FLAGS.dci_only)
     return 0
 
 
 if __name__ == "__main__":
     from benchmarks import _flags
 
-    _flags.program(main, "quick", "out_dir", "out", "no-reference")
+    _flags.program(main, "quick", "out_dir", "out", "no-reference", "dci_only")

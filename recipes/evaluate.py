@@ -30,7 +30,7 @@ flags.DEFINE_string("dataset", None, "Dataset to score on (default: the model's 
 flags.DEFINE_integer("num_train", 10000, "Points for training the metrics' classifiers (and MIG etc.).")
 flags.DEFINE_integer("num_test", 5000, "Held-out points.")
 flags.DEFINE_integer("seed", 0, "Seeds the sampling of every metric.")
-flags.DEFINE_string("dci_backend", "exact", "DCI backend: exact (the reference's) or fast.")
+flags.DEFINE_string("dci_backend", "exact", "DCI backend: exact (the reference's trees), fast, or sklearn (the reference itself, slower).")
 flags.DEFINE_string("json", None, "Where to write the scores (default: out/eval/<model>.json).")
 flags.DEFINE_bool("update_card", False, "Write the scores into the preset's card and metadata and, for a "
                   "manifest model, into weights_manifest.json.")

@@ -40,7 +40,7 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     Args:
       metrics: "all" (or None) or a comma list of metric functions ("mig,dci").
       num_train, num_test, seed: the sampling (the study's sizes by default).
-      dci_backend: "exact" (the reference's gradient boosting) or "fast".
+      dci_backend: "exact" (the reference's gradient boosting), "fast" or "sklearn" (the reference itself).
 
     Returns:
       The flat score dict and the settings that produced it (what a card records beside them).

@@ -8,7 +8,7 @@ import numpy as np
 
 from zoo.metrics._utils import check_pair, seed_of, single_threaded
 
-BACKENDS = ("exact", "fast")
+BACKENDS = ("exact", "fast", "sklearn")
 
 
 def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = "exact",
@@ -42,21 +42,31 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         pinned to the same seed: identical (difference 0.0) on a 1000-point mixed code with
         factors of 3-32 classes and on a near-identity code; asserted within 1e-3
         (tests/test_metrics_reference.py). Unpinned, on the benchmark arrays: within 3e-3.
-        Speed: 94% of a fit is scikit-learn's compiled tree builder (20 ms per tree at 10,000
-        points; 100 stages x 113 trees for dSprites' factors), which has no exact shortcut (see
-        `zoo/metrics/_exact_boosting.py` for the profile). The trees of one stage are independent,
-        so they are grown on `n_jobs` threads, each from the random state scikit-learn's own loop
-        would hand it: the same trees, bit for bit, with the load balanced across cores (whole
-        factors in parallel left a core idle 15% of the time on 2 cores: orientation has 40
-        classes, shape 3).
+        The classifiers are grown by `zoo/metrics/_presorted_boosting.py`, a port of
+        scikit-learn 1.9.1's `GradientBoostingClassifier` to numba that gives the same trees,
+        importances and predictions bit for bit (tests/test_presorted_boosting.py; scores equal
+        to the `"sklearn"` backend's with `==`) without scikit-learn's cost: scikit-learn sorts
+        every feature at every node of every tree (94% of its fit; 100 stages x 113 trees for
+        dSprites' factors), while the port sorts each feature once per fit and keeps the sorted
+        order per node by splitting it (O(n) per node and feature); it replays scikit-learn's
+        sort only where equal values of differing samples make the order matter. The trees of
+        a stage are grown on `n_jobs` threads (the compiled code releases the GIL), each with
+        the seed scikit-learn's sequential loop would hand it. Time per DCI:
+        benchmarks/metrics_bench.py (`--dci_only`).
+      * `"sklearn"`: the reference itself, `sklearn.ensemble.GradientBoostingClassifier`, kept
+        to check `"exact"` against: each stage's trees grown on `n_jobs` threads, each from the
+        random state scikit-learn's own loop would hand it (`zoo/metrics/_exact_boosting.py`;
+        bit for bit scikit-learn's sequential trees), so whole factors need not be fit in
+        parallel (that left a core idle 15% of the time on 2 cores: orientation has 40 classes,
+        shape 3).
       * `"fast"`: the same boosting algorithm (same loss, stages, depth, learning rate, leaf
         steps and importance definition), with split thresholds searched on 255 quantile bins per
         code dimension instead of every distinct value (`zoo/metrics/_hist_boosting.py`, grown by
         scikit-learn's compiled histogram tree grower). With fewer than 256 distinct values per
         dimension it *is* the exact algorithm. On the benchmark arrays (10000 train points, 5
         factors of 3-40 classes, 10 codes) it is within 0.015 of `"exact"` on disentanglement and
-        completeness and 12-16x faster on the shared 2-core machine (23 s vs 274-355 s;
-        benchmarks/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
+        completeness and was 12-16x faster than scikit-learn's own trees (now the `"sklearn"`
+        backend) on the shared 2-core machine (23 s vs 274-355 s; benchmarks/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
         points on the same codes, where most splits fit noise and the exact thresholds matter
         (the exact backend is cheap at such sizes). We tried the obvious
         alternative, `HistGradientBoostingClassifier`'s own split gains: 0.08 off, because its
@@ -68,8 +78,8 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
       factors_train: `[N, K]` int factor classes, K >= 2; every factor must vary.
       codes_test: `[M, D]` float codes for the test accuracy.
       factors_test: `[M, K]` int factor classes.
-      backend: `"exact"` or `"fast"`.
-      n_jobs: "exact": threads growing trees (default: the CPU count); "fast": worker processes
+      backend: `"exact"`, `"fast"` or `"sklearn"` (the reference implementation of `"exact"`).
+      n_jobs: "exact" and "sklearn": threads growing trees (default: the CPU count); "fast": worker processes
         across factors (default: min(K, CPU count)). Each fit runs with one BLAS/OpenMP thread (on
         a shared 2-core machine spinning OpenMP threads made a histogram fit 10-50x slower).
       seed: int or `np.random.Generator`, the classifiers' random_state.
@@ -93,21 +103,28 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         raise ValueError("dci needs at least 2 factors and 2 code dimensions: disentanglement is an entropy over "
                          "the factors in base K, completeness one over the codes in base D, and both are 0/0 for "
                          f"a single one; got K={factors_train.shape[1]}, D={codes_train.shape[1]}.")
-    seed = seed_of(seed)
-    x_train = codes_train.astype(np.float64)
-    x_test = codes_test.astype(np.float64)
-    num_factors = factors_train.shape[1]
-    if backend == "exact":
-        columns = _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs)
-    else:
-        columns = _fit_all(_fit_one_fast, x_train, factors_train, x_test, factors_test, seed, n_jobs)
-    importance = np.stack([c[0] for c in columns], axis=1)  # [D, K]
+    importance, accuracy_train, accuracy_test = fit_classifiers(
+        codes_train, factors_train, codes_test, factors_test, backend=backend, n_jobs=n_jobs, seed=seed)
     return {
         "disentanglement": disentanglement(importance),
         "completeness": completeness(importance),
-        "informativeness_train": float(np.mean([c[1] for c in columns])),
-        "informativeness_test": float(np.mean([c[2] for c in columns])),
+        "informativeness_train": float(np.mean(accuracy_train)),
+        "informativeness_test": float(np.mean(accuracy_test)),
     }
+
+
+def fit_classifiers(codes_train, factors_train, codes_test, factors_test, *, backend: str, n_jobs, seed):
+    """DCI's classifiers on checked arrays: `(importance [D, K], train accuracy [K], test accuracy [K])`."""
+    seed = seed_of(seed)
+    x_train = codes_train.astype(np.float64)
+    x_test = codes_test.astype(np.float64)
+    if backend in ("exact", "sklearn"):
+        fit_one = _fit_one_exact if backend == "exact" else _fit_one_sklearn
+        columns = _fit_all_exact(fit_one, x_train, factors_train, x_test, factors_test, seed, n_jobs)
+    else:
+        columns = _fit_all(_fit_one_fast, x_train, factors_train, x_test, factors_test, seed, n_jobs)
+    importance = np.stack([c[0] for c in columns], axis=1)  # [D, K]
+    return importance, np.array([c[1] for c in columns]), np.array([c[2] for c in columns])
 
 
 def _entropy_base(p: np.ndarray, base: int) -> np.ndarray:
@@ -135,6 +152,14 @@ def completeness(importance: np.ndarray) -> float:
 
 
 def _fit_one_exact(x_train, y_train, x_test, y_test, seed, pool=None):
+    from zoo.metrics import _presorted_boosting
+
+    model = _presorted_boosting.fit(x_train, y_train, random_state=seed, pool=pool)
+    return (np.abs(model.feature_importances_), float(np.mean(model.predict(x_train) == y_train)),
+            float(np.mean(model.predict(x_test) == y_test)))
+
+
+def _fit_one_sklearn(x_train, y_train, x_test, y_test, seed, pool=None):
     from zoo.metrics import _exact_boosting
 
     model = _exact_boosting.classifier(pool, random_state=seed).fit(x_train, y_train)
@@ -142,7 +167,7 @@ def _fit_one_exact(x_train, y_train, x_test, y_test, seed, pool=None):
             float(np.mean(model.predict(x_test) == y_test)))
 
 
-def _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs):
+def _fit_all_exact(fit_one, x_train, factors_train, x_test, factors_test, seed, n_jobs):
     """One booster per factor, all in this process; every stage's trees grown on `n_jobs` threads."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -152,12 +177,12 @@ def _fit_all_exact(x_train, factors_train, x_test, factors_test, seed, n_jobs):
     args = [(x_train, factors_train[:, k], x_test, factors_test[:, k], seed) for k in range(num_factors)]
     with single_threaded():
         if n_jobs == 1:
-            return [_fit_one_exact(*a) for a in args]
+            return [fit_one(*a) for a in args]
         # The boosters run side by side (their Python between stages overlaps the trees of the
         # others); their trees share one pool of n_jobs threads.
         with ThreadPoolExecutor(n_jobs, thread_name_prefix="dci-trees") as trees, \
                 ThreadPoolExecutor(num_factors, thread_name_prefix="dci-factors") as factors:
-            return list(factors.map(lambda a: _fit_one_exact(*a, pool=trees), args))
+            return list(factors.map(lambda a: fit_one(*a, pool=trees), args))
 
 
 def _fit_all(fit, x_train, factors_train, x_test, factors_test, seed, n_jobs):

@@ -8,10 +8,11 @@ each feature's values at every node), 0.28 s in `_update_terminal_regions` (the 
 steps), the rest validation and the loss. A DCI at the study's sizes grows 100 stages x 113
 classes (3 + 6 + 40 + 32 + 32) = 11,300 such trees.
 
-The trees themselves have no exact shortcut: reproducing scikit-learn's split search bit for bit
-(its unstable sort decides the order in which tied values are summed, and so the last bits of
-the impurities that make the importances) would mean rewriting its tree builder. What can change
-is the schedule. Within one stage of a multi-class booster the K trees are independent: each is
+Reproducing scikit-learn's split search bit for bit (its unstable sort decides the order in which
+tied values are summed, and so the last bits of the impurities that make the importances) means
+rewriting its tree builder: `zoo/metrics/_presorted_boosting.py` does, and is now DCI's "exact"
+backend; this module is the `"sklearn"` backend, the reference it is checked against. What it
+changes is only the schedule. Within one stage of a multi-class booster the K trees are independent: each is
 fit to its own column of the negative gradient, computed once at the start of the stage, and
 updates only its own column of the raw predictions. The only thing they share is the booster's
 `RandomState`, from which each tree draws exactly one number as it starts
