@@ -80,6 +80,8 @@ flags.DEFINE_string("manifest", None, "Manifest to read (default: the repository
 # sample_spread, infogan_codes
 flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (sample_spread: repeatable, default "
                           "infogan-dsprites; infogan_codes: one, default infogan-mnist).")
+flags.DEFINE_bool("update_card", False, "infogan_codes: write the scores and the three pictures into the model's "
+                  "preset folder (its card and metadata.json) and, for a manifest model, its manifest entry.")
 flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")
 # data_bench
 flags.DEFINE_bool("large_file", False, "Only the real-size file figures: stream mpi3d_toy from a generated npz.")

@@ -215,6 +215,38 @@ def targets(result: dict) -> dict[str, bool]:
             "slant and width each follow their own code, |rho| >= 0.7": own}
 
 
+def card_scores(result: dict) -> dict[str, float]:
+    """The result as a card's flat scores: `infogan_codes.cluster_accuracy` and, per continuous
+    code, `infogan_codes.<code>.slant_rho` / `.width_rho`."""
+    scores = {"infogan_codes.cluster_accuracy": result["cluster_accuracy"]}
+    for c in result["codes"]:
+        scores.update({f"infogan_codes.{c['code']}.slant_rho": c["slant_rho"],
+                       f"infogan_codes.{c['code']}.width_rho": c["width_rho"]})
+    return scores
+
+
+def update_card(model: str, result: dict, out: Path, *, manifest_path=None) -> Path:
+    """Writes `card_scores(result)` and the pictures in `out` into the preset behind `model`.
+
+    The settings recorded beside the scores say what was measured and on which digits; the card's
+    other scores are kept. For a manifest name the manifest entry is rewritten too.
+    """
+    import zoo.api
+    from zoo import manifest, presets, registry
+
+    folder = Path(zoo.api.resolve(model, manifest_path=manifest_path))
+    scores = {**presets.read_metadata(folder).get("scores", {}), **card_scores(result)}
+    settings = {**presets.read_metadata(folder).get("score_settings", {}),
+                "infogan_codes": {"held_out": result["held_out"], "num_images": result["num_images"],
+                                  "measure": "benchmarks.infogan_codes (Hungarian cluster accuracy; Spearman rho "
+                                             "of each continuous code with slant and width of generated digits)"}}
+    name = model if model in manifest.names(manifest.load_manifest(manifest_path)) else None
+    presets.update_scores(folder, scores, settings, images={p: Path(out) / p for p in result["pictures"]})
+    if name is not None:
+        registry.rescore(folder, scores, settings, name, manifest_path=manifest_path)
+    return folder
+
+
 def markdown(result: dict) -> str:
     """The result as Markdown: the cluster accuracy, a table of the codes' rank correlations, the pictures."""
     lines = [f"InfoGAN codes of `{result['model']}` (held-out digits: {result['held_out']}).", "",
@@ -239,10 +271,12 @@ def main(argv) -> int:
                                   model=FLAGS.model[-1] if FLAGS.model else "infogan-mnist")
     files.write_text(out / "infogan_codes.md", result["markdown"])
     print(result["markdown"])
+    if FLAGS.update_card:
+        print(f"wrote the scores and pictures into {update_card(result['model'], result, out)}")
     return 0
 
 
 if __name__ == "__main__":
     from benchmarks import _flags
 
-    _flags.program(main, "model", "quick", "out", "out_dir")
+    _flags.program(main, "model", "quick", "out", "out_dir", "update_card")

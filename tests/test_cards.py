@@ -138,3 +138,24 @@ def test_a_trained_preset_records_and_shows_the_studys_epsilon(tmp_path):
     assert {name: opt["epsilon"] for name, opt in optimizers.items()} == {"optimizer": 1e-8,
                                                                           "discriminator_optimizer": 1e-8}
     assert "| Adam epsilon | 1e-08 (the study's" in (run / "preset" / "README.md").read_text()
+
+
+def test_update_scores_adds_pictures_with_their_digests(tmp_path):
+    import numpy as np
+    import pytest
+
+    from zoo import files, presets
+    from zoo_testing import save_tiny_preset
+
+    folder = save_tiny_preset(tmp_path / NAME)
+    picture = tmp_path / "made.png"
+    presets._write_image(np.full((4, 6), 200, np.uint8), picture)
+    presets.update_scores(folder, {"mig.mig": 0.1}, images={"infogan_c1.png": picture,
+                                                           "grid.png": np.zeros((3, 3), np.uint8)})
+    meta = presets.check_preset(folder)  # every recorded file, the new ones included, matches its sha256
+    assert meta["files"]["infogan_c1.png"]["sha256"] == files.file_digest(picture)[1]
+    assert {"traversal.png", "infogan_c1.png", "grid.png"} <= set(meta["files"])
+    text = (folder / "README.md").read_text()
+    assert "infogan_c1.png" in text and "grid.png" in text and "traversal.png" in text
+    with pytest.raises(ValueError, match="plain name"):
+        presets.update_scores(folder, {}, images={"../escape.png": picture})

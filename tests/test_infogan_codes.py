@@ -146,3 +146,20 @@ def test_run_on_an_untrained_model(tiny_preset, tmp_path):
     assert "| c2 |" in text and "cluster accuracy" in text and "![infogan_c3.png](infogan_c3.png)" in text
     with pytest.raises(SystemExit, match="Train it first"):
         infogan_codes.run(True, tmp_path, model=str(tmp_path / "absent"))
+
+
+def test_update_card_writes_the_scores_and_the_three_pictures(tiny_preset, tmp_path):
+    import shutil
+
+    from zoo import cards, presets
+
+    folder = shutil.copytree(tiny_preset, tmp_path / "preset")
+    result = infogan_codes.run(True, tmp_path / "out", model=str(folder))
+    infogan_codes.update_card(str(folder), result, tmp_path / "out")
+    meta = presets.check_preset(folder)  # the pictures' digests are recorded and match
+    assert {"infogan_c1.png", "infogan_c2.png", "infogan_c3.png"} <= set(meta["files"])
+    scores = cards.scores_from_card(folder / "README.md")
+    assert scores["infogan_codes.cluster_accuracy"] == result["cluster_accuracy"]
+    assert scores["infogan_codes.c3.width_rho"] == result["codes"][1]["width_rho"]
+    assert meta["score_settings"]["infogan_codes"]["num_images"] == 500
+    assert "infogan_c2.png" in (folder / "README.md").read_text()

@@ -108,9 +108,7 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
                                                           **meta["training"].get("versions", {})}}
     meta.setdefault("date", _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
 
-    for file_name in images or {}:
-        if file_name in (CONFIG, WEIGHTS, METADATA, CARD) or "/" in file_name or file_name.startswith("."):
-            raise ValueError(f"Bad image file name {file_name!r}: a plain name other than the preset's own files.")
+    _check_image_names(images)
 
     with files.staged_folder(directory) as tmp:
         config = _jsonable(keras.saving.serialize_keras_object(model))
@@ -129,22 +127,40 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
 
 
 def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | None],
-                  score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None) -> Path:
-    """Rewrites a preset's metadata.json and model card with new scores (atomically)."""
+                  score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None,
+                  images: Mapping[str, Any] | None = None) -> Path:
+    """Rewrites a preset's metadata.json and model card with new scores (atomically).
+
+    `images` (file name -> PNG path or uint8 array) are added to (or replace) the preset's pictures;
+    their sizes and sha256 join `files`, and the card shows them.
+    """
     directory = Path(directory)
     check_preset(directory)
+    _check_image_names(images)
     meta = read_metadata(directory)
     meta["scores"] = _clean_scores(scores)
     if score_settings is not None:
         meta["score_settings"] = _jsonable(dict(score_settings))
-    images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
     with files.staged_folder(directory) as tmp:
         for p in directory.iterdir():
             if p.is_file() and p.name not in (METADATA, CARD):
                 shutil.copy2(p, tmp / p.name)
+        for file_name, image in (images or {}).items():
+            if isinstance(image, (str, os.PathLike)):
+                shutil.copyfile(image, tmp / file_name)
+            else:
+                _write_image(image, tmp / file_name)
+            meta.setdefault("files", {})[file_name] = dict(zip(("size", "sha256"), files.file_digest(tmp / file_name)))
+        images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
         files.write_json(tmp / METADATA, meta)
         files.write_text(tmp / CARD, str(cards.make_card(meta, repo_id=repo_id, images=images)))
     return directory
+
+
+def _check_image_names(images) -> None:
+    for file_name in images or {}:
+        if file_name in (CONFIG, WEIGHTS, METADATA, CARD) or "/" in file_name or file_name.startswith("."):
+            raise ValueError(f"Bad image file name {file_name!r}: a plain name other than the preset's own files.")
 
 
 def read_metadata(directory: str | os.PathLike) -> dict:
