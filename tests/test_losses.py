@@ -238,3 +238,18 @@ def test_training_noise_is_the_same_with_and_without_xla():
     assert 0 < u.min() and u.max() < 1 and abs(u.mean() - 0.5) < 5 * (12 ** -0.5) / 4000 ** 0.5
     assert abs(z.mean()) < 5 / 4000 ** 0.5 and abs(z.std() - 1) < 5 * (0.5 ** 0.5) / 4000 ** 0.5
     assert set(k) == {0, 1, 2} and max(abs(np.bincount(k) / 4000 - 1 / 3)) < 5 * (2 / 9 / 4000) ** 0.5
+
+
+def test_unit_interval_never_reaches_one_and_keeps_every_other_value():
+    # k = 2^24 - 1: k + 1/2 is no float32 and rounds up to 2^24, so (k + 1/2) / 2^24 was exactly 1
+    # and ndtri(1) = +inf (an InfoGAN's loss turned NaN at a fixed step). Now the largest float32 < 1.
+    from zoo import noise
+
+    top = tf.constant([0, 1, 2 ** 23 - 1, 2 ** 23, 2 ** 24 - 2, 2 ** 24 - 1], tf.uint32)
+    u = noise.unit_interval(top).numpy()
+    naive = ((top.numpy().astype(np.float32) + np.float32(0.5)) * np.float32(2.0 ** -24)).astype(np.float32)
+    assert naive[-1] == 1.0  # the bug, in plain float32 arithmetic
+    assert u[-1] == np.nextafter(np.float32(1), np.float32(0)) and np.all((0 < u) & (u < 1))
+    np.testing.assert_array_equal(u[:-1], naive[:-1])  # every other value as before
+    assert u[0] == 2.0 ** -25 and u[2] == (2 ** 23 - 0.5) / 2 ** 24  # exact below 2^23
+    assert np.all(np.isfinite(tf.math.ndtri(u).numpy())) and tf.math.ndtri(u[-1:]).numpy()[0] == pytest.approx(5.33, abs=0.05)

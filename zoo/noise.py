@@ -26,11 +26,28 @@ def bits(shape, seed):
                                                       dtype=tf.uint32)
 
 
-def uniform(shape, seed, minval=0.0, maxval=1.0):
-    """U(minval, maxval) float32: the top 24 bits on the grid (k + 1/2) / 2^24, strictly inside (0, 1)."""
-    top = tf.bitwise.right_shift(bits(shape, seed), tf.constant(8, tf.uint32))
+# The largest float32 below 1 (1 - 2^-24).
+_BELOW_ONE = 1.0 - 2.0 ** -24
+
+
+def unit_interval(top):
+    """uint32 values in [0, 2^24) to float32 in (0, 1): (k + 1/2) / 2^24, kept below 1.
+
+    For k >= 2^23, k + 1/2 is not a float32 (their spacing there is 1), so it rounds to an even
+    neighbour, and k = 2^24 - 1 rounds up to 2^24: the quotient would be exactly 1, whose inverse
+    normal CDF is +inf (one draw in 2^24; an InfoGAN drawing 7,936 normals a step met it within a
+    few thousand steps and its loss turned NaN). That one value is moved to the largest float32
+    below 1; every other value is unchanged, so streams drawn before the fix are the same.
+    """
     u = (tf.cast(top, tf.float32) + 0.5) * 2.0 ** -24
-    return minval + (maxval - minval) * u
+    return tf.minimum(u, _BELOW_ONE)
+
+
+def uniform(shape, seed, minval=0.0, maxval=1.0):
+    """U(minval, maxval) float32 from the top 24 bits of `bits`, strictly inside (0, 1) before scaling
+    (`unit_interval`)."""
+    top = tf.bitwise.right_shift(bits(shape, seed), tf.constant(8, tf.uint32))
+    return minval + (maxval - minval) * unit_interval(top)
 
 
 def normal(shape, seed):
