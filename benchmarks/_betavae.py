@@ -55,6 +55,14 @@ def paper_table() -> dict:
     return json.loads(PAPER_TABLES.read_text())[PAPER_KEY]
 
 
+def trained_on(name: str, manifest_path=None) -> str:
+    """The dataset a manifest model was trained on (its entry's `dataset.name`; dsprites if unset)."""
+    from zoo import manifest
+
+    entry = manifest.load_manifest(manifest_path)["models"].get(name, {})
+    return entry.get("dataset", {}).get("name", "dsprites")
+
+
 def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=None, only=None) -> list[Row]:
     """The table's rows in the paper's order, then the other zoo models, then run checkpoints.
 
@@ -101,7 +109,7 @@ def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=
                 row = Row(key, label, [], f"{name} is not in the weights manifest", "not in the zoo yet")
         rows.append(row)
     for name in zoo_names:
-        if name not in claimed:
+        if name not in claimed and trained_on(name) == data.name:  # a model of other images cannot read these
             rows.append(Row(name, name, [(_trained.zoo_model(name, data), seeds)], f"zoo model {name} (no paper row)"))
     for rep in _trained.run_checkpoints(runs_dirs, data, latest_only=True, published=zoo_names):
         rows.append(Row(f"run:{rep.name}", f"run {rep.name}", [(rep, seeds)],

@@ -253,3 +253,11 @@ def test_sample_spread_of_hand_made_frames():
     assert collapsed["distinct"] == 1 and collapsed["area_std"] == collapsed["centre_x_std"] == 0.0
     with pytest.raises(ValueError, match=r"\(N, H, W\)"):
         spread(np.zeros((8, 8)))
+
+
+def test_betavae_table_takes_extra_zoo_rows_only_from_the_same_dataset():
+    # infogan-mnist reads 28x28 digits and annealedvae-color-dsprites colour frames: neither can be
+    # scored on greyscale dSprites, so the table's "other zoo models" are those trained on it.
+    assert _betavae.trained_on("infogan-mnist") == "mnist"
+    assert _betavae.trained_on("annealedvae-color-dsprites") == "color_dsprites"
+    assert _betavae.trained_on("factorvae-dsprites") == "dsprites"
