@@ -159,3 +159,11 @@ def test_update_scores_adds_pictures_with_their_digests(tmp_path):
     assert "infogan_c1.png" in text and "grid.png" in text and "traversal.png" in text
     with pytest.raises(ValueError, match="plain name"):
         presets.update_scores(folder, {}, images={"../escape.png": picture})
+
+
+def test_an_infowgan_gp_card_cites_its_critic():
+    meta = {**META, "objective": "infogan", "config": {"latent_dim": 10, "gan_loss": "wgan_gp"}}
+    text = str(cards.make_card(meta))
+    assert "Chen et al., InfoGAN" in text and "Kim & Mnih" in text and "Gulrajani et al." in text
+    plain = str(cards.make_card({**meta, "config": {"latent_dim": 10, "gan_loss": "standard"}}))
+    assert "Gulrajani" not in plain

@@ -34,6 +34,12 @@ OBJECTIVES = {
                 "Generative Adversarial Nets, NeurIPS 2016", "https://arxiv.org/abs/1606.03657"),
 }
 
+# InfoGAN with a Wasserstein critic (`gan_loss="wgan_gp"`): the variant's sources beside Chen et al.
+WGAN_GP_NOTE = ("Its GAN game is InfoWGAN-GP (Kim & Mnih, Disentangling by Factorising, ICML 2018, "
+                "[paper](https://arxiv.org/abs/1802.05983)): a Wasserstein critic with gradient penalty "
+                "(Gulrajani et al., Improved Training of Wasserstein GANs, NeurIPS 2017, "
+                "[paper](https://arxiv.org/abs/1704.00028)).")
+
 METRIC_NAMES = {
     "beta_vae_score": "BetaVAE score", "factor_vae_score": "FactorVAE score", "mig": "MIG", "dci": "DCI",
     "sap_score": "SAP score", "sap": "SAP score", "modularity_explicitness": "Modularity/Explicitness",
@@ -164,7 +170,8 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     out.append(f"{what} trained without labels on {dataset_pretty}, from the `zoo` model zoo for "
                "disentangled representation learning (TensorFlow/Keras 3). "
                + (f"It maps images `{_shape(input_shape)}` to {latent_dim} latent codes. " if latent_dim else "")
-               + (f"Objective: {reference} ([paper]({url}))." if reference else ""))
+               + (f"Objective: {reference} ([paper]({url}))." if reference else "")
+               + (f" {WGAN_GP_NOTE}" if config.get("gan_loss") == "wgan_gp" else ""))
     out += ["", "## Model", "", "| setting | value |", "|---|---|"]
     out += [f"| `{k}` | `{json.dumps(v)}` |" for k, v in config.items()]
 
