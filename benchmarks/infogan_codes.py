@@ -241,9 +241,8 @@ def update_card(model: str, result: dict, out: Path, *, manifest_path=None) -> P
                                   "measure": "benchmarks.infogan_codes (Hungarian cluster accuracy; Spearman rho "
                                              "of each continuous code with slant and width of generated digits)"}}
     name = model if model in manifest.names(manifest.load_manifest(manifest_path)) else None
-    presets.update_scores(folder, scores, settings, images={p: Path(out) / p for p in result["pictures"]})
-    if name is not None:
-        registry.rescore(folder, scores, settings, name, manifest_path=manifest_path)
+    registry.rescore(folder, scores, settings, name, manifest_path=manifest_path,
+                     images={p: Path(out) / p for p in result["pictures"]})
     return folder
 
 

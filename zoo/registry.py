@@ -55,14 +55,14 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
 
 
 def rescore(folder: Path, scores: Mapping[str, Any], settings: Mapping[str, Any], name: str | None = None, *,
-            manifest_path=None) -> dict | None:
+            manifest_path=None, images: Mapping[str, Any] | None = None) -> dict | None:
     """Writes `scores` into a preset's card and metadata.json and, for a manifest model, its entry.
 
     The card's bytes change, so a pinned hub copy no longer matches the manifest's sha256: the
     entry is unpinned until `pin` uploads the new card. Returns the stale pin (`{"repo_id",
-    "revision"}`) or None.
+    "revision"}`) or None. `images` join the preset's pictures (`presets.update_scores`).
     """
-    presets.update_scores(folder, scores, settings)
+    presets.update_scores(folder, scores, settings, images=images)
     if name is None:
         return None
     stale = manifest.load_manifest(manifest_path)["models"][name].get("hub")
