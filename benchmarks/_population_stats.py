@@ -38,8 +38,9 @@ def strength(row: dict) -> tuple[str, float, int]:
 
 
 def setting_key(row: dict) -> tuple:
-    """What identifies a model's hyperparameter setting within its objective (all hparams)."""
-    return tuple(sorted((k, float(v)) for k, v in row["hparams"].items()))
+    """What identifies a model's hyperparameter setting within its objective (all hparams; a
+    DIP-VAE row also names its `variant`, a string)."""
+    return tuple(sorted((k, v if isinstance(v, str) else float(v)) for k, v in row["hparams"].items()))
 
 
 def value_of(row: dict, key: str) -> float:

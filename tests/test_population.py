@@ -24,6 +24,8 @@ def make_row(objective, value, seed, *, quality=0.5, recon=100.0, tc=(1.0, 1.0),
     hparams = {stats.STRENGTH[objective][0]: value}
     if objective == "annealed_vae":
         hparams.update(gamma=1000.0, iteration_threshold=2000)
+    if objective.startswith("dip_vae"):  # as recipes.sweep writes them: the variant is a string
+        hparams = {"variant": objective[-2:].strip("_"), **hparams, "lambda_d": 10.0 * value}
     scores = {key: quality for key in SIX}
     scores["modularity_explicitness.modularity"] = -quality  # ranks opposite to the other five
     scores["irs.irs"] = quality
@@ -87,6 +89,21 @@ def test_seed_noise_only_lands_in_the_seed_share():
     v = stats.shares_of(rows, "sap.sap")
     assert v["shares"]["seed"] == pytest.approx(1.0)
     assert v["seed_sd"] == pytest.approx(math.sqrt(3 * 0.02 / 3))  # 3 cells x (0.1^2 + 0.1^2), 3 df
+
+
+def test_dip_vae_settings_hold_their_variant_string_and_split_like_the_others():
+    rows = [make_row(o, v, seed, quality=q) for o, v, seed, q in
+            [("dip_vae_i", 1.0, 0, 0.2), ("dip_vae_i", 1.0, 1, 0.4), ("dip_vae_i", 5.0, 0, 0.6),
+             ("dip_vae_ii", 1.0, 0, 0.7), ("dip_vae_ii", 5.0, 0, 0.9)]]
+    assert rows[0]["hparams"] == {"variant": "i", "lambda_od": 1.0, "lambda_d": 10.0}
+    assert stats.setting_key(rows[3]) == (("lambda_d", 10.0), ("lambda_od", 1.0), ("variant", "ii"))
+    assert stats.setting_key(rows[0]) == stats.setting_key(rows[1]) != stats.setting_key(rows[2])
+    # By hand: grand mean 0.56; objective means 0.4 / 0.8 -> SS 3(0.16^2) + 2(0.24^2) = 0.192;
+    # settings (0.3, 0.6 | 0.7, 0.9) around them -> 0.06 + 0.02 = 0.08; seeds 0.01 + 0.01 = 0.02.
+    shares = stats.shares_of(rows, "sap.sap")["shares"]
+    assert shares["objective"] == pytest.approx(0.192 / 0.292)
+    assert shares["setting"] == pytest.approx(0.08 / 0.292)
+    assert shares["seed"] == pytest.approx(0.02 / 0.292)
 
 
 # ----------------------------------------------------------------------------- 1. agreement
