@@ -7,6 +7,7 @@ the text cannot claim what the numbers do not show.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from benchmarks import _impossibility, _report
 from benchmarks import _population_stats as stats
@@ -205,3 +206,31 @@ def markdown(result: dict) -> str:
         if png:
             parts += ["", f"![{title}]({png})"]
     return "\n".join(parts) + "\n"
+
+
+BEGIN = "<!-- population: written by `python -m benchmarks.population --readme=...`; do not edit by hand -->"
+END = "<!-- population: end -->"
+
+
+def with_section(readme: str, section: str, title: str) -> str:
+    """`readme` with the text between BEGIN and END replaced by `## title` and `section` (appended,
+    markers and all, where the file has none yet), so rerunning the figures replaces, never repeats."""
+    block = f"{BEGIN}\n## {title}\n\n{section.strip()}\n{END}"
+    if (BEGIN in readme) != (END in readme) or readme.count(BEGIN) > 1:
+        raise ValueError(f"the README holds a broken population section (one of {BEGIN!r} / {END!r} without the "
+                         "other, or twice); delete it and rerun.")
+    if BEGIN not in readme:
+        return readme.rstrip("\n") + "\n\n" + block + "\n"
+    head, rest = readme.split(BEGIN, 1)
+    return head + block + rest.split(END, 1)[1]
+
+
+def publish(readme_path, section: str, title: str) -> None:
+    """Writes the section into the Markdown file `readme_path` (atomically; the file must exist)."""
+    from zoo import files
+
+    readme_path = Path(readme_path)
+    if not readme_path.is_file():
+        raise FileNotFoundError(f"--readme {readme_path} does not exist; give the benchmarks README "
+                                "(docs/bench/README.md), beside the plots the figures step wrote.")
+    files.write_text(readme_path, with_section(readme_path.read_text(), section, title))

@@ -5,6 +5,8 @@ r"""The lecture's claims measured on a trained population (issue 20): scoring, t
         --population_file=docs/bench/population.json
     # 2. the six figures and their Markdown, from the table only
     python -m benchmarks.population --step=figures --population_file=docs/bench/population.json --out=docs/bench
+    # ... and the six sections written into the benchmarks README (replacing the previous ones)
+    python -m benchmarks.population --out=docs/bench --readme=docs/bench/README.md
 
 `score` (`_population_score.py`): each run folder with a preset is scored once, with the full
 metric suite at one fixed setting (the study's 10,000 / 5,000 points and the reference's exact DCI
@@ -119,6 +121,12 @@ def main(argv) -> int:
                                       population_file=FLAGS.population_file, impossibility=FLAGS.impossibility)
         print(result["markdown"])
         print(f"wrote {out}/population.md and {', '.join(result['figures'].values())}", flush=True)
+        if FLAGS.readme:
+            readme = Path(FLAGS.readme)
+            if readme.resolve().parent != out.resolve():
+                raise ValueError(f"--readme {readme} must sit in --out {out}, where the plots it links are.")
+            _population_markdown.publish(readme, result["markdown"], TITLE)
+            print(f"wrote the six sections into {readme}", flush=True)
     return 0
 
 
@@ -134,4 +142,4 @@ if __name__ == "__main__":
     from benchmarks import _flags
 
     _flags.program(lambda argv: sys.exit(_main(argv)), "step", "runs_dir", "population_file", "out", "out_dir",
-                   "quick", "limit", "progress", "impossibility", "dci_jobs", *_population_score.FULL)
+                   "quick", "limit", "progress", "impossibility", "dci_jobs", "readme", *_population_score.FULL)

@@ -15,6 +15,7 @@ benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see 
     inference_bench   the encoder's images/s per batch size vs a training step's
     betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
     metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
+    population        the lecture's claims on the trained population (figures from docs/bench/population.json)
 
 It prints the machine (CPU model, cores, memory) and library versions, streams each benchmark's
 output (also kept in `out/bench/logs/<name>.log`), then writes `out/bench/summary.json` (every
@@ -45,7 +46,7 @@ from zoo import files
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "evaluate_bench", "inference_bench", "betavae_table",
-         "metric_agreement"]
+         "metric_agreement", "population"]
 QUICK_BUDGET_S = 600
 FLAGS = flags.FLAGS
 

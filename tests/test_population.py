@@ -299,3 +299,22 @@ def test_score_step_names_unknown_settings_and_a_missing_runs_folder(tmp_path):
         population.score(tmp_path / "nowhere", tmp_path / "p.json", quick=True)
     with pytest.raises(FileNotFoundError, match="run the score step first"):
         population.run(quick=True, out=tmp_path, population_file=tmp_path / "absent.json", impossibility=False)
+
+
+def test_readme_section_is_appended_once_then_replaced_and_a_broken_one_refused(tmp_path):
+    from benchmarks import _population_markdown as md
+
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n\nintro\n")
+    md.publish(readme, "first\n", "Population")
+    once = readme.read_text()
+    assert once.startswith("# Benchmarks\n\nintro\n\n" + md.BEGIN + "\n## Population\n\nfirst\n" + md.END)
+    readme.write_text(once + "\n## After\n")
+    md.publish(readme, "second", "Population")
+    text = readme.read_text()
+    assert "first" not in text and text.count(md.BEGIN) == 1 and text.endswith(md.END + "\n\n## After\n")
+    readme.write_text(text.replace(md.END, ""))
+    with pytest.raises(ValueError, match="broken population section"):
+        md.publish(readme, "third", "Population")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        md.publish(tmp_path / "missing.md", "x", "Population")
