@@ -225,4 +225,40 @@ def capacity_trace(row: dict, threshold: float = ACTIVE_NATS) -> dict:
         capacity = [c_max * min(s / threshold_steps, 1.0) for s in steps]
     return {"name": row["name"], "steps": steps, "kl": kl.tolist(), "total_kl": kl.sum(axis=1).tolist(),
             "capacity": capacity, "latents": latents, "order": [l["latent"] for l in order],
-            "threshold": threshold}
+            "threshold": threshold, "first_on": first_on(latents)}
+
+
+# Burgess et al. 2018's order of admission (Fig. 3): position, then scale, then shape and orientation.
+FACTOR_GROUPS = {"posX": "position", "posY": "position", "scale": "scale", "shape": "shape",
+                 "orientation": "orientation"}
+PAPER_ORDER = ("position", "scale", "shape", "orientation")
+
+
+def first_on(latents: list[dict]) -> dict:
+    """For each factor group of PAPER_ORDER, the first step at which a latent named by it switched
+    on (None: no active latent encodes it best)."""
+    out = {group: None for group in PAPER_ORDER}
+    for l in latents:
+        group = FACTOR_GROUPS.get(l["factor"])
+        if group and l["on_step"] is not None and (out[group] is None or l["on_step"] < out[group]):
+            out[group] = l["on_step"]
+    return out
+
+
+def capacity_summary(traces: list[dict]) -> dict:
+    """How the runs compare with the paper's order: runs where position is (jointly) first among the
+    groups that switch on; runs where scale switches on, and after position; runs where shape or
+    orientation own any active latent; and the trace's resolution (steps between traced points)."""
+    position_first = scale_on = scale_after = shape_or_orientation = 0
+    for t in traces:
+        f = t["first_on"]
+        on = [v for v in f.values() if v is not None]
+        position_first += bool(on) and f["position"] is not None and f["position"] == min(on)
+        if f["scale"] is not None:
+            scale_on += 1
+            scale_after += f["position"] is not None and f["scale"] >= f["position"]
+        shape_or_orientation += f["shape"] is not None or f["orientation"] is not None
+    gaps = [b - a for t in traces for a, b in zip(t["steps"], t["steps"][1:])]
+    return {"runs": len(traces), "position_first": int(position_first), "scale_on": scale_on,
+            "scale_after_position": int(scale_after), "shape_or_orientation": shape_or_orientation,
+            "resolution": min(gaps) if gaps else None}

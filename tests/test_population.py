@@ -318,3 +318,20 @@ def test_readme_section_is_appended_once_then_replaced_and_a_broken_one_refused(
         md.publish(readme, "third", "Population")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         md.publish(tmp_path / "missing.md", "x", "Population")
+
+
+def test_capacity_first_on_per_factor_group_and_summary_by_hand():
+    def trace_of(factors_on):  # latents named (factor, on_step); steps every 500
+        latents = [{"latent": j, "factor": f, "on_step": on, "final_kl": 1.0, "normalised_mi": 0.5}
+                   for j, (f, on) in enumerate(factors_on)]
+        return {"first_on": stats.first_on(latents), "steps": [0, 500, 1000, 1500]}
+
+    a = trace_of([("posY", 1000), ("posX", 500), ("scale", 1500), (None, None)])
+    b = trace_of([("scale", 500), ("posX", 1000), ("shape", 1500)])
+    c = trace_of([("posX", 500), ("posY", 500)])
+    assert a["first_on"] == {"position": 500, "scale": 1500, "shape": None, "orientation": None}
+    assert b["first_on"] == {"position": 1000, "scale": 500, "shape": 1500, "orientation": None}
+    s = stats.capacity_summary([a, b, c])
+    # position first in a and c; scale on in a (after position) and b (before); shape only in b.
+    assert s == {"runs": 3, "position_first": 2, "scale_on": 2, "scale_after_position": 1,
+                 "shape_or_orientation": 1, "resolution": 500}
