@@ -109,6 +109,11 @@ def main(argv) -> int:
     if len(FLAGS.runs_dir) > 1:
         raise app.UsageError(f"the score step scores one sweep folder; got --runs_dir {FLAGS.runs_dir}.")
     out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
+    if FLAGS.readme:  # checked before any work
+        if FLAGS.step == "score":
+            raise ValueError("--readme writes the figures' sections; use it with --step=figures or --step=all.")
+        if Path(FLAGS.readme).resolve().parent != out.resolve():
+            raise ValueError(f"--readme {FLAGS.readme} must sit in --out {out}, where the plots it links are.")
     print(_report.describe(_report.machine(), _report.versions()), flush=True)
     if FLAGS.step in ("score", "all"):
         overrides = {k: FLAGS[k].value for k in _population_score.FULL}
@@ -122,11 +127,8 @@ def main(argv) -> int:
         print(result["markdown"])
         print(f"wrote {out}/population.md and {', '.join(result['figures'].values())}", flush=True)
         if FLAGS.readme:
-            readme = Path(FLAGS.readme)
-            if readme.resolve().parent != out.resolve():
-                raise ValueError(f"--readme {readme} must sit in --out {out}, where the plots it links are.")
-            _population_markdown.publish(readme, result["markdown"], TITLE)
-            print(f"wrote the six sections into {readme}", flush=True)
+            _population_markdown.publish(FLAGS.readme, result["markdown"], TITLE)
+            print(f"wrote the six sections into {FLAGS.readme}", flush=True)
     return 0
 
 

@@ -335,3 +335,18 @@ def test_capacity_first_on_per_factor_group_and_summary_by_hand():
     # position first in a and c; scale on in a (after position) and b (before); shape only in b.
     assert s == {"runs": 3, "position_first": 2, "scale_on": 2, "scale_after_position": 1,
                  "shape_or_orientation": 1, "resolution": 500}
+
+
+def test_readme_flag_is_checked_before_any_work(tmp_path):
+    import subprocess
+    import sys
+
+    def run(*flags):
+        return subprocess.run([sys.executable, "-m", "benchmarks.population", *flags], cwd=population.ROOT,
+                              capture_output=True, text=True, timeout=120)
+
+    elsewhere = run(f"--readme={tmp_path / 'README.md'}", f"--out={tmp_path / 'plots'}")
+    assert elsewhere.returncode == 2 and "must sit in --out" in elsewhere.stderr
+    assert not (tmp_path / "plots").exists()  # nothing written
+    scoring = run("--step=score", f"--readme={tmp_path / 'README.md'}", f"--out={tmp_path}")
+    assert scoring.returncode == 2 and "use it with --step=figures" in scoring.stderr
