@@ -59,8 +59,7 @@ def trained_on(name: str, manifest_path=None) -> str:
     """The dataset a manifest model was trained on (its entry's `dataset.name`; dsprites if unset)."""
     from zoo import manifest
 
-    entry = manifest.load_manifest(manifest_path)["models"].get(name, {})
-    return entry.get("dataset", {}).get("name", "dsprites")
+    return manifest.dataset_name(manifest.load_manifest(manifest_path)["models"].get(name, {}))
 
 
 def build_rows(data, oracle, *, seeds, fit_images: int, runs_dirs=(), zoo_names=None, only=None) -> list[Row]:

@@ -21,7 +21,7 @@ from absl import flags
 
 from benchmarks import _report
 from zoo import cards
-from zoo.manifest import load_manifest
+from zoo.manifest import dataset_name, load_manifest
 
 NAME = "zoo_scores"
 TITLE = "The zoo's scores (from weights_manifest.json) and targets"
@@ -55,7 +55,7 @@ def rows(manifest: dict) -> list[dict]:
     for name in sorted(models, key=lambda n: (order.get(models[n]["objective"], len(ORDER)), n)):
         entry = models[name]
         out.append({"name": name, "objective": entry["objective"], "hparams": _hparams(entry),
-                    "dataset": entry.get("dataset", {}).get("name", "dsprites"),
+                    "dataset": dataset_name(entry),
                     "steps": entry.get("training", {}).get("steps"),
                     "total_steps": cards.total_steps(entry.get("training", {})),
                     "first_run_steps": cards.first_run_steps(entry.get("training", {})),

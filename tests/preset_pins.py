@@ -46,7 +46,9 @@ def images(dataset: str = "dsprites") -> np.ndarray:
 
 
 def dataset_of(entry: dict) -> str:
-    return entry.get("dataset", {}).get("name", "dsprites")
+    from zoo import manifest
+
+    return manifest.dataset_name(entry)
 
 
 def manifest_models() -> dict:

@@ -180,6 +180,12 @@ def unknown_name_message(name: str, known: list[str]) -> str:
             f"'hf://org/repo[@revision]' address.{hint} zoo.list_models(): {listing}.")
 
 
+def dataset_name(entry: dict) -> str:
+    """The dataset a manifest entry's model was trained on (`dataset.name`; entries written before
+    the field existed are dSprites models)."""
+    return (entry.get("dataset") or {}).get("name", "dsprites")
+
+
 def preset_folder(entry: dict) -> str:
     """The folder (relative to the root) holding all of an entry's files."""
     folders = {posixpath.dirname(f["path"]) for f in entry["files"]}
