@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from zoo import losses
+from zoo import augment, losses
 from zoo import noise as random_noise
 from zoo.models import networks
 from zoo.models.base import HParam, RepresentationModel, scale_for_replicas
@@ -58,6 +58,10 @@ class InfoGAN(RepresentationModel):
         norm pools their statistics (the authors' code calls D on each separately; here D's
         moving statistics then follow the real batches only).
       - `instance_noise`: Gaussian noise on what D sees in training.
+      - `translation`: DiffAugment's translation (Zhao et al. 2020) of the real and the generated
+        images D (and so Q) sees in training, each shifted by whole pixels up to that fraction of
+        its side, zeros entering; G's gradients pass through the shift. For few training images,
+        where D memorises them (the 4,500 built-in MNIST digits).
       - `gan_loss="wgan_gp"` (InfoWGAN-GP, Kim & Mnih 2018, sec. 4): D is a Wasserstein critic
         (Arjovsky et al. 2017) with the gradient penalty of Gulrajani et al. 2017 (eq. 3). The
         critic minimises E[D(G(z, c))] - E[D(x)] + gradient_penalty * E[(||grad D(x_hat)||_2 - 1)^2]
@@ -112,6 +116,9 @@ class InfoGAN(RepresentationModel):
         images D sees in training (instance noise: Arjovsky & Bottou 2017, sec. 3; Sonderby et al.
         2017). Binary dSprites frames and sigmoid outputs have nearly disjoint supports, so without
         it D separates them perfectly and G collapses; default 0 (off, the paper's setting).
+      translation: the largest shift of DiffAugment's translation as a fraction of the image's side
+        (`augment.max_shift`: 1/8 of 28 px is 4 px; Zhao et al.'s default ratio), applied before
+        instance noise (which then blurs the zeros it lets in too). Default 0 (off, the paper's).
       gan_loss: "standard" (non-saturating, Goodfellow et al. 2014; the paper's) or "wgan_gp"
         (Wasserstein critic with gradient penalty: InfoWGAN-GP, Kim & Mnih 2018).
       gradient_penalty: eq. 3's lambda in Gulrajani et al. 2017, the weight of the penalty; default
@@ -138,6 +145,8 @@ class InfoGAN(RepresentationModel):
         HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')", low=1),
         HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
         HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training", low=0.0),
+        HParam("translation", float, 0.0, "DiffAugment translation of D's inputs, as a fraction of the side",
+               low=0.0, high=0.5),
         HParam("gan_loss", str, "standard", "'standard' (non-saturating) or 'wgan_gp' (Wasserstein critic with "
                "gradient penalty: InfoWGAN-GP)", choices=GAN_LOSSES),
         HParam("gradient_penalty", float, 10.0, "weight of WGAN-GP's gradient penalty (wgan_gp only)", low=0.0),
@@ -154,7 +163,7 @@ class InfoGAN(RepresentationModel):
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
-                 separate_batches=True, instance_noise=0.0, gan_loss="standard", gradient_penalty=10.0, n_critic=None,
+                 separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0, n_critic=None,
                  input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
@@ -200,6 +209,7 @@ class InfoGAN(RepresentationModel):
         self.filters = self._hparam("filters", filters) or {"mnist": 64, "dcgan": 16}[network]
         self.separate_batches = self._hparam("separate_batches", separate_batches)
         self.instance_noise = instance_noise
+        self.translation = self._hparam("translation", translation)
         self.gan_loss = gan_loss
         self.gradient_penalty = gradient_penalty
         self.n_critic = n_critic
@@ -297,6 +307,9 @@ class InfoGAN(RepresentationModel):
         first = _STREAMS_PER_DRAW * draw
         noise, onehot, continuous = self._prior(batch, stream=first)
         fake = tf.sigmoid(self.generate_logits(noise, tf.concat([onehot, continuous], 1), training=training))
+        if training and self.translation > 0:
+            # DiffAugment: one draw of shifts per half, D(T(x)) and D(T(G(z, c))).
+            images, fake = (self._translated(half, stream) for half, stream in ((images, first + 6), (fake, first + 7)))
         seen = tf.concat([images, fake], axis=0)
         if training and self.instance_noise > 0:
             # One draw per half (real, generated), each of the global batch's shape, so every image
@@ -333,6 +346,15 @@ class InfoGAN(RepresentationModel):
         info, mi, continuous_nll = self.info_terms(fake_outputs, onehot, continuous)
         return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi,
                 "continuous_nll": continuous_nll, **terms}
+
+    def _translated(self, images, stream):
+        """`images` shifted by DiffAugment's random translation: integers uniform in
+        [-m, m] for each axis, m = `augment.max_shift(side, translation)`."""
+        most = tf.constant([augment.max_shift(side, self.translation) for side in self.observation_shape[:2]],
+                           tf.float32)
+        u = self._draw(random_noise.uniform, tf.shape(images)[0], [2], stream=stream)
+        shifts = tf.cast(tf.floor(u * (2.0 * most + 1.0)), tf.int32) - tf.cast(most, tf.int32)
+        return augment.translate(images, shifts[:, 0], shifts[:, 1])
 
     def _critic(self, images):
         """D's score `[batch, 1]` for the gradient penalty. Inference mode: under "wgan_gp" the path
