@@ -76,6 +76,31 @@ def test_nan_in_the_settings_equals_itself(tmp_path):
         zoo.runs.check_run_folder(out, other, resume=True)
 
 
+def test_a_run_from_before_an_option_was_added_resumes(tmp_path):
+    """A run.json written before InfoGAN's `translation` existed lacks it; the option was off then,
+    so today's command (translation 0, the default) resumes the run. A recorded value that differs,
+    or the option turned on now, is still a different run; a missing option whose old behaviour
+    is not today's default reads as its LEGACY_HPARAMS value."""
+    import zoo.runs
+    from zoo.runs.settings import recorded_hparams, resolve_hparams
+
+    hparams = resolve_hparams("infogan", {"num_categorical": 3, "gan_loss": "wgan_gp", "n_critic": 2})
+    settings = zoo.runs.RunSettings(model="infogan", dataset="tiny", hparams=hparams)
+    old = settings.to_json()
+    old["hparams"] = {k: v for k, v in old["hparams"].items() if k != "translation"}
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps(old))
+    assert zoo.runs.check_run_folder(out, settings, resume=True) is True
+    with pytest.raises(ValueError, match=r"holds a different run \(hparams: .*'translation': 0.0.*'translation': 0.125"):
+        zoo.runs.check_run_folder(out, settings.replace(hparams={**hparams, "translation": 0.125}), resume=True)
+    with pytest.raises(ValueError, match="holds a different run"):
+        zoo.runs.check_run_folder(out, settings.replace(hparams={**hparams, "n_critic": 5}), resume=True)
+    legacy = recorded_hparams("infogan", {"num_categorical": 3})
+    assert (legacy["network"], legacy["lambda_continuous"], legacy["translation"]) == ("dcgan", 1.0, 0.0)
+    assert recorded_hparams("no_such_model", {"a": 1}) == {"a": 1}
+
+
 def test_run_settings_check_names_every_bad_field():
     import zoo.runs
 

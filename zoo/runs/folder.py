@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import zoo.data
-from zoo.runs.settings import IDENTITY, RunSettings, same_value
+from zoo.runs.settings import IDENTITY, RunSettings, recorded_hparams, same_value
 
 RUN_FILE = "run.json"
 CHECKPOINTS = "checkpoints"
@@ -47,6 +47,8 @@ def check_run_folder(out: str | Path, settings: RunSettings | Mapping[str, Any],
         return False
     previous = read_run_file(out)
     current = settings.to_json() if isinstance(settings, RunSettings) else dict(settings)
+    if "hparams" in previous:  # a run from before an option was added resumes; the option was off
+        previous["hparams"] = recorded_hparams(previous.get("model"), previous["hparams"])
     diff = {k: (previous.get(k), current.get(k)) for k in IDENTITY
             if not same_value(previous.get(k), current.get(k))}
     if diff:

@@ -160,6 +160,24 @@ def resolve_hparams(objective: str, given: Mapping[str, Any]) -> dict[str, Any]:
     return resolved
 
 
+def recorded_hparams(objective: str, recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters a run's `run.json` records, completed with those added to `objective` since
+    it was written: each at the value the run trained with, the objective's `LEGACY_HPARAMS` value
+    where it has one, else its default (an option that did not exist was off). An objective or a
+    key the code no longer knows is left as recorded."""
+    import zoo.models
+
+    if not isinstance(objective, str) or not isinstance(recorded, Mapping):
+        return recorded
+    try:
+        cls = zoo.models.get_class(objective)
+    except ValueError:
+        return dict(recorded)
+    added = {name: cls.LEGACY_HPARAMS.get(name, spec.default) for name, spec in zoo.models.hparams(objective).items()
+             if name not in recorded}
+    return {**recorded, **added}
+
+
 def finetune_settings(settings: RunSettings, source: str, metadata: Mapping[str, Any]) -> RunSettings:
     """`settings` for fine-tuning the pretrained model `source`, whose preset metadata is `metadata`.
 
