@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # What each part of the package may import from the package (README, Layout: "Layers"). Each part
 # may import itself; models and metrics never import each other.
 ALLOWED = {
-    "files": set(), "names": set(), "study": set(), "noise": set(), "losses": {"noise"}, "cards": set(),
+    "files": set(), "names": set(), "study": set(), "noise": set(), "losses": {"noise"}, "augment": set(),
+    "cards": set(),
     "data": {"files", "names"},
-    "models": {"data", "losses", "noise", "names"},
+    "models": {"data", "losses", "augment", "noise", "names"},
     "metrics": {"data", "names"},
     "presets": {"files", "cards", "models"},
     "manifest": {"files", "names", "presets"},
