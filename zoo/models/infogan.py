@@ -163,8 +163,8 @@ class InfoGAN(RepresentationModel):
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
-                 separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0, n_critic=None,
-                 input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
+                 n_critic=None, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical

@@ -173,9 +173,8 @@ def recorded_hparams(objective: str, recorded: Mapping[str, Any]) -> dict[str, A
         cls = zoo.models.get_class(objective)
     except ValueError:
         return dict(recorded)
-    added = {name: cls.LEGACY_HPARAMS.get(name, spec.default) for name, spec in zoo.models.hparams(objective).items()
-             if name not in recorded}
-    return {**recorded, **added}
+    defaults = {name: spec.default for name, spec in zoo.models.hparams(objective).items()}
+    return {**defaults, **cls.complete_config(dict(recorded))}
 
 
 def finetune_settings(settings: RunSettings, source: str, metadata: Mapping[str, Any]) -> RunSettings:
