@@ -45,12 +45,6 @@ def images(dataset: str = "dsprites") -> np.ndarray:
     return zoo.data.load(dataset).sample_observations_from_factors(np.array(factors), rng=0)
 
 
-def dataset_of(entry: dict) -> str:
-    from zoo import manifest
-
-    return manifest.dataset_name(entry)
-
-
 def manifest_models() -> dict:
     return json.loads((ROOT / "weights_manifest.json").read_text())["models"]
 
@@ -77,12 +71,13 @@ def cheap_score(model, objective: str, dataset: str = "dsprites") -> tuple[str, 
 
 def main() -> None:
     import zoo
+    from zoo import manifest
 
     pins = {"factors": FACTORS, "presets": {}}
     for name, entry in sorted(manifest_models().items()):
         model = zoo.load(name)
-        pins["presets"][name] = {"weights_sha256": weights_sha256(entry),
-                                 "codes": model.representation(images(dataset_of(entry))).astype(float).round(6).tolist()}
+        codes = model.representation(images(manifest.dataset_name(entry)))
+        pins["presets"][name] = {"weights_sha256": weights_sha256(entry), "codes": codes.astype(float).round(6).tolist()}
     tmp = PINS.with_name(f".{PINS.name}.tmp")
     tmp.write_text(json.dumps(pins, indent=1) + "\n")
     os.replace(tmp, PINS)

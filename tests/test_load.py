@@ -12,6 +12,7 @@ import pytest
 import zoo
 import zoo.api
 import zoo.files
+import zoo.manifest
 import zoo.models
 import zoo.presets
 from zoo.manifest import IntegrityError, UnknownModelError
@@ -254,7 +255,7 @@ def test_shipped_preset_computes_its_pinned_codes_and_its_score(name):
         f"{name}'s weights were replaced since its outputs were pinned; if on purpose, re-pin them with "
         "`python -m tests.preset_pins`")
     model = zoo.load(name)
-    dataset = preset_pins.dataset_of(entry)
+    dataset = zoo.manifest.dataset_name(entry)
     np.testing.assert_allclose(model.representation(preset_pins.images(dataset)), pinned["codes"], rtol=1e-4,
                                atol=1e-4)
     key, value, tolerance = preset_pins.cheap_score(model, entry["objective"], dataset)
