@@ -151,7 +151,8 @@ def test_registry_names_and_defaults():
     assert zoo.models.InfoGAN.hparam_names() == ("num_categorical", "num_continuous", "noise_dim", "lambda_info",
                                                  "lambda_categorical", "lambda_continuous", "learn_scale", "min_scale",
                                                  "network", "filters", "separate_batches", "instance_noise",
-                                                 "translation", "gan_loss", "gradient_penalty", "n_critic")
+                                                 "translation", "gan_loss", "gradient_penalty", "n_critic",
+                                                 "lambda_contrastive", "contrastive_start")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 

@@ -19,8 +19,10 @@ tfd = tfp.distributions
 
 GAN_LOSSES = ("standard", "wgan_gp")
 # Noise streams per forward pass (codes 0-2, instance noise 3-4, the penalty's eps 5); pass k of a
-# step draws from streams 8k .. 8k + 5, so pass 0 draws what a step always drew.
+# step draws from streams 8k .. 8k + 7, so pass 0 draws what a step always drew.
 _STREAMS_PER_DRAW = 8
+# The contrastive regulariser's pairs draw from streams 1000 .. 1005, clear of any pass's.
+_CONTRASTIVE_STREAM = 1000
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -82,6 +84,21 @@ class InfoGAN(RepresentationModel):
         draw a fresh real batch for each), then the update of both players from one forward
         pass, as with `n_critic=1`. `step` counts generator updates; the trackers report that
         last pass. Default 1 (the paper's) under "standard".
+      - `lambda_contrastive` (InfoGAN-CR, Lin et al. 2020, eq. 5 with their alpha): a contrastive
+        regulariser. Each step also draws pairs of codes that agree in one code I, drawn uniformly
+        (the categorical code counts as one), and are drawn independently in every other, with one
+        noise z for both images of a pair (as the authors' code draws them); a classifier H
+        (`networks.contrastive_classifier`) reads the pair (G(z, c), G(z, c')) stacked on the
+        channel axis and is trained to name I, and G lowers the same cross-entropy weighted by
+        `lambda_contrastive`: G is pushed to let each code make a change of its own, one H can
+        tell from the others' (their eq. 5: min over G, Q, H of L_GAN - lambda I(c; G) + alpha
+        L_c). `contrastive_start` is the generator step from which G's term counts (their
+        progressive schedule on dSprites: InfoGAN alone for 288,000 of 322,000 steps, then
+        alpha = 2); H trains from the start, so it can already tell codes apart when G's term
+        counts. H shares D's optimizer (theirs are the same Adam, 2e-3, beta_1 0.5), is trained
+        only in the pass that updates both players, and, needed in training only, is left out of
+        presets (`TRAINING_ONLY`). Their other differences (spectral norm on D and H, two generator
+        updates per step, their "gap" option, off on dSprites) are not taken. Default 0: off.
     Configs saved before an option existed rebuild the model they were saved from
     (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses).
 
@@ -125,6 +142,9 @@ class InfoGAN(RepresentationModel):
         10 (theirs). Only under "wgan_gp".
       n_critic: D and Q updates per generator update; default 5 under "wgan_gp" (Gulrajani et al.
         2017, Algorithm 1), 1 under "standard".
+      lambda_contrastive: InfoGAN-CR's alpha, the weight of the contrastive regulariser in G's loss
+        (Lin et al. 2020 use 2 on dSprites); default 0 (off: InfoGAN).
+      contrastive_start: the generator step from which the regulariser counts in G's loss; default 0.
       input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -152,19 +172,26 @@ class InfoGAN(RepresentationModel):
         HParam("gradient_penalty", float, 10.0, "weight of WGAN-GP's gradient penalty (wgan_gp only)", low=0.0),
         HParam("n_critic", int, None, "D and Q updates per generator update (default 5 for wgan_gp, else 1)",
                low=1),
+        HParam("lambda_contrastive", float, 0.0, "InfoGAN-CR's alpha: weight of the contrastive regulariser in G's "
+               "loss (0: off)", low=0.0),
+        HParam("contrastive_start", int, 0, "generator step from which the contrastive regulariser counts", low=0),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
                       "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1}
     NETWORKS = ("mnist", "dcgan")
+    TRAINING_ONLY = ("contrastive",)
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
     # Under "wgan_gp" also: the unweighted penalty, and E[D(x)] - E[D(G(z, c))], the critic's
     # estimate of the Wasserstein-1 distance (the critic's loss without the penalty, negated).
     WGAN_METRIC_NAMES = METRIC_NAMES + ("gradient_penalty", "wasserstein_estimate")
+    # With the contrastive regulariser also: H's cross-entropy and how often it names the shared code.
+    CONTRASTIVE_METRIC_NAMES = ("contrastive_loss", "contrastive_accuracy")
 
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
-                 n_critic=None, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 n_critic=None, lambda_contrastive=0.0, contrastive_start=0, input_shape=(64, 64, 1), latent_dim=None,
+                 seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -213,8 +240,15 @@ class InfoGAN(RepresentationModel):
         self.gan_loss = gan_loss
         self.gradient_penalty = gradient_penalty
         self.n_critic = n_critic
+        self.lambda_contrastive = self._hparam("lambda_contrastive", lambda_contrastive)
+        self.contrastive_start = self._hparam("contrastive_start", contrastive_start)
         if gan_loss == "wgan_gp":
             self.METRIC_NAMES = self.WGAN_METRIC_NAMES
+        self.contrastive = None
+        if self.lambda_contrastive > 0:
+            self.METRIC_NAMES = self.METRIC_NAMES + self.CONTRASTIVE_METRIC_NAMES
+            h, w, c = self.observation_shape
+            self.contrastive = networks.contrastive_classifier((h, w, 2 * c), self._num_codes, filters=16)
         # Layer norm in the critic's body under WGAN-GP (Gulrajani et al. 2017, sec. 4), else the
         # papers' batch norm.
         normalization = "layer" if gan_loss == "wgan_gp" else "batch"
@@ -233,6 +267,11 @@ class InfoGAN(RepresentationModel):
         self._finish_init()
 
     # ----------------------------------------------------------------- codes and their posterior
+
+    @property
+    def _num_codes(self):
+        """Codes the contrastive regulariser tells apart: the categorical one (if any) and each continuous one."""
+        return int(self.num_categorical > 0) + self.num_continuous
 
     def _prior(self, batch, stream):
         """(noise [batch, noise_dim], one-hot [batch, k], continuous [batch, m]) for this step."""
@@ -276,6 +315,44 @@ class InfoGAN(RepresentationModel):
             info += self.lambda_continuous * continuous_nll
         return info, mi, continuous_nll
 
+    def contrastive_pairs(self, batch):
+        """This step's pairs for InfoGAN-CR's regulariser: `(shared [batch], noise [batch,
+        noise_dim], codes_a, codes_b [batch, latent_dim])`. Code `shared` (0 the categorical one if
+        any, then each continuous one) has one value in both codes of a pair, every other code is
+        drawn independently for each, and the noise is one draw for both images."""
+        stream = _CONTRASTIVE_STREAM
+        shared = self._draw(lambda shape, seed: random_noise.integers(shape, seed, self._num_codes), batch, [],
+                            stream=stream)
+        same = tf.cast(tf.one_hot(shared, self._num_codes), tf.bool)  # [batch, codes]: the code kept
+        noise = self._draw(random_noise.normal, batch, [self.noise_dim], stream=stream + 1)
+        pair = []
+        for k in range(2):
+            classes = self._draw(lambda shape, seed: random_noise.integers(shape, seed, max(self.num_categorical, 1)),
+                                 batch, [], stream=stream + 2 + k)
+            continuous = self._draw(lambda shape, seed: random_noise.uniform(shape, seed, -1.0, 1.0),
+                                    batch, [self.num_continuous], stream=stream + 4 + k)
+            pair.append((classes, continuous))
+        (classes_a, continuous_a), (classes_b, continuous_b) = pair
+        if self.num_categorical:
+            classes_b = tf.where(same[:, 0], classes_a, classes_b)
+        continuous_b = tf.where(same[:, self._num_codes - self.num_continuous:], continuous_a, continuous_b)
+
+        def codes(classes, continuous):
+            return tf.concat([tf.one_hot(classes, self.num_categorical), continuous], axis=1)
+
+        return shared, noise, codes(classes_a, continuous_a), codes(classes_b, continuous_b)
+
+    def contrastive_terms(self, batch, training=True):
+        """InfoGAN-CR's regulariser on this step's pairs: H's cross-entropy in naming the code the two
+        images share (Lin et al. 2020, eq. 4), and its accuracy."""
+        shared, noise, codes_a, codes_b = self.contrastive_pairs(batch)
+        images = tf.sigmoid(self.generate_logits(tf.concat([noise, noise], 0), tf.concat([codes_a, codes_b], 0),
+                                                 training=training))
+        logits = self.contrastive(tf.concat(tf.split(images, 2, axis=0), axis=-1), training=training)
+        loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=shared, logits=logits))
+        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), shared), tf.float32))
+        return loss, accuracy
+
     def generate_logits(self, noise, codes, training=False):
         return self.generator(tf.concat([noise, codes], axis=1), training=training)
 
@@ -299,6 +376,16 @@ class InfoGAN(RepresentationModel):
     @property
     def main_trainable_variables(self):
         return self.generator.trainable_variables
+
+    @property
+    def _second_player_variables(self):
+        """What D's optimizer trains: D with Q, and H when the contrastive regulariser is on."""
+        h = self.contrastive.trainable_variables if self.contrastive is not None else []
+        return self.discriminator.trainable_variables + h
+
+    def _compile_discriminator(self, optimizer):
+        self.discriminator_optimizer = optimizer
+        optimizer.build(self._second_player_variables)
 
     def _terms(self, images, training, draw=0):
         """The loss terms of one forward pass, from draw `draw` of the step's random numbers (0 for
@@ -377,16 +464,26 @@ class InfoGAN(RepresentationModel):
             self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             terms = self._terms(images, training=True)
-            g_loss = scale_for_replicas(terms["generator_loss"] + self.lambda_info * terms["info_loss"])
-            d_loss = scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"])
-        g_variables = self.main_trainable_variables
+            g_loss = terms["generator_loss"] + self.lambda_info * terms["info_loss"]
+            d_loss = terms["discriminator_loss"] + self.lambda_info * terms["info_loss"]
+            if self.contrastive is not None:
+                terms.update(zip(self.CONTRASTIVE_METRIC_NAMES, self.contrastive_terms(tf.shape(images)[0])))
+                counts = tf.cast(self.step >= self.contrastive_start, tf.float32)
+                g_loss += counts * self.lambda_contrastive * terms["contrastive_loss"]
+                d_loss += terms["contrastive_loss"]  # reaches H only: D and Q do not see the pairs
+            g_loss, d_loss = scale_for_replicas(g_loss), scale_for_replicas(d_loss)
+        g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
         self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         self.step.assign_add(1)
         return self._update_trackers(terms)
 
     def test_step(self, data):
-        return self._update_trackers(self._terms(self._images(data), training=False))
+        images = self._images(data)
+        terms = self._terms(images, training=False)
+        if self.contrastive is not None:
+            terms.update(zip(self.CONTRASTIVE_METRIC_NAMES, self.contrastive_terms(tf.shape(images)[0], training=False)))
+        return self._update_trackers(terms)
 
     # ----------------------------------------------------------------- the interface
 

@@ -284,3 +284,30 @@ def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_
         outputs["q_log_scale"] = layers.Dense(max(num_continuous, 1), kernel_initializer=_init(),
                                               name="q_log_scale")(q)
     return keras.Model(x_in, outputs, name=name)
+
+
+def contrastive_classifier(input_shape=(64, 64, 2), num_codes=2, filters=16, name="contrastive"):
+    """InfoGAN-CR's contrastive classifier H (Lin et al. 2020, sec. 3): a pair of images stacked on
+    the channel axis -> logits over which of the `num_codes` codes the two share.
+
+    4x4 convolutions stride 2, channels doubling from `filters`, leaky ReLU 0.2, while both sides
+    are even and above 4 (64 -> 4: four; 28 -> 7: two), flattened, dense 128 with leaky ReLU, dense
+    `num_codes`. No normalisation: the authors' H (`CrDiscriminator`, their dSprites code) is such a
+    stack (32-32-64-64, FC 128) under spectral normalisation, which is left out here; H is not an
+    adversary (G and H lower the same loss), so there is no game for it to steady.
+
+    Returns:
+      a model `[batch, H, W, 2C]` -> `[batch, num_codes]` logits.
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    if num_codes < 2:
+        raise ValueError(f"The contrastive classifier needs at least 2 codes to tell apart; got {num_codes}.")
+    x_in = keras.Input(input_shape, name="image_pairs")
+    h, (side_h, side_w), i = x_in, input_shape[:2], 0
+    while side_h % 2 == 0 and side_w % 2 == 0 and min(side_h, side_w) > 4:
+        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", name=f"conv{i + 1}")(h)
+        h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
+        side_h, side_w, i = side_h // 2, side_w // 2, i + 1
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.LeakyReLU(0.2, name="dense_lrelu")(layers.Dense(128, name="dense")(h))
+    return keras.Model(x_in, layers.Dense(num_codes, name="shared_code_logits")(h), name=name)
