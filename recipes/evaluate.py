@@ -34,6 +34,8 @@ flags.DEFINE_string("dci_backend", "exact", "DCI backend: exact (the reference's
 flags.DEFINE_string("json", None, "Where to write the scores (default: out/eval/<model>.json).")
 flags.DEFINE_bool("update_card", False, "Write the scores into the preset's card and metadata and, for a "
                   "manifest model, into weights_manifest.json.")
+flags.DEFINE_string("selection", None, "How the model was picked from the runs tried (e.g. 'the best training "
+                    "accuracy of 4 seeds'), kept in its card; with --update_card or --add_to_zoo.")
 flags.DEFINE_string("add_to_zoo", None, "After scoring, copy the preset to weights/<NAME>/ and list it in "
                     "weights_manifest.json under NAME (implies --update_card).")
 
@@ -48,6 +50,8 @@ def main(argv):
             if unknown:
                 raise _common.UsageError(f"unknown metric(s) {', '.join(unknown)}; choose from "
                                          f"{', '.join(zoo.metrics.ALL)} or 'all'.")
+        if FLAGS.selection is not None and not (FLAGS.update_card or FLAGS.add_to_zoo):
+            raise _common.UsageError("--selection is written into the card: add --update_card or --add_to_zoo.")
         model, folder, name = registry.resolve_model(FLAGS.model)
     except (ValueError, LookupError, FileNotFoundError) as e:
         return _common.fail(e)
@@ -68,7 +72,7 @@ def main(argv):
                allow_nan=True)
     print(f"wrote {out}")
     if FLAGS.update_card or FLAGS.add_to_zoo:
-        stale = registry.rescore(folder, scores, settings, name)
+        stale = registry.rescore(folder, scores, settings, name, selection=FLAGS.selection)
         print(f"updated the card in {folder}" + (f" and the manifest entry {name!r}" if name else "")
               + (f"; the hub copy {stale['repo_id']}@{stale['revision'][:8]} is now stale: run "
                  f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))

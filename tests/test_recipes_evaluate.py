@@ -54,3 +54,29 @@ def test_score_add_to_zoo_and_load(tiny_repo, capsys):
     np.testing.assert_allclose(loaded.representation(x), model.representation(x), atol=1e-6)
     with pytest.raises(ValueError, match="named otherwise"):
         registry.add_to_zoo(folder, "another-name")
+
+
+def test_a_selection_note_reaches_the_card_and_the_manifest(tiny_repo):
+    from zoo import presets, registry
+
+    _, run = tiny_repo
+    registry.add_to_zoo(run / "preset", "betavae-tiny")
+    generic = "this is one training run, not the best the method can reach."
+    folder = Path(zoo.api.resolve("betavae-tiny"))
+    assert generic in (folder / "README.md").read_text()
+    scores = presets.read_metadata(folder)["scores"]
+
+    registry.note_selection("betavae-tiny", "the best  MIG of\n3 seeds")
+    meta = presets.check_preset(folder)  # every file still matches its recorded sha256
+    assert meta["selection"] == "the best MIG of 3 seeds" and meta["scores"] == scores
+    card = (folder / "README.md").read_text()
+    assert "how this model was picked: the best MIG of 3 seeds" in card and generic not in card
+    entry = json.loads(Path(zoo.manifest.root_of(None), "weights_manifest.json").read_text())["models"]["betavae-tiny"]
+    assert zoo.load("betavae-tiny") is not None  # the manifest's sha256 sums follow the new card
+    assert any(f["path"].endswith("README.md") for f in entry["files"])
+
+    presets.update_scores(folder, {"mig.mig": 0.2})  # rescoring keeps the note
+    assert presets.read_metadata(folder)["selection"] == "the best MIG of 3 seeds"
+    presets.update_scores(folder, {"mig.mig": 0.2}, selection="")  # "" removes it
+    assert "selection" not in presets.read_metadata(folder) and generic in (folder / "README.md").read_text()
+

@@ -134,11 +134,14 @@ def test_evaluate_updates_the_card_and_adds_to_the_zoo(trained, tmp_path):
               f"--json={tmp_path / 'scores.json'}"]
     wrong = _recipe("evaluate", *common, "--add_to_zoo=other-name", env=env, check=False)
     assert wrong.returncode == 2 and "is named 'betavae-tiny' in its card, not 'other-name'" in wrong.stderr
-    _recipe("evaluate", *common, "--update_card", env=env)
+    cardless = _recipe("evaluate", *common, "--selection=the only run", env=env, check=False)
+    assert cardless.returncode == 2 and "--selection is written into the card" in cardless.stderr
+    _recipe("evaluate", *common, "--update_card", "--selection=the only run", env=env)
     scores = json.loads((tmp_path / "scores.json").read_text())["scores"]
     meta = json.loads((run / "preset" / "metadata.json").read_text())
-    assert meta["scores"]["mig.mig"] == pytest.approx(scores["mig.mig"])
-    assert "`mig.mig`" in (run / "preset" / "README.md").read_text()
+    assert meta["scores"]["mig.mig"] == pytest.approx(scores["mig.mig"]) and meta["selection"] == "the only run"
+    card = (run / "preset" / "README.md").read_text()
+    assert "`mig.mig`" in card and "how this model was picked: the only run" in card
     _recipe("evaluate", *common, "--add_to_zoo=betavae-tiny", env=env)
     entry = json.loads((tmp_path / "weights_manifest.json").read_text())["models"]["betavae-tiny"]
     assert entry["scores"]["sap.sap"] == pytest.approx(scores["sap.sap"])

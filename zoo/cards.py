@@ -218,9 +218,11 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
                    "comparable with numbers computed on the original file.")
     elif dataset.get("source") == "rendered":
         out.append(f"- Trained on images rendered by `zoo.data`, not on the published {dataset_pretty} files.")
+    selection = meta.get("selection")
     out += ["- Unsupervised disentanglement is not identifiable without inductive biases, and scores vary widely "
-            "across random seeds and hyperparameters (Locatello et al., ICML 2019): this is one seed of one "
-            "setting, not the best the method can reach.",
+            "across random seeds and hyperparameters (Locatello et al., ICML 2019): "
+            + (f"how this model was picked: {selection}" if selection
+               else "this is one training run, not the best the method can reach."),
             f"- Inputs must look like the training data: float32 images {_shape(input_shape)} with values in [0, 1]."]
 
     if "traversal.png" in images:

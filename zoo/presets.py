@@ -128,17 +128,24 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
 
 def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | None],
                   score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None,
-                  images: Mapping[str, Any] | None = None) -> Path:
+                  images: Mapping[str, Any] | None = None, selection: str | None = None) -> Path:
     """Rewrites a preset's metadata.json and model card with new scores (atomically).
 
     `images` (file name -> PNG path or uint8 array) are added to (or replace) the preset's pictures;
-    their sizes and sha256 join `files`, and the card shows them.
+    their sizes and sha256 join `files`, and the card shows them. `selection`, how the model was
+    picked from the runs tried (e.g. "the best training-digit accuracy of 13 runs"), is kept in
+    metadata.json and shown in the card's limits; None keeps the one recorded, "" removes it.
     """
     directory = Path(directory)
     check_preset(directory)
     _check_image_names(images)
     meta = read_metadata(directory)
     meta["scores"] = _clean_scores(scores)
+    if selection is not None:
+        if selection.strip():
+            meta["selection"] = " ".join(selection.split())
+        else:
+            meta.pop("selection", None)
     if score_settings is not None:
         meta["score_settings"] = _jsonable(dict(score_settings))
     with files.staged_folder(directory) as tmp:

@@ -7,6 +7,7 @@ preset folder's files afterwards, so its sha256 sums always match what is on dis
     model, folder, name = resolve_model("runs/factorvae")        # a run folder, preset, name or hf://
     scores, settings = score(model, zoo.data.load("dsprites"))    # zoo.metrics.evaluate, study sizes
     rescore(folder, scores, settings, name)                       # card, metadata.json (and manifest)
+    note_selection("factorvae-dsprites", "...")                   # how it was picked, into its card
     add_to_zoo(folder, "factorvae-dsprites")                      # weights/<name>/ + manifest entry
     pin("factorvae-dsprites", "org/factorvae-dsprites")           # push to the hub, pin the commit
 """
@@ -54,21 +55,31 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     return scores, settings
 
 
-def rescore(folder: Path, scores: Mapping[str, Any], settings: Mapping[str, Any], name: str | None = None, *,
-            manifest_path=None, images: Mapping[str, Any] | None = None) -> dict | None:
+def rescore(folder: Path, scores: Mapping[str, Any], settings: Mapping[str, Any] | None, name: str | None = None, *,
+            manifest_path=None, images: Mapping[str, Any] | None = None, selection: str | None = None) -> dict | None:
     """Writes `scores` into a preset's card and metadata.json and, for a manifest model, its entry.
 
     The card's bytes change, so a pinned hub copy no longer matches the manifest's sha256: the
     entry is unpinned until `pin` uploads the new card. Returns the stale pin (`{"repo_id",
-    "revision"}`) or None. `images` join the preset's pictures (`presets.update_scores`).
+    "revision"}`) or None. `images` join the preset's pictures, and `selection` (how the model was
+    picked) is recorded, as in `presets.update_scores`; `settings` None keeps those recorded.
     """
-    presets.update_scores(folder, scores, settings, images=images)
+    presets.update_scores(folder, scores, settings, images=images, selection=selection)
     if name is None:
         return None
     stale = manifest.load_manifest(manifest_path)["models"][name].get("hub")
     manifest.set_entry(name, manifest.entry_from_preset(folder, root=manifest.root_of(manifest_path), hub=None),
                        manifest_path)
     return stale
+
+
+def note_selection(model: str, selection: str, *, manifest_path=None) -> dict | None:
+    """Records how `model` (a manifest name or preset folder) was picked from the runs tried, in its
+    metadata.json and card (and manifest entry); its scores stay. Returns the stale pin, as `rescore`."""
+    folder = Path(api.resolve(model, manifest_path=manifest_path))
+    name = model if model in manifest.names(manifest.load_manifest(manifest_path)) else None
+    return rescore(folder, presets.read_metadata(folder).get("scores") or {}, None, name, manifest_path=manifest_path,
+                   selection=selection)
 
 
 def add_to_zoo(preset: Path, name: str, *, manifest_path=None) -> Path:
