@@ -40,6 +40,8 @@ CASES = {
     "infogan_instance_noise": ("infogan", {**SMALL_INFOGAN, "instance_noise": 0.3}),
     # The penalty's eps, drawn per image of the global batch, and the critic's extra update.
     "infogan_wgan_gp": ("infogan", {**SMALL_INFOGAN, "gan_loss": "wgan_gp", "n_critic": 2, "instance_noise": 0.3}),
+    # InfoGAN-CR's pairs, drawn per pair of the global batch, and H on D's optimizer.
+    "infogan_contrastive": ("infogan", {**SMALL_INFOGAN, "lambda_contrastive": 2.0}),
     "vae_adam": ("vae", {}),
 }
 PLAYERS = {
@@ -49,6 +51,7 @@ PLAYERS = {
                 "discriminator": lambda m: m.discriminator.trainable_variables,
                 "batch_norm_statistics": lambda m: [v for v in m.non_trainable_variables if "moving" in v.path]},
 }
+PLAYERS["infogan_contrastive"] = {**PLAYERS["infogan"], "contrastive": lambda m: m.contrastive.trainable_variables}
 VAE_PLAYERS = {"vae": lambda m: m.encoder.trainable_variables + m.decoder.trainable_variables}
 
 
@@ -102,7 +105,7 @@ def main(cases=None):
         mirrored, mirrored_logs = one_step(name, hparams, images, weights, strategy, adam)
         results[key] = {"plain_step": int(plain.step.numpy()), "mirrored_step": int(mirrored.step.numpy()),
                         "plain_logs": plain_logs, "mirrored_logs": mirrored_logs}
-        for player, variables in PLAYERS.get(name, VAE_PLAYERS).items():
+        for player, variables in PLAYERS.get(key, PLAYERS.get(name, VAE_PLAYERS)).items():
             before = [v.numpy() for v in variables(reference)]
             after_plain = [v.numpy() for v in variables(plain)]
             after_mirrored = [v.numpy() for v in variables(mirrored)]
