@@ -163,3 +163,44 @@ def test_update_card_writes_the_scores_and_the_three_pictures(tiny_preset, tmp_p
     assert scores["infogan_codes.c3.width_rho"] == result["codes"][1]["width_rho"]
     assert meta["score_settings"]["infogan_codes"]["num_images"] == 500
     assert "infogan_c2.png" in (folder / "README.md").read_text()
+
+
+def test_held_out_digits_from_another_source(tiny_preset, tmp_path):
+    """--held_out=source=file scores on the files' test set, and the card names it without a local path."""
+    import struct
+
+    from zoo.data.mnist_files import IDX_FILES
+
+    rng = np.random.default_rng(0)
+    arrays = {"train_images": rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), "train_labels": np.arange(20) % 10,
+              "test_images": rng.integers(0, 256, (30, 28, 28), dtype=np.uint8), "test_labels": np.arange(30) % 10}
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    for role, (name, *_rest) in IDX_FILES.items():  # IDX: magic 0x0800 + ndim, big-endian dims, bytes
+        a = arrays[role]
+        (folder / name).write_bytes(struct.pack(f">i{a.ndim}i", 0x0800 + a.ndim, *a.shape) + a.astype(np.uint8).tobytes())
+    TEST_IMAGES = arrays["test_images"]
+    result = infogan_codes.run(True, tmp_path / "out", model=str(tiny_preset), dataset_options=infogan_codes.parse_options(
+        f"source=file,path={folder},verify=false"))
+    assert result["num_images"] == len(TEST_IMAGES)
+    assert result["held_out"] == f"MNIST's official test set ({len(TEST_IMAGES)} digits, source='file')"
+    assert str(folder) not in result["held_out"]
+    # On the card it is a score of its own; the default held-out score and the rank correlations stay.
+    import shutil
+
+    from zoo import cards, presets
+
+    preset = shutil.copytree(tiny_preset, tmp_path / "preset")
+    default = infogan_codes.run(True, tmp_path / "out0", model=str(preset))
+    infogan_codes.update_card(str(preset), default, tmp_path / "out0")
+    infogan_codes.update_card(str(preset), result, tmp_path / "out")
+    scores = cards.scores_from_card(preset / "README.md")
+    assert scores["infogan_codes_held_out.cluster_accuracy"] == result["cluster_accuracy"]
+    assert scores["infogan_codes.cluster_accuracy"] == default["cluster_accuracy"]
+    assert scores["infogan_codes.c2.slant_rho"] == default["codes"][0]["slant_rho"]
+    settings = presets.check_preset(preset)["score_settings"]
+    assert settings["infogan_codes_held_out"]["num_images"] == 30 and settings["infogan_codes"]["num_images"] == 500
+    with pytest.raises(SystemExit, match="takes k=v pairs"):
+        infogan_codes.parse_options("source")
+    with pytest.raises(SystemExit, match="always the source's 'test' split"):
+        infogan_codes.run(True, tmp_path / "out", model=str(tiny_preset), dataset_options={"split": "train"})
