@@ -242,7 +242,7 @@ def test_code_readers():
 
 
 @pytest.mark.parametrize("kwargs, complaint", [
-    ({"network": "resnet"}, "network must be one of 'auto', 'mnist', 'dcgan'; got 'resnet'"),
+    ({"network": "resnet"}, "network must be one of 'auto', 'mnist', 'dcgan', 'cr'; got 'resnet'"),
     ({"lambda_continuous": -0.1}, r"lambda_continuous must be a finite number in \[0, inf\); got -0.1"),
     ({"min_scale": -1.0}, r"min_scale must be a finite number in \[0, inf\); got -1.0"),
     ({"learn_scale": False, "min_scale": 0.1}, "fixed at 1"),

@@ -9,6 +9,7 @@ import tensorflow as tf
 import zoo.data
 import zoo.models
 import zoo.presets
+from zoo.models import networks
 
 SMALL = {"input_shape": (16, 16, 1), "num_categorical": 3, "num_continuous": 3, "noise_dim": 8, "filters": 8,
          "lambda_contrastive": 2.0}
@@ -116,3 +117,88 @@ def test_off_by_default_and_checked():
         zoo.models.get("infogan", **SMALL, contrastive_start=-5)
     with pytest.raises(ValueError, match="at least 2 codes"):
         zoo.models.get("infogan", **{**SMALL, "num_categorical": 0, "num_continuous": 1})
+
+
+# ----------------------------------------------------------------------------- Lin et al.'s networks and updates
+
+CR = {"input_shape": (16, 16, 1), "network": "cr", "num_categorical": 0, "num_continuous": 3, "noise_dim": 2,
+      "learn_scale": False, "lambda_info": 0.05, "lambda_continuous": 1.0}
+
+
+def test_cr_networks_are_lin_et_al_s():
+    model = zoo.models.get("infogan", **{**CR, "input_shape": (64, 64, 1)})
+    d, g = model.discriminator, model.generator
+    assert model.spectral_norm and model.filters is None
+    convs = [layer for layer in d.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [32, 32, 64, 64] and all(c.strides == (2, 2) for c in convs)
+    assert d.get_layer("dense").units == 128 and d.get_layer("q_dense").units == 128
+    assert not [layer for layer in d.layers if isinstance(layer, (keras.layers.BatchNormalization,
+                                                                  keras.layers.GroupNormalization))]
+    assert {layer.name for layer in d.layers if isinstance(layer, networks.SpectralNorm)} == {
+        "conv1", "conv2", "conv3", "conv4", "dense", "d_logits", "q_dense", "q_logits", "q_mean"}
+    assert [g.get_layer(n).units for n in ("dense1", "dense2")] == [128, 4 * 4 * 64]
+    assert [g.get_layer(n).filters for n in ("deconv1", "deconv2", "deconv3", "logits")] == [64, 32, 32, 1]
+    assert g.output_shape == (None, 64, 64, 1)
+    assert not zoo.models.get("infogan", **{**CR, "network": "dcgan"}).spectral_norm
+    # A config saved before the options existed rebuilds the model without them.
+    legacy = {k: v for k, v in zoo.models.get("infogan", **SMALL).get_config().items()
+              if k not in ("spectral_norm", "generator_updates", "discriminator_learning_rate")}
+    rebuilt = zoo.models.InfoGAN.from_config(legacy)
+    assert not rebuilt.spectral_norm and rebuilt.generator_updates == 1
+
+
+def test_cr_options_checked():
+    with pytest.raises(ValueError, match="filters applies to 'mnist' and 'dcgan' only"):
+        zoo.models.get("infogan", **CR, filters=8)
+    with pytest.raises(ValueError, match="divisible by 16"):
+        zoo.models.get("infogan", **{**CR, "input_shape": (24, 24, 1)})
+    with pytest.raises(ValueError, match="generator_updates"):
+        zoo.models.get("infogan", **CR, generator_updates=0)
+    with pytest.raises(ValueError, match="discriminator_learning_rate must be positive"):
+        zoo.models.get("infogan", **CR, discriminator_learning_rate=0.0)
+
+
+def test_discriminator_learning_rate():
+    rates = {}
+    for options in ({}, {"discriminator_learning_rate": 2e-3}, {"gan_loss": "wgan_gp"}):
+        model = zoo.models.get("infogan", **CR, **options)
+        model.compile()
+        rates[tuple(options)] = float(model.discriminator_optimizer.learning_rate)
+    np.testing.assert_allclose(list(rates.values()), [2e-4, 2e-3, 1e-4], rtol=1e-6)
+
+
+def test_spectral_vectors_follow_the_real_batch_only(images):
+    model = zoo.models.get("infogan", **CR)
+    normed = [layer for layer in model.discriminator.layers if isinstance(layer, networks.SpectralNorm)]
+    assert {id(v) for v in model._discriminator_moving_statistics()} == {id(layer.vector_u) for layer in normed}
+    before = [layer.vector_u.numpy() for layer in normed]
+    model._terms(images, training=True)
+    after = [layer.vector_u.numpy() for layer in normed]
+    for layer, u in zip(normed, before):
+        layer.vector_u.assign(u)
+    model.discriminator(images, training=True)
+    for layer, u in zip(normed, after):
+        np.testing.assert_allclose(layer.vector_u.numpy(), u, rtol=1e-6)
+
+
+def test_a_second_generator_update_on_the_same_draw(images):
+    # With SGD, generator_updates=2 is the one-update step followed by w <- w - lr * g, g the
+    # gradient of G's loss on the same draw (step 0's) against the updated D and Q; D moves once.
+    models = []
+    for updates in (2, 1):
+        keras.utils.set_random_seed(11)
+        model = zoo.models.get("infogan", **CR, generator_updates=updates)
+        model.compile(optimizer=keras.optimizers.SGD(LR_MAIN), discriminator_optimizer=keras.optimizers.SGD(LR_D))
+        model.train_on_batch(images)
+        models.append(model)
+    twice, once = models
+    assert int(twice.optimizer.iterations) == 2 and int(twice.discriminator_optimizer.iterations) == 1
+    for a, b in zip(twice.discriminator.trainable_variables, once.discriminator.trainable_variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-7, err_msg=a.path)
+    once.step.assign(0)
+    with tf.GradientTape() as tape:
+        terms = once._terms(images, training=True)
+        g_loss = terms["generator_loss"] + once.lambda_info * terms["info_loss"]
+    grads = tape.gradient(g_loss, once.generator.trainable_variables)
+    for a, b, g in zip(twice.generator.trainable_variables, once.generator.trainable_variables, grads):
+        np.testing.assert_allclose(a.numpy(), b.numpy() - LR_MAIN * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=a.path)

@@ -152,7 +152,8 @@ def test_registry_names_and_defaults():
                                                  "lambda_categorical", "lambda_continuous", "learn_scale", "min_scale",
                                                  "network", "filters", "separate_batches", "instance_noise",
                                                  "translation", "gan_loss", "gradient_penalty", "n_critic",
-                                                 "lambda_contrastive", "contrastive_start")
+                                                 "lambda_contrastive", "contrastive_start", "spectral_norm",
+                                                 "generator_updates", "discriminator_learning_rate")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 

@@ -97,8 +97,22 @@ class InfoGAN(RepresentationModel):
         alpha = 2); H trains from the start, so it can already tell codes apart when G's term
         counts. H shares D's optimizer (theirs are the same Adam, 2e-3, beta_1 0.5), is trained
         only in the pass that updates both players, and, needed in training only, is left out of
-        presets (`TRAINING_ONLY`). Their other differences (spectral norm on D and H, two generator
-        updates per step, their "gap" option, off on dSprites) are not taken. Default 0: off.
+        presets (`TRAINING_ONLY`). Their spectral norm and two generator updates are the options
+        below; their "gap" option (off on dSprites) is not taken. Default 0: off.
+      - `network="cr"`: Lin et al. 2020's dSprites networks (their code, fjxmlzn/InfoGAN-CR:
+        `networks.infogan_cr_generator` and `infogan_cr_discriminator`; no normalisation in D or
+        Q), with H as theirs (32-32-64-64 convolutions). Their dSprites setting, the "modified
+        InfoGAN" their InfoGAN-CR starts from, is `network="cr", num_categorical=0,
+        num_continuous=5, noise_dim=5, learn_scale=False, lambda_info=0.05, lambda_continuous=1,
+        generator_updates=2, discriminator_learning_rate=2e-3` (G's Adam 1e-3, beta_1 0.5, the
+        default; their 5 unregularised inputs are U(-1, 1), here the noise is N(0, 1)).
+      - `spectral_norm` (Miyato et al. 2018): every layer of D's path (and of H) computes with
+        its kernel divided by its largest singular value (`networks.SpectralNorm`); on by default
+        for `network="cr"`, as Lin et al. train, off otherwise.
+      - `generator_updates`: G updates per step; after the update of both players, G is updated
+        again on the same draw against the new D and Q (Lin et al. run G's update twice on one
+        batch: 2). Default 1.
+      - `discriminator_learning_rate`: Adam's rate for D and Q (and H); Lin et al. use 2e-3.
     Configs saved before an option existed rebuild the model they were saved from
     (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses).
 
@@ -145,6 +159,10 @@ class InfoGAN(RepresentationModel):
       lambda_contrastive: InfoGAN-CR's alpha, the weight of the contrastive regulariser in G's loss
         (Lin et al. 2020 use 2 on dSprites); default 0 (off: InfoGAN).
       contrastive_start: the generator step from which the regulariser counts in G's loss; default 0.
+      spectral_norm: spectral normalisation of D's and H's layers; default on for network "cr" only.
+      generator_updates: G updates per step; default 1 (Lin et al. 2020: 2).
+      discriminator_learning_rate: D's (and Q's, H's) Adam rate; default None: 2e-4, or 1e-4 under
+        "wgan_gp".
       input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -160,8 +178,8 @@ class InfoGAN(RepresentationModel):
         HParam("lambda_continuous", float, 0.1, "weight of the continuous codes' information term", low=0.0),
         HParam("learn_scale", bool, True, "Q learns the continuous codes' scale (else 1)"),
         HParam("min_scale", float, 0.0, "lower bound on Q's learned continuous scale (0: none)", low=0.0),
-        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', or 'auto' (mnist for 28x28)",
-               choices=("auto", "mnist", "dcgan")),
+        HParam("network", str, "auto", "'mnist' (Chen et al. 2016, table 1), 'dcgan', 'cr' (Lin et al. 2020's "
+               "dSprites networks), or 'auto' (mnist for 28x28, else dcgan)", choices=("auto", "mnist", "dcgan", "cr")),
         HParam("filters", int, None, "network width (default 64 for 'mnist', 16 for 'dcgan')", low=1),
         HParam("separate_batches", bool, True, "real and generated images through D in separate batches"),
         HParam("instance_noise", float, 0.0, "std of Gaussian noise on D's inputs in training", low=0.0),
@@ -175,10 +193,15 @@ class InfoGAN(RepresentationModel):
         HParam("lambda_contrastive", float, 0.0, "InfoGAN-CR's alpha: weight of the contrastive regulariser in G's "
                "loss (0: off)", low=0.0),
         HParam("contrastive_start", int, 0, "generator step from which the contrastive regulariser counts", low=0),
+        HParam("spectral_norm", bool, None, "spectral normalisation of D's layers (and H's) (default: on for "
+               "network 'cr', else off)"),
+        HParam("generator_updates", int, 1, "generator updates per step (Lin et al. 2020: 2)", low=1),
+        HParam("discriminator_learning_rate", float, None, "Adam learning rate of D and Q (default 2e-4, 1e-4 "
+               "under wgan_gp)", low=0.0),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
                       "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1}
-    NETWORKS = ("mnist", "dcgan")
+    NETWORKS = ("mnist", "dcgan", "cr")
     TRAINING_ONLY = ("contrastive",)
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
     # Under "wgan_gp" also: the unweighted penalty, and E[D(x)] - E[D(G(z, c))], the critic's
@@ -190,8 +213,8 @@ class InfoGAN(RepresentationModel):
     def __init__(self, num_categorical=3, num_continuous=None, noise_dim=62, lambda_info=1.0, lambda_categorical=1.0,
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
-                 n_critic=None, lambda_contrastive=0.0, contrastive_start=0, input_shape=(64, 64, 1), latent_dim=None,
-                 seed=0, **kwargs):
+                 n_critic=None, lambda_contrastive=0.0, contrastive_start=0, spectral_norm=None, generator_updates=1,
+                 discriminator_learning_rate=None, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -223,6 +246,17 @@ class InfoGAN(RepresentationModel):
         if n_critic is None:
             n_critic = 5 if gan_loss == "wgan_gp" else 1
         n_critic = self._hparam("n_critic", n_critic)
+        filters = self._hparam("filters", filters)
+        if network == "cr" and filters is not None:
+            raise ValueError(f"InfoGAN's network 'cr' has Lin et al.'s fixed widths; filters applies to 'mnist' and "
+                             f"'dcgan' only (got filters={filters}).")
+        if spectral_norm is None:
+            spectral_norm = network == "cr"
+        spectral_norm = self._hparam("spectral_norm", spectral_norm)
+        discriminator_learning_rate = self._hparam("discriminator_learning_rate", discriminator_learning_rate)
+        if discriminator_learning_rate is not None and not discriminator_learning_rate > 0:
+            raise ValueError("InfoGAN's discriminator_learning_rate must be positive (or unset for the default); got "
+                             f"{discriminator_learning_rate}.")
         super().__init__(input_shape=input_shape, latent_dim=latent_dim, seed=seed, **kwargs)
         self.num_categorical = num_categorical
         self.num_continuous = num_continuous
@@ -233,7 +267,10 @@ class InfoGAN(RepresentationModel):
         self.learn_scale = learn_scale
         self.min_scale = min_scale
         self.network = network
-        self.filters = self._hparam("filters", filters) or {"mnist": 64, "dcgan": 16}[network]
+        self.filters = filters or {"mnist": 64, "dcgan": 16, "cr": None}[network]
+        self.spectral_norm = spectral_norm
+        self.generator_updates = self._hparam("generator_updates", generator_updates)
+        self.discriminator_learning_rate = discriminator_learning_rate
         self.separate_batches = self._hparam("separate_batches", separate_batches)
         self.instance_noise = instance_noise
         self.translation = self._hparam("translation", translation)
@@ -248,7 +285,10 @@ class InfoGAN(RepresentationModel):
         if self.lambda_contrastive > 0:
             self.METRIC_NAMES = self.METRIC_NAMES + self.CONTRASTIVE_METRIC_NAMES
             h, w, c = self.observation_shape
-            self.contrastive = networks.contrastive_classifier((h, w, 2 * c), self._num_codes, filters=16)
+            # Lin et al.'s H on their networks (32-32-64-64 convolutions); the narrower default elsewhere.
+            channels = (32, 32, 64, 64) if network == "cr" else None
+            self.contrastive = networks.contrastive_classifier((h, w, 2 * c), self._num_codes, filters=16,
+                                                               channels=channels, spectral_norm=spectral_norm)
         # Layer norm in the critic's body under WGAN-GP (Gulrajani et al. 2017, sec. 4), else the
         # papers' batch norm.
         normalization = "layer" if gan_loss == "wgan_gp" else "batch"
@@ -257,13 +297,19 @@ class InfoGAN(RepresentationModel):
                                                               filters=self.filters)
             self.discriminator = networks.infogan_mnist_discriminator(
                 self.observation_shape, self.num_categorical, self.num_continuous, filters=self.filters,
-                learn_scale=self.learn_scale, normalization=normalization)
+                learn_scale=self.learn_scale, normalization=normalization, spectral_norm=spectral_norm)
+        elif network == "cr":
+            self.generator = networks.infogan_cr_generator(self.noise_dim + self.latent_dim, self.observation_shape)
+            self.discriminator = networks.infogan_cr_discriminator(
+                self.observation_shape, self.num_categorical, self.num_continuous, learn_scale=self.learn_scale,
+                spectral_norm=spectral_norm)
         else:
             self.generator = networks.dcgan_generator(self.noise_dim + self.latent_dim, self.observation_shape,
                                                       filters=self.filters)
             self.discriminator = networks.dcgan_discriminator(self.observation_shape, self.num_categorical,
                                                               self.num_continuous, filters=self.filters,
-                                                              learn_scale=self.learn_scale, normalization=normalization)
+                                                              learn_scale=self.learn_scale, normalization=normalization,
+                                                              spectral_norm=spectral_norm)
         self._finish_init()
 
     # ----------------------------------------------------------------- codes and their posterior
@@ -371,6 +417,8 @@ class InfoGAN(RepresentationModel):
         if discriminator_optimizer is None:
             discriminator_optimizer = (FusedAdam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9) if wgan
                                        else FusedAdam(learning_rate=2e-4, beta_1=0.5))
+            if self.discriminator_learning_rate is not None:
+                discriminator_optimizer.learning_rate = self.discriminator_learning_rate
         self._compile_discriminator(discriminator_optimizer)
 
     @property
@@ -451,8 +499,13 @@ class InfoGAN(RepresentationModel):
         return self.discriminator(images, training=False)["d_logits"]
 
     def _discriminator_moving_statistics(self):
-        return [v for layer in self.discriminator.layers if isinstance(layer, keras.layers.BatchNormalization)
-                for v in (layer.moving_mean, layer.moving_variance)]
+        """D's state that training calls move: batch norm's moving statistics and spectral norm's
+        power-iteration vectors (both then follow the real batches, as in Lin et al.'s code, whose
+        vectors move with the real images' pass only)."""
+        return [v for layer in self.discriminator.layers
+                for v in ((layer.moving_mean, layer.moving_variance)
+                          if isinstance(layer, keras.layers.BatchNormalization)
+                          else (layer.vector_u,) if isinstance(layer, networks.SpectralNorm) else ())]
 
     def train_step(self, data):
         images = self._images(data)
@@ -475,6 +528,17 @@ class InfoGAN(RepresentationModel):
         g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
         self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
+        for _ in range(1, self.generator_updates):
+            # G again on the same draw against the updated D and Q (Lin et al. run G's op twice on one
+            # feed); the trackers keep the pass that updated both players.
+            with tf.GradientTape() as g_tape:
+                again = self._terms(images, training=True)
+                g_loss = again["generator_loss"] + self.lambda_info * again["info_loss"]
+                if self.contrastive is not None:
+                    counts = tf.cast(self.step >= self.contrastive_start, tf.float32)
+                    g_loss += counts * self.lambda_contrastive * self.contrastive_terms(tf.shape(images)[0])[0]
+                g_loss = scale_for_replicas(g_loss)
+            self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.step.assign_add(1)
         return self._update_trackers(terms)
 

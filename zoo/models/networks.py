@@ -1,6 +1,7 @@
 """Network builders: the field's standard convolutional encoder/decoder, FactorVAE's discriminator,
-InfoGAN's MNIST generator and discriminator (Chen et al. 2016, app. C.1), and a DCGAN-style
-generator/discriminator for InfoGAN.
+InfoGAN's MNIST generator and discriminator (Chen et al. 2016, app. C.1), a DCGAN-style
+generator/discriminator for InfoGAN, InfoGAN-CR's dSprites networks (Lin et al. 2020), and
+spectrally normalised convolution and dense layers (Miyato et al. 2018).
 
 The VAE networks are disentanglement_lib's `conv_encoder` and `deconv_decoder`
 (`methods/shared/architectures.py`), the networks of Locatello et al. 2019, whose docstrings
@@ -104,6 +105,80 @@ def _batch_norm(name, epsilon=1e-3):
                                      name=name)
 
 
+def _l2_normalized(x, eps=1e-12):
+    from keras import ops
+
+    return x / (ops.sqrt(ops.sum(ops.square(x))) + eps)
+
+
+class SpectralNorm:
+    """Spectral normalisation (Miyato et al. 2018, eq. 8 and Algorithm 1) of a layer's kernel: the
+    layer computes with W / sigma(W), sigma(W) the largest singular value of W reshaped to
+    `[-1, out]`, estimated by one power iteration per call from a persistent vector u (gradients
+    stop at u and v, as in Algorithm 1). u moves on in training calls only. Unlike
+    `keras.layers.SpectralNormalization`, which writes W / sigma back into the kernel and so does
+    not differentiate through sigma, the gradient here is that of W / sigma(W), the paper's (and
+    the code Lin et al. 2020 train InfoGAN-CR with)."""
+
+    def _build_u(self, units):
+        self.vector_u = self.add_weight(shape=(1, units), initializer=keras.initializers.RandomNormal(stddev=1.0),
+                                        trainable=False, name="vector_u", aggregation="only_first_replica")
+
+    def normalized_kernel(self, training=False):
+        from keras import ops
+
+        w = ops.reshape(self.kernel, (-1, self.kernel.shape[-1]))
+        u = self.vector_u.value
+        v = ops.stop_gradient(_l2_normalized(ops.matmul(u, ops.transpose(w))))
+        u = ops.stop_gradient(_l2_normalized(ops.matmul(v, w)))
+        if training:
+            self.vector_u.assign(u)
+        sigma = ops.matmul(ops.matmul(v, w), ops.transpose(u))[0, 0]
+        return self.kernel / sigma
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpectralConv2D(SpectralNorm, layers.Conv2D):
+    """`Conv2D` computing with its spectrally normalised kernel (see `SpectralNorm`)."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._build_u(self.filters)
+
+    def call(self, inputs, training=False):
+        from keras import ops
+
+        outputs = self.convolution_op(inputs, self.normalized_kernel(training))
+        if self.use_bias:
+            outputs = ops.add(outputs, ops.reshape(self.bias, (1, 1, 1, self.filters)))
+        return outputs if self.activation is None else self.activation(outputs)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SpectralDense(SpectralNorm, layers.Dense):
+    """`Dense` computing with its spectrally normalised kernel (see `SpectralNorm`)."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self._build_u(self.units)
+
+    def call(self, inputs, training=False):
+        from keras import ops
+
+        x = ops.matmul(inputs, self.normalized_kernel(training))
+        if self.bias is not None:
+            x = ops.add(x, self.bias)
+        return x if self.activation is None else self.activation(x)
+
+
+def _conv(spectral_norm, *args, **kwargs):
+    return (SpectralConv2D if spectral_norm else layers.Conv2D)(*args, **kwargs)
+
+
+def _dense(spectral_norm, *args, **kwargs):
+    return (SpectralDense if spectral_norm else layers.Dense)(*args, **kwargs)
+
+
 NORMALIZATIONS = ("batch", "layer", "none")
 
 
@@ -160,14 +235,15 @@ def dcgan_generator(input_dim, output_shape=(64, 64, 1), filters=16, name="gener
 
 
 def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, filters=16,
-                        learn_scale=True, normalization="batch", name="discriminator"):
+                        learn_scale=True, normalization="batch", spectral_norm=False, name="discriminator"):
     """DCGAN discriminator with InfoGAN's Q head on the shared body (Chen et al. 2016, app. C).
 
     n convolutions k4 s2 doubling the channels from `filters` (leaky ReLU 0.2, `normalization`
     after all but the first: batch norm `bn<i>`, layer norm `ln<i>`, or none, the convolutions then
     with biases), flattened; the D head is one logit; the Q head is dense 128 (batch norm, leaky
     ReLU), then categorical logits `[batch, num_categorical]`, continuous means and log-scales
-    `[batch, num_continuous]`.
+    `[batch, num_continuous]`. `spectral_norm`: every convolution and dense layer of D's path (the
+    body and the D head) spectrally normalised (Miyato et al. 2018).
 
     Returns:
       a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
@@ -179,13 +255,13 @@ def dcgan_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuo
     h = x_in
     for i in range(n):
         normalized = i > 0 and normalization != "none"
-        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", use_bias=not normalized,
-                          name=f"conv{i + 1}")(h)
+        h = _conv(spectral_norm, filters * 2 ** i, 4, strides=2, padding="same", use_bias=not normalized,
+                  name=f"conv{i + 1}")(h)
         if normalized:
             h = _body_norm(normalization, i + 1)(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
     h = layers.Flatten(name="flatten")(h)
-    outputs = {"d_logits": layers.Dense(1, name="d_logits")(h)}
+    outputs = {"d_logits": _dense(spectral_norm, 1, name="d_logits")(h)}
     q = layers.Dense(128, use_bias=False, name="q_dense")(h)
     q = _batch_norm(name="q_bn")(q)
     q = layers.LeakyReLU(0.2, name="q_lrelu")(q)
@@ -244,14 +320,15 @@ def infogan_mnist_generator(input_dim, output_shape=(28, 28, 1), filters=64, nam
 
 
 def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_continuous=0, filters=64,
-                                learn_scale=True, normalization="batch", name="discriminator"):
+                                learn_scale=True, normalization="batch", spectral_norm=False, name="discriminator"):
     """InfoGAN's MNIST discriminator D with the recognition network Q on its body.
 
     Shared: 4x4 conv stride 2 to f channels, lReLU(0.1); 4x4 conv stride 2 to 2f, BN, lReLU; FC 16f,
     BN, lReLU. D: FC 1 (the logit). Q: FC 2f, BN, lReLU, then categorical logits, continuous means
     and log-scales. With f = 64: conv 64 - conv 128 - FC 1024, Q's FC 128 (Chen et al. 2016, table 1).
     `normalization` replaces the body's two batch norms (`bn2`, `bn3`) by layer norms (`ln2`,
-    `ln3`) or by nothing (the layers then with biases); Q's batch norm stays.
+    `ln3`) or by nothing (the layers then with biases); Q's batch norm stays. `spectral_norm`: the
+    body's and D's layers spectrally normalised (Miyato et al. 2018).
 
     Returns:
       a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
@@ -267,15 +344,15 @@ def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_
 
     biased = normalization == "none"
     x_in = keras.Input(input_shape, name="images")
-    h = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=_init(), name="conv1")(x_in)
+    h = _conv(spectral_norm, filters, 4, strides=2, padding="same", kernel_initializer=_init(), name="conv1")(x_in)
     h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu1")(h)
-    h = layers.Conv2D(2 * filters, 4, strides=2, padding="same", use_bias=biased, kernel_initializer=_init(),
-                      name="conv2")(h)
+    h = _conv(spectral_norm, 2 * filters, 4, strides=2, padding="same", use_bias=biased, kernel_initializer=_init(),
+              name="conv2")(h)
     h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu2")(norm(2)(h))
     h = layers.Flatten(name="flatten")(h)
-    h = layers.Dense(16 * filters, use_bias=biased, kernel_initializer=_init(), name="dense")(h)
+    h = _dense(spectral_norm, 16 * filters, use_bias=biased, kernel_initializer=_init(), name="dense")(h)
     h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu3")(norm(3)(h))
-    outputs = {"d_logits": layers.Dense(1, kernel_initializer=_init(), name="d_logits")(h)}
+    outputs = {"d_logits": _dense(spectral_norm, 1, kernel_initializer=_init(), name="d_logits")(h)}
     q = layers.Dense(2 * filters, use_bias=False, kernel_initializer=_init(), name="q_dense")(h)
     q = layers.LeakyReLU(_INFOGAN_LEAK, name="q_lrelu")(_bn("q_bn")(q))
     outputs["q_logits"] = layers.Dense(max(num_categorical, 1), kernel_initializer=_init(), name="q_logits")(q)
@@ -286,15 +363,16 @@ def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_
     return keras.Model(x_in, outputs, name=name)
 
 
-def contrastive_classifier(input_shape=(64, 64, 2), num_codes=2, filters=16, name="contrastive"):
+def contrastive_classifier(input_shape=(64, 64, 2), num_codes=2, filters=16, channels=None, spectral_norm=False,
+                           name="contrastive"):
     """InfoGAN-CR's contrastive classifier H (Lin et al. 2020, sec. 3): a pair of images stacked on
     the channel axis -> logits over which of the `num_codes` codes the two share.
 
     4x4 convolutions stride 2, channels doubling from `filters`, leaky ReLU 0.2, while both sides
     are even and above 4 (64 -> 4: four; 28 -> 7: two), flattened, dense 128 with leaky ReLU, dense
-    `num_codes`. No normalisation: the authors' H (`CrDiscriminator`, their dSprites code) is such a
-    stack (32-32-64-64, FC 128) under spectral normalisation, which is left out here; H is not an
-    adversary (G and H lower the same loss), so there is no game for it to steady.
+    `num_codes`. No normalisation by default; the authors' H (`CrDiscriminator`, their dSprites code)
+    is such a stack with `channels=(32, 32, 64, 64)` (the convolutions' widths, in place of the
+    doubling from `filters`) and `spectral_norm=True` (every layer but the last normalised).
 
     Returns:
       a model `[batch, H, W, 2C]` -> `[batch, num_codes]` logits.
@@ -305,9 +383,80 @@ def contrastive_classifier(input_shape=(64, 64, 2), num_codes=2, filters=16, nam
     x_in = keras.Input(input_shape, name="image_pairs")
     h, (side_h, side_w), i = x_in, input_shape[:2], 0
     while side_h % 2 == 0 and side_w % 2 == 0 and min(side_h, side_w) > 4:
-        h = layers.Conv2D(filters * 2 ** i, 4, strides=2, padding="same", name=f"conv{i + 1}")(h)
+        width = filters * 2 ** i if channels is None else channels[min(i, len(channels) - 1)]
+        h = _conv(spectral_norm, width, 4, strides=2, padding="same", name=f"conv{i + 1}")(h)
         h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
         side_h, side_w, i = side_h // 2, side_w // 2, i + 1
     h = layers.Flatten(name="flatten")(h)
-    h = layers.LeakyReLU(0.2, name="dense_lrelu")(layers.Dense(128, name="dense")(h))
+    h = layers.LeakyReLU(0.2, name="dense_lrelu")(_dense(spectral_norm, 128, name="dense")(h))
     return keras.Model(x_in, layers.Dense(num_codes, name="shared_code_logits")(h), name=name)
+
+
+# InfoGAN-CR's dSprites networks (Lin et al. 2020; their code, fjxmlzn/InfoGAN-CR,
+# `InfoGAN-CR_dSprites/gan/network.py`: `Decoder` and `InfoGANDiscriminator`). Initialisation N(0, 0.02)
+# (truncated for convolutions) and batch norm decay 0.9, epsilon 1e-5 are theirs (`op.py`).
+_CR_DOWNSAMPLING = 4  # 64 -> 4
+
+
+def _check_cr_shape(shape, what):
+    h, w, _ = shape
+    if h % 2 ** _CR_DOWNSAMPLING or w % 2 ** _CR_DOWNSAMPLING:
+        raise ValueError(f"{what} (InfoGAN-CR's dSprites network) needs image height and width divisible by 16 "
+                         f"(four stride-2 layers: 64 -> 4); got {h}x{w}.")
+
+
+def infogan_cr_generator(input_dim, output_shape=(64, 64, 1), name="generator"):
+    """InfoGAN-CR's dSprites generator: noise and codes `[batch, input_dim]` -> logits `[batch, H, W, C]`.
+
+    FC 128, ReLU, BN; FC (H/16 * W/16 * 64), ReLU, BN; reshape; 4x4 up-convolutions stride 2 to 64,
+    32 and 32 channels, each leaky ReLU 0.2 then BN; a last one to C (64x64: 4x4x64 -> 8 -> 16 -> 32
+    -> 64). The activation comes before batch norm, as in their code.
+    """
+    output_shape = tuple(int(d) for d in output_shape)
+    _check_cr_shape(output_shape, "infogan_cr_generator")
+    h0, w0 = output_shape[0] // 2 ** _CR_DOWNSAMPLING, output_shape[1] // 2 ** _CR_DOWNSAMPLING
+    z_in = keras.Input((input_dim,), name="noise_and_codes")
+    h = layers.Dense(128, kernel_initializer=_init(), name="dense1")(z_in)
+    h = _bn("bn1")(layers.ReLU(name="relu1")(h))
+    h = layers.Dense(h0 * w0 * 64, kernel_initializer=_init(), name="dense2")(h)
+    h = _bn("bn2")(layers.ReLU(name="relu2")(h))
+    h = layers.Reshape((h0, w0, 64), name="reshape")(h)
+    for i, width in enumerate((64, 32, 32)):
+        h = layers.Conv2DTranspose(width, 4, strides=2, padding="same", kernel_initializer=_init(),
+                                   name=f"deconv{i + 1}")(h)
+        h = _bn(f"bn{i + 3}")(layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h))
+    logits = layers.Conv2DTranspose(output_shape[2], 4, strides=2, padding="same", kernel_initializer=_init(),
+                                    name="logits")(h)
+    return keras.Model(z_in, logits, name=name)
+
+
+def infogan_cr_discriminator(input_shape=(64, 64, 1), num_categorical=0, num_continuous=0, learn_scale=True,
+                             spectral_norm=True, name="discriminator"):
+    """InfoGAN-CR's dSprites discriminator D with Q on its body, no normalisation layers.
+
+    Shared: 4x4 convolutions stride 2 to 32, 32, 64 and 64 channels, then FC 128, each leaky ReLU
+    0.2. D: FC 1 (the logit). Q: FC 128, leaky ReLU 0.2, then categorical logits, continuous means
+    (and log-scales). With `spectral_norm` (their setting) every layer of D and Q is spectrally
+    normalised (Miyato et al. 2018), Q's outputs included, as in their code.
+
+    Returns:
+      a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
+    """
+    input_shape = tuple(int(d) for d in input_shape)
+    _check_cr_shape(input_shape, "infogan_cr_discriminator")
+    conv_init = keras.initializers.TruncatedNormal(stddev=0.02)
+    x_in = keras.Input(input_shape, name="images")
+    h = x_in
+    for i, width in enumerate((32, 32, 64, 64)):
+        h = _conv(spectral_norm, width, 4, strides=2, padding="same", kernel_initializer=conv_init,
+                  name=f"conv{i + 1}")(h)
+        h = layers.LeakyReLU(0.2, name=f"lrelu{i + 1}")(h)
+    h = layers.Flatten(name="flatten")(h)
+    h = layers.LeakyReLU(0.2, name="lrelu5")(_dense(spectral_norm, 128, kernel_initializer=_init(), name="dense")(h))
+    outputs = {"d_logits": _dense(spectral_norm, 1, kernel_initializer=_init(), name="d_logits")(h)}
+    q = layers.LeakyReLU(0.2, name="q_lrelu")(_dense(spectral_norm, 128, kernel_initializer=_init(),
+                                                     name="q_dense")(h))
+    for key, size in (("q_logits", num_categorical), ("q_mean", num_continuous)) + (
+            (("q_log_scale", num_continuous),) if learn_scale else ()):
+        outputs[key] = _dense(spectral_norm, max(size, 1), kernel_initializer=_init(), name=key)(q)
+    return keras.Model(x_in, outputs, name=name)
