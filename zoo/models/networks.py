@@ -120,6 +120,14 @@ class SpectralNorm:
     not differentiate through sigma, the gradient here is that of W / sigma(W), the paper's (and
     the code Lin et al. 2020 train InfoGAN-CR with)."""
 
+    # Keras' Dense and Conv2D save only their kernel and bias (in their own layout); these layers
+    # hold u too, so they save and load every variable as a plain Keras layer does.
+    def save_own_variables(self, store):
+        layers.Layer.save_own_variables(self, store)
+
+    def load_own_variables(self, store):
+        layers.Layer.load_own_variables(self, store)
+
     def _build_u(self, units):
         self.vector_u = self.add_weight(shape=(1, units), initializer=keras.initializers.RandomNormal(stddev=1.0),
                                         trainable=False, name="vector_u", aggregation="only_first_replica")
