@@ -131,7 +131,7 @@ def test_a_config_saved_before_the_options_rebuilds_the_old_model():
     assert {k: old.hparams[k] for k in zoo.models.InfoGAN.LEGACY_HPARAMS} == zoo.models.InfoGAN.LEGACY_HPARAMS
     assert (old.network, old.filters, old.separate_batches, old.lambda_continuous) == ("dcgan", 16, False, 1.0)
     assert old.generator.get_layer("reshape").output.shape[1:] == (4, 4, 128)
-    assert old.count_params() == 768_484  # what the shipped infogan-dsprites holds
+    assert old.count_params() == 768_484  # what the first infogan-dsprites held
     # A config saved today holds every key and rebuilds itself, whatever the legacy values are.
     new = zoo.models.InfoGAN(**SMALL)
     assert zoo.models.InfoGAN.from_config(new.get_config()).hparams == new.hparams
