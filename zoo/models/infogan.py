@@ -482,6 +482,15 @@ class InfoGAN(RepresentationModel):
         return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi,
                 "continuous_nll": continuous_nll, **terms}
 
+    def _generator_loss(self, terms):
+        """G's loss from a pass's terms: its GAN loss, the weighted information term and, from
+        `contrastive_start` on, the weighted contrastive loss (Lin et al. 2020, eq. 5)."""
+        g_loss = terms["generator_loss"] + self.lambda_info * terms["info_loss"]
+        if self.contrastive is not None:
+            counts = tf.cast(self.step >= self.contrastive_start, tf.float32)
+            g_loss += counts * self.lambda_contrastive * terms["contrastive_loss"]
+        return g_loss
+
     def _translated(self, images, stream):
         """`images` shifted by DiffAugment's random translation: integers uniform in
         [-m, m] for each axis, m = `augment.max_shift(side, translation)`."""
@@ -517,13 +526,11 @@ class InfoGAN(RepresentationModel):
             self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             terms = self._terms(images, training=True)
-            g_loss = terms["generator_loss"] + self.lambda_info * terms["info_loss"]
             d_loss = terms["discriminator_loss"] + self.lambda_info * terms["info_loss"]
             if self.contrastive is not None:
                 terms.update(zip(self.CONTRASTIVE_METRIC_NAMES, self.contrastive_terms(tf.shape(images)[0])))
-                counts = tf.cast(self.step >= self.contrastive_start, tf.float32)
-                g_loss += counts * self.lambda_contrastive * terms["contrastive_loss"]
                 d_loss += terms["contrastive_loss"]  # reaches H only: D and Q do not see the pairs
+            g_loss = self._generator_loss(terms)
             g_loss, d_loss = scale_for_replicas(g_loss), scale_for_replicas(d_loss)
         g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
         self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
@@ -533,11 +540,9 @@ class InfoGAN(RepresentationModel):
             # feed); the trackers keep the pass that updated both players.
             with tf.GradientTape() as g_tape:
                 again = self._terms(images, training=True)
-                g_loss = again["generator_loss"] + self.lambda_info * again["info_loss"]
                 if self.contrastive is not None:
-                    counts = tf.cast(self.step >= self.contrastive_start, tf.float32)
-                    g_loss += counts * self.lambda_contrastive * self.contrastive_terms(tf.shape(images)[0])[0]
-                g_loss = scale_for_replicas(g_loss)
+                    again["contrastive_loss"] = self.contrastive_terms(tf.shape(images)[0])[0]
+                g_loss = scale_for_replicas(self._generator_loss(again))
             self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.step.assign_add(1)
         return self._update_trackers(terms)
