@@ -41,7 +41,7 @@ FLAGS = flags.FLAGS
 
 
 def _prior(model, n: int, rng: np.random.Generator):
-    noise = rng.standard_normal((n, model.noise_dim)).astype(np.float32)
+    noise = model.draw_noise(rng, (n, model.noise_dim))
     classes = rng.integers(0, max(model.num_categorical, 1), n)
     onehot = np.eye(model.num_categorical, dtype=np.float32)[classes] if model.num_categorical else \
         np.zeros((n, 0), np.float32)

@@ -116,7 +116,7 @@ def code_correlations(model, *, num_sweeps: int = 200, num_values: int = 9, seed
     values = np.linspace(-1.0, 1.0, num_values)
     results = []
     for j in range(m):
-        noise = np.repeat(rng.standard_normal((num_sweeps, 1, model.noise_dim)), num_values, axis=1)
+        noise = np.repeat(model.draw_noise(rng, (num_sweeps, 1, model.noise_dim)), num_values, axis=1)
         continuous = np.repeat(rng.uniform(-1.0, 1.0, (num_sweeps, 1, m)), num_values, axis=1)
         continuous[:, :, j] = values[None, :]
         classes = np.repeat(rng.integers(0, max(k, 1), (num_sweeps, 1)), num_values, axis=1)

@@ -14,6 +14,9 @@ class CodePixels:
 
     num_categorical, num_continuous, noise_dim = 3, 2, 5
 
+    def draw_noise(self, rng, shape):
+        return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+
     def decode(self, codes, noise=None):
         codes = np.asarray(codes, np.float32)
         images = np.zeros((len(codes), 64), np.float32)

@@ -224,6 +224,31 @@ def test_separate_batches_normalise_real_and_generated_images_apart():
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
 
 
+def test_noise_prior_is_the_authors_uniform_by_default():
+    """z ~ U(-1, 1) by default (openai/InfoGAN's `Uniform(62)`), N(0, 1) as an option; both from the
+    same uniform bits u: the uniform noise is 2u - 1 and the normal noise Phi^-1(u)."""
+    uniform = zoo.models.InfoGAN(**{**SMALL, "noise_dim": 64})
+    normal = zoo.models.InfoGAN(**{**SMALL, "noise_dim": 64, "noise_prior": "normal"})
+    assert uniform.noise_prior == "uniform"
+    u_noise, onehot, continuous = uniform._prior(256, stream=0)
+    n_noise, onehot_n, continuous_n = normal._prior(256, stream=0)
+    assert u_noise.shape == (256, 64) and float(tf.reduce_max(tf.abs(u_noise))) < 1.0
+    assert float(tf.math.reduce_variance(u_noise)) == pytest.approx(1 / 3, abs=0.01)  # U(-1, 1): (b - a)^2 / 12
+    np.testing.assert_allclose(n_noise.numpy(), tf.math.ndtri((u_noise + 1) / 2).numpy(), atol=2e-3)
+    np.testing.assert_array_equal(onehot, onehot_n)  # the codes do not depend on the noise prior
+    np.testing.assert_array_equal(continuous, continuous_n)
+    # InfoGAN-CR's pairs share one draw from the same prior.
+    assert float(tf.reduce_max(tf.abs(uniform.contrastive_pairs(64)[1]))) < 1.0
+    # What pictures and benchmarks hold fixed is drawn from the prior too.
+    drawn = uniform.draw_noise(np.random.default_rng(0), (4000, 3))
+    assert drawn.dtype == np.float32 and np.abs(drawn).max() <= 1.0 and drawn.var() == pytest.approx(1 / 3, abs=0.02)
+    np.testing.assert_array_equal(normal.draw_noise(np.random.default_rng(0), (5, 3)),
+                                  np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32))
+    assert zoo.models.InfoGAN.from_config(normal.get_config()).noise_prior == "normal"
+    with pytest.raises(ValueError, match="noise_prior must be one of 'uniform', 'normal'; got 'gaussian'"):
+        zoo.models.InfoGAN(**{**SMALL, "noise_prior": "gaussian"})
+
+
 def test_code_readers():
     images = Glyphs().sample_observations(10, np.random.default_rng(1))
     model = zoo.models.InfoGAN(**SMALL)

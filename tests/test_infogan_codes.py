@@ -40,7 +40,14 @@ def test_slant_and_width_by_hand():
         slant_and_width(-band(0, 2)[None])
 
 
-class StrokeModel:
+class FakeGenerator:
+    """What the benchmarks read of an InfoGAN besides `decode`: its noise prior."""
+
+    def draw_noise(self, rng, shape):
+        return rng.standard_normal(shape).astype(np.float32)
+
+
+class StrokeModel(FakeGenerator):
     """A fake InfoGAN whose c2 shears a vertical stroke and whose c3 thickens it (smooth rendering)."""
 
     num_categorical, num_continuous, noise_dim = 10, 2, 3
@@ -66,7 +73,7 @@ def test_code_correlations_find_the_codes_that_shear_and_thicken():
     assert abs(c3["slant_range_deg"]) < 0.1 and c3["width_range_px"] > 0.5
 
 
-class CodeImageModel:
+class CodeImageModel(FakeGenerator):
     """A fake InfoGAN whose 3x3 images show its inputs: pixel 0 = class / 9, 1 = (c2 + 2) / 4,
     2 = (c3 + 2) / 4, 3 = the first noise value squashed to (0, 1)."""
 

@@ -153,7 +153,7 @@ def test_registry_names_and_defaults():
                                                  "network", "filters", "separate_batches", "instance_noise",
                                                  "translation", "gan_loss", "gradient_penalty", "n_critic",
                                                  "lambda_contrastive", "contrastive_start", "spectral_norm",
-                                                 "generator_updates", "discriminator_learning_rate")
+                                                 "generator_updates", "discriminator_learning_rate", "noise_prior")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 
@@ -366,8 +366,9 @@ def test_infogan_interface(batch):
     assert set(np.unique(onehot)) == {0.0, 1.0} and (onehot.sum(1) == 1).all()
     assert abs(onehot[:, 0].sum() - 300) < 5 * 12
     assert c[:, 2:].min() >= -1 and c[:, 2:].max() <= 1 and abs(c[:, 2:].mean()) < 5 / np.sqrt(3 * 1200)
-    # ...and they are the codes the images were generated from: G(noise, c) with the sample's noise.
-    noise = tf.random.stateless_normal([600, 8], seed=[2, 0])
+    # ...and they are the codes the images were generated from: G(noise, c) with the sample's noise,
+    # U(-1, 1) (the default noise_prior).
+    noise = tf.random.stateless_uniform([600, 8], [2, 0], -1.0, 1.0)
     np.testing.assert_allclose(model.decode(c, noise=noise), images, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(model.sample(600, seed=2), images)
     # Reconstruction: G(0, c) with c Q's most likely class, one-hot, and its continuous means.

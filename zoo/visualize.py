@@ -173,7 +173,7 @@ def code_sweep_grid(model, code: int, *, num_values: int = 10, num_rows: int = 1
     categorical = k and code == 1
     rows = num_rows if categorical or not k else k
     cols = k if categorical else num_values
-    noise = np.repeat(rng.standard_normal((rows, 1, model.noise_dim)), cols, axis=1).astype(np.float32)
+    noise = np.repeat(model.draw_noise(rng, (rows, 1, model.noise_dim)), cols, axis=1)
     continuous = np.zeros((rows, cols, m), np.float32)
     classes = np.zeros((rows, cols), np.int64)
     if categorical:

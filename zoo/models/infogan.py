@@ -18,6 +18,7 @@ from zoo.models.optimizers import FusedAdam
 tfd = tfp.distributions
 
 GAN_LOSSES = ("standard", "wgan_gp")
+NOISE_PRIORS = ("uniform", "normal")
 # Noise streams per forward pass (codes 0-2, instance noise 3-4, the penalty's eps 5); pass k of a
 # step draws from streams 8k .. 8k + 7, so pass 0 draws what a step always drew.
 _STREAMS_PER_DRAW = 8
@@ -29,7 +30,7 @@ _CONTRASTIVE_STREAM = 1000
 class InfoGAN(RepresentationModel):
     """InfoGAN (Chen et al. 2016, eq. 6): min_{G,Q} max_D V(D, G) - lambda_info * L_I(G, Q).
 
-    The generator G gets noise z ~ N(0, I) `[noise_dim]` and codes c: one categorical code with
+    The generator G gets noise z ~ U(-1, 1) `[noise_dim]` and codes c: one categorical code with
     `num_categorical` classes (uniform, one-hot) and `num_continuous` codes ~ U(-1, 1). Q shares
     the discriminator's body and models Q(c | x): a softmax over the classes and a Gaussian per
     continuous code (learned scale, optionally bounded below by `min_scale`, or scale 1 with
@@ -105,7 +106,7 @@ class InfoGAN(RepresentationModel):
         InfoGAN" their InfoGAN-CR starts from, is `network="cr", num_categorical=0,
         num_continuous=5, noise_dim=5, learn_scale=False, lambda_info=0.05, lambda_continuous=1,
         generator_updates=2, discriminator_learning_rate=2e-3` (G's Adam 1e-3, beta_1 0.5, the
-        default; their 5 unregularised inputs are U(-1, 1), here the noise is N(0, 1)).
+        default; their 5 unregularised inputs are U(-1, 1), the default `noise_prior`).
       - `spectral_norm` (Miyato et al. 2018): every layer of D's path (and of H) computes with
         its kernel divided by its largest singular value (`networks.SpectralNorm`); on by default
         for `network="cr"`, as Lin et al. train, off otherwise.
@@ -113,8 +114,12 @@ class InfoGAN(RepresentationModel):
         again on the same draw against the new D and Q (Lin et al. run G's update twice on one
         batch: 2). Default 1.
       - `discriminator_learning_rate`: Adam's rate for D and Q (and H); Lin et al. use 2e-3.
+      - `noise_prior="normal"`: z ~ N(0, I). The paper does not say; the authors' code draws
+        z ~ U(-1, 1) (openai/InfoGAN's MNIST experiment: `Uniform(62)`), as do Lin et al., the
+        default. Every zoo model trained before the option existed drew N(0, I).
     Configs saved before an option existed rebuild the model they were saved from
-    (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses).
+    (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses, normal
+    noise).
 
     Two players: the generator (`optimizer`, default Adam(1e-3, beta_1=0.5)) and the
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
@@ -163,6 +168,7 @@ class InfoGAN(RepresentationModel):
       generator_updates: G updates per step; default 1 (Lin et al. 2020: 2).
       discriminator_learning_rate: D's (and Q's, H's) Adam rate; default None: 2e-4, or 1e-4 under
         "wgan_gp".
+      noise_prior: the noise's distribution, "uniform" (U(-1, 1), the authors' code) or "normal".
       input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -198,9 +204,11 @@ class InfoGAN(RepresentationModel):
         HParam("generator_updates", int, 1, "generator updates per step (Lin et al. 2020: 2)", low=1),
         HParam("discriminator_learning_rate", float, None, "Adam learning rate of D and Q (default 2e-4, 1e-4 "
                "under wgan_gp)", low=0.0),
+        HParam("noise_prior", str, "uniform", "distribution of the noise z: 'uniform' (U(-1, 1), the authors' "
+               "code) or 'normal' (N(0, 1))", choices=NOISE_PRIORS),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
-                      "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1}
+                      "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1, "noise_prior": "normal"}
     NETWORKS = ("mnist", "dcgan", "cr")
     TRAINING_ONLY = ("contrastive",)
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
@@ -214,7 +222,7 @@ class InfoGAN(RepresentationModel):
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
                  n_critic=None, lambda_contrastive=0.0, contrastive_start=0, spectral_norm=None, generator_updates=1,
-                 discriminator_learning_rate=None, input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 discriminator_learning_rate=None, noise_prior="uniform", input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -271,6 +279,7 @@ class InfoGAN(RepresentationModel):
         self.spectral_norm = spectral_norm
         self.generator_updates = self._hparam("generator_updates", generator_updates)
         self.discriminator_learning_rate = discriminator_learning_rate
+        self.noise_prior = self._hparam("noise_prior", noise_prior)
         self.separate_batches = self._hparam("separate_batches", separate_batches)
         self.instance_noise = instance_noise
         self.translation = self._hparam("translation", translation)
@@ -319,9 +328,22 @@ class InfoGAN(RepresentationModel):
         """Codes the contrastive regulariser tells apart: the categorical one (if any) and each continuous one."""
         return int(self.num_categorical > 0) + self.num_continuous
 
+    def _noise_sampler(self, shape, seed):
+        """The noise prior's stateless sampler (`zoo.noise`)."""
+        if self.noise_prior == "normal":
+            return random_noise.normal(shape, seed)
+        return random_noise.uniform(shape, seed, -1.0, 1.0)
+
+    def draw_noise(self, rng: np.random.Generator, shape) -> np.ndarray:
+        """Noise z from its prior `noise_prior` as float32 `shape` (last axis `noise_dim`), drawn by
+        `rng`: for pictures and benchmarks that hold z fixed while they sweep a code."""
+        if self.noise_prior == "normal":
+            return rng.standard_normal(shape).astype(np.float32)
+        return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
+
     def _prior(self, batch, stream):
         """(noise [batch, noise_dim], one-hot [batch, k], continuous [batch, m]) for this step."""
-        noise = self._draw(random_noise.normal, batch, [self.noise_dim], stream=stream)
+        noise = self._draw(self._noise_sampler, batch, [self.noise_dim], stream=stream)
         classes = self._draw(lambda shape, seed: random_noise.integers(shape, seed, max(self.num_categorical, 1)),
                              batch, [], stream=stream + 1)
         onehot = tf.one_hot(classes, self.num_categorical)
@@ -370,7 +392,7 @@ class InfoGAN(RepresentationModel):
         shared = self._draw(lambda shape, seed: random_noise.integers(shape, seed, self._num_codes), batch, [],
                             stream=stream)
         same = tf.cast(tf.one_hot(shared, self._num_codes), tf.bool)  # [batch, codes]: the code kept
-        noise = self._draw(random_noise.normal, batch, [self.noise_dim], stream=stream + 1)
+        noise = self._draw(self._noise_sampler, batch, [self.noise_dim], stream=stream + 1)
         pair = []
         for k in range(2):
             classes = self._draw(lambda shape, seed: random_noise.integers(shape, seed, max(self.num_categorical, 1)),
@@ -603,7 +625,10 @@ class InfoGAN(RepresentationModel):
     def sample(self, n: int, seed: int = 0, return_codes: bool = False):
         """`n` images G(z, c) with z and c drawn from their priors; optionally also c `[n, latent_dim]`."""
         n = int(n)
-        noise = tf.random.stateless_normal([n, self.noise_dim], seed=[int(seed), 0])
+        if self.noise_prior == "normal":
+            noise = tf.random.stateless_normal([n, self.noise_dim], seed=[int(seed), 0])
+        else:
+            noise = tf.random.stateless_uniform([n, self.noise_dim], [int(seed), 0], -1.0, 1.0)
         classes = tf.random.stateless_uniform([n], [int(seed), 1], maxval=max(self.num_categorical, 1), dtype=tf.int32)
         continuous = tf.random.stateless_uniform([n, self.num_continuous], [int(seed), 2], -1.0, 1.0)
         codes = tf.concat([tf.one_hot(classes, self.num_categorical), continuous], axis=1)
