@@ -22,6 +22,7 @@ from absl import flags
 from benchmarks import _report
 from zoo import cards
 from zoo.manifest import dataset_name, load_manifest
+from zoo.runs.settings import recorded_hparams
 
 NAME = "zoo_scores"
 TITLE = "The zoo's scores (from weights_manifest.json) and targets"
@@ -43,7 +44,9 @@ TARGETS = {"beta_vae_score.eval_accuracy": 0.80, "mig.mig": 0.15}
 
 
 def _hparams(entry: dict) -> str:
-    hparams = entry.get("training", {}).get("hparams") or {}
+    # Completed with the options added since the model trained, at the values it trained with
+    # (`LEGACY_HPARAMS`; e.g. InfoGAN's noise_prior, normal before the option existed).
+    hparams = recorded_hparams(entry.get("objective"), entry.get("training", {}).get("hparams") or {})
     return ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in hparams.items() if v is not None)
 
 

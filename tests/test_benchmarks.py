@@ -218,6 +218,11 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
                    for c in zoo_scores.target_checks(zoo_scores.rows(manifest)))
     text = zoo_scores.tables_markdown(table, zoo_scores.target_checks(table))
     assert "| `betavae-dsprites` | beta 4 | 30,000 | 0.790 |" in text and "**no**" in text
+    # Options added after a model trained show the value it trained with (LEGACY_HPARAMS), not today's default.
+    manifest["models"]["infogan-dsprites"] = entry("infogan", 0.8, 0.1, num_categorical=0, num_continuous=5)
+    infogan = next(r for r in zoo_scores.rows(manifest) if r["name"] == "infogan-dsprites")
+    assert infogan["hparams"].startswith("num_categorical 0, num_continuous 5, noise_dim 62")
+    assert infogan["hparams"].endswith("noise_prior normal") and "network dcgan" in infogan["hparams"]
 
 
 def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():

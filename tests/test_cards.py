@@ -167,3 +167,14 @@ def test_an_infowgan_gp_card_cites_its_critic():
     assert "Chen et al., InfoGAN" in text and "Kim & Mnih" in text and "Gulrajani et al." in text
     plain = str(cards.make_card({**meta, "config": {"latent_dim": 10, "gan_loss": "standard"}}))
     assert "Gulrajani" not in plain
+
+
+def test_a_card_shows_options_added_after_its_config_at_the_values_the_model_has():
+    """An InfoGAN config saved before `noise_prior` existed rebuilds with N(0, 1) noise (LEGACY_HPARAMS);
+    its card says so instead of leaving the reader to assume today's default."""
+    meta = {**META, "objective": "infogan", "config": {"latent_dim": 10, "gan_loss": "standard"}}
+    text = str(cards.make_card(meta))
+    assert '| `noise_prior` | `"normal"` |' in text and '| `gan_loss` | `"standard"` |' in text
+    saved_today = str(cards.make_card({**meta, "config": {"latent_dim": 10, "noise_prior": "uniform"}}))
+    assert '| `noise_prior` | `"uniform"` |' in saved_today and "normal" not in saved_today
+    assert "noise_prior" not in str(cards.make_card(META))  # an objective without legacy options
