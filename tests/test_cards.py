@@ -169,12 +169,24 @@ def test_an_infowgan_gp_card_cites_its_critic():
     assert "Gulrajani" not in plain
 
 
-def test_a_card_shows_options_added_after_its_config_at_the_values_the_model_has():
-    """An InfoGAN config saved before `noise_prior` existed rebuilds with N(0, 1) noise (LEGACY_HPARAMS);
-    its card says so instead of leaving the reader to assume today's default."""
-    meta = {**META, "objective": "infogan", "config": {"latent_dim": 10, "gan_loss": "standard"}}
-    text = str(cards.make_card(meta))
-    assert '| `noise_prior` | `"normal"` |' in text and '| `gan_loss` | `"standard"` |' in text
-    saved_today = str(cards.make_card({**meta, "config": {"latent_dim": 10, "noise_prior": "uniform"}}))
-    assert '| `noise_prior` | `"uniform"` |' in saved_today and "normal" not in saved_today
-    assert "noise_prior" not in str(cards.make_card(META))  # an objective without legacy options
+
+def test_a_card_shows_options_added_after_its_config_at_the_values_the_model_has(tmp_path):
+    """An InfoGAN saved before `noise_prior` existed is rebuilt with N(0, 1) noise (LEGACY_HPARAMS):
+    its card says so, not today's default, while metadata.json keeps the config as it was saved."""
+    import json
+
+    import zoo.models
+    from zoo import presets
+
+    model = zoo.models.InfoGAN(input_shape=(16, 16, 1), num_categorical=2, num_continuous=2, noise_dim=4, filters=4,
+                               network="mnist")
+    folder = presets.save_preset(model, tmp_path / "infogan-tiny", objective="infogan",
+                                 metadata={"dataset": {"name": "tiny", "source": "rendered"}})
+    assert '| `noise_prior` | `"uniform"` |' in (folder / "README.md").read_text()
+    meta = json.loads((folder / "metadata.json").read_text())
+    del meta["config"]["noise_prior"]  # as every InfoGAN preset saved before the option
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    presets.update_scores(folder, {"mig.mig": 0.1})
+    card = (folder / "README.md").read_text()
+    assert '| `noise_prior` | `"normal"` |' in card and '| `network` | `"mnist"` |' in card
+    assert "noise_prior" not in presets.read_metadata(folder)["config"]

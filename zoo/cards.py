@@ -157,7 +157,7 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
           images: Sequence[str]) -> str:
     objective = meta.get("objective", "")
     pretty, reference, url = OBJECTIVES.get(objective, (objective or "model", None, None))
-    config = _completed_config(objective, meta.get("config") or {})
+    config = dict(meta.get("config") or {})
     training = dict(meta.get("training") or {})
     dataset = dict(meta.get("dataset") or {})
     scores = dict(meta.get("scores") or {})
@@ -241,18 +241,6 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     batch = f"np.zeros((8, {', '.join(str(d) for d in input_shape)}), np.float32)" if input_shape else "images"
     out += [f"codes = model.representation({batch})  # [N, {latent_dim or 'latent_dim'}] latent means", "```", ""]
     return "\n".join(out)
-
-
-def _completed_config(objective: str, config: Mapping[str, Any]) -> dict:
-    """`config` with the options added after it was saved, at the values its model is rebuilt with
-    (the objective's `LEGACY_HPARAMS`, e.g. InfoGAN's `noise_prior` "normal"), after its own keys."""
-    import zoo.models  # here, not at the top: zoo.models imports zoo.presets, which imports this module
-
-    try:
-        legacy = zoo.models.get_class(objective).LEGACY_HPARAMS
-    except ValueError:
-        legacy = {}
-    return {**config, **{k: v for k, v in legacy.items() if k not in config}}
 
 
 def _adam_epsilon(optimizers) -> str | None:

@@ -122,7 +122,8 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
         meta["files"] = {p.name: dict(zip(("size", "sha256"), files.file_digest(p)))
                          for p in sorted(tmp.iterdir()) if p.is_file()}
         files.write_json(tmp / METADATA, _jsonable(meta))
-        files.write_text(tmp / CARD, str(cards.make_card(meta, repo_id=repo_id, images=sorted(images or {}))))
+        files.write_text(tmp / CARD, str(cards.make_card(_card_metadata(meta), repo_id=repo_id,
+                                                         images=sorted(images or {}))))
     return directory
 
 
@@ -160,7 +161,7 @@ def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | Non
             meta.setdefault("files", {})[file_name] = dict(zip(("size", "sha256"), files.file_digest(tmp / file_name)))
         images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
         files.write_json(tmp / METADATA, meta)
-        files.write_text(tmp / CARD, str(cards.make_card(meta, repo_id=repo_id, images=images)))
+        files.write_text(tmp / CARD, str(cards.make_card(_card_metadata(meta), repo_id=repo_id, images=images)))
     return directory
 
 
@@ -339,6 +340,21 @@ def build(model, config: dict | None = None) -> None:
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _card_metadata(meta: Mapping[str, Any]) -> dict:
+    """`meta` for the card, its config completed with the options added after it was saved, at the
+    values the model is rebuilt with (the objective's `LEGACY_HPARAMS`, e.g. InfoGAN's
+    `noise_prior` "normal"), after its own keys; metadata.json keeps the config as saved."""
+    objective = meta.get("objective")
+    try:
+        import zoo.models
+
+        legacy = zoo.models.get_class(objective).LEGACY_HPARAMS if isinstance(objective, str) else {}
+    except (ImportError, ValueError):  # no objectives installed, or one this version does not know
+        legacy = {}
+    config = dict(meta.get("config") or {})
+    return {**meta, "config": {**config, **{k: v for k, v in legacy.items() if k not in config}}}
 
 
 def _import_models() -> None:
