@@ -80,7 +80,11 @@ def test_each_player_moves_by_its_own_loss(images, start):
     logs = model.train_on_batch(images, return_dict=True)
     for variables, old, grads, lr in zip(players, before, (g_g, g_d, g_h), (LR_MAIN, LR_D, LR_D)):
         for v, w, g in zip(variables, old, grads):
-            np.testing.assert_allclose(v.numpy(), w - lr * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+            # The step's and the hand's float32 sums differ in order: up to about 1e-6 of the largest
+            # gradient (some reach 300 here), so the tolerance scales with it.
+            g = g.numpy()
+            np.testing.assert_allclose(v.numpy(), w - lr * g, rtol=1e-4, atol=1e-6 + lr * 1e-5 * np.abs(g).max(),
+                                       err_msg=v.path)
     # An untrained H guesses: its cross-entropy is near log(4), the four codes' uniform guess.
     assert abs(logs["contrastive_loss"] - np.log(4)) < 0.3
     assert 0 <= logs["contrastive_accuracy"] <= 1
