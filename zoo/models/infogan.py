@@ -208,7 +208,8 @@ class InfoGAN(RepresentationModel):
                "code) or 'normal' (N(0, 1))", choices=NOISE_PRIORS),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
-                      "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1, "noise_prior": "normal"}
+                      "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1,
+                      "noise_prior": "normal"}
     NETWORKS = ("mnist", "dcgan", "cr")
     TRAINING_ONLY = ("contrastive",)
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
@@ -222,7 +223,8 @@ class InfoGAN(RepresentationModel):
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
                  n_critic=None, lambda_contrastive=0.0, contrastive_start=0, spectral_norm=None, generator_updates=1,
-                 discriminator_learning_rate=None, noise_prior="uniform", input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
+                 discriminator_learning_rate=None, noise_prior="uniform", input_shape=(64, 64, 1), latent_dim=None,
+                 seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
