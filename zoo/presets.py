@@ -347,14 +347,14 @@ def _card_metadata(meta: Mapping[str, Any]) -> dict:
     values the model is rebuilt with (the objective's `LEGACY_HPARAMS`, e.g. InfoGAN's
     `noise_prior` "normal"), after its own keys; metadata.json keeps the config as saved."""
     objective = meta.get("objective")
+    config = dict(meta.get("config") or {})
     try:
         import zoo.models
 
-        legacy = zoo.models.get_class(objective).LEGACY_HPARAMS if isinstance(objective, str) else {}
+        completed = zoo.models.get_class(objective).complete_config(config) if isinstance(objective, str) else {}
     except (ImportError, ValueError):  # no objectives installed, or one this version does not know
-        legacy = {}
-    config = dict(meta.get("config") or {})
-    return {**meta, "config": {**config, **{k: v for k, v in legacy.items() if k not in config}}}
+        completed = {}
+    return {**meta, "config": {**config, **completed}}  # the config's own order, the added keys after
 
 
 def _import_models() -> None:
