@@ -222,7 +222,7 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
     manifest["models"]["infogan-dsprites"] = entry("infogan", 0.8, 0.1, num_categorical=0, num_continuous=5)
     infogan = next(r for r in zoo_scores.rows(manifest) if r["name"] == "infogan-dsprites")
     assert infogan["hparams"].startswith("num_categorical 0, num_continuous 5, noise_dim 62")
-    assert infogan["hparams"].endswith("noise_prior normal") and "network dcgan" in infogan["hparams"]
+    assert infogan["hparams"].endswith("noise_prior normal, alternating False, leak 0.1") and "network dcgan" in infogan["hparams"]
 
 
 def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():

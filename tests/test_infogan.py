@@ -249,6 +249,21 @@ def test_noise_prior_is_the_authors_uniform_by_default():
         zoo.models.InfoGAN(**{**SMALL, "noise_prior": "gaussian"})
 
 
+def test_update_order_and_leak_options():
+    """Alternating updates (the authors' code) and the paper's leaky slope 0.1 by default; the
+    authors' code's slope 0.01 reaches every leaky ReLU of D and Q; both survive the config."""
+    model = zoo.models.InfoGAN(**SMALL)
+    assert model.alternating is True and model.leak == 0.1
+    authors = zoo.models.InfoGAN(**SMALL, leak=0.01, alternating=False)
+    slopes = {layer.name: layer.negative_slope for layer in authors.discriminator.layers
+              if isinstance(layer, keras.layers.LeakyReLU)}
+    assert slopes == {"lrelu1": 0.01, "lrelu2": 0.01, "lrelu3": 0.01, "q_lrelu": 0.01}
+    rebuilt = zoo.models.InfoGAN.from_config(authors.get_config())
+    assert (rebuilt.alternating, rebuilt.leak) == (False, 0.01)
+    assert not any(isinstance(layer, keras.layers.LeakyReLU) and layer.negative_slope != 0.01
+                   for layer in rebuilt.discriminator.layers)
+
+
 def test_code_readers():
     images = Glyphs().sample_observations(10, np.random.default_rng(1))
     model = zoo.models.InfoGAN(**SMALL)
@@ -271,6 +286,8 @@ def test_code_readers():
     ({"lambda_continuous": -0.1}, r"lambda_continuous must be a finite number in \[0, inf\); got -0.1"),
     ({"min_scale": -1.0}, r"min_scale must be a finite number in \[0, inf\); got -1.0"),
     ({"learn_scale": False, "min_scale": 0.1}, "fixed at 1"),
+    ({"network": "dcgan", "leak": 0.01}, "leak sets the slope of the 'mnist' networks' D and Q; network 'dcgan'"),
+    ({"leak": 1.5}, r"leak must be a finite number in \[0, 1\]; got 1.5"),
 ])
 def test_option_errors(kwargs, complaint):
     with pytest.raises(ValueError, match=complaint):

@@ -49,26 +49,39 @@ def test_without_a_categorical_code_every_code_is_continuous():
 def _step_by_hand(model, images):
     """Gradients of one training step as Lin et al. define it (eq. 5), each player's own loss:
     G: L_G + lambda I-term + alpha L_c (alpha counted once `contrastive_start` is reached);
-    D and Q: L_D + lambda I-term; H: L_c."""
-    generator, discriminator = model.generator.trainable_variables, model.discriminator.trainable_variables
-    h = model.contrastive.trainable_variables
-    with tf.GradientTape(persistent=True) as tape:
+    D and Q: L_D + lambda I-term; H: L_c. Alternating, G's (and the regulariser's reach into G)
+    are taken after D, Q and H have moved by plain SGD (on a copy)."""
+    def losses(model):
         terms = model._terms(images, training=True)
         contrastive, _ = model.contrastive_terms(tf.shape(images)[0])
         info = model.lambda_info * terms["info_loss"]
         alpha = model.lambda_contrastive if int(model.step.numpy()) >= model.contrastive_start else 0.0
-        g_loss = terms["generator_loss"] + info + alpha * contrastive
-        d_loss = terms["discriminator_loss"] + info
-    return (tape.gradient(g_loss, generator), tape.gradient(d_loss, discriminator), tape.gradient(contrastive, h),
-            tape.gradient(contrastive, generator))
+        return terms["generator_loss"] + info + alpha * contrastive, terms["discriminator_loss"] + info, contrastive
+
+    discriminator, h = model.discriminator.trainable_variables, model.contrastive.trainable_variables
+    with tf.GradientTape(persistent=True) as tape:
+        g_loss, d_loss, contrastive = losses(model)
+    g_d, g_h = tape.gradient(d_loss, discriminator), tape.gradient(contrastive, h)
+    if model.alternating:
+        moved = zoo.models.InfoGAN.from_config(model.get_config())
+        moved.set_weights(model.get_weights())
+        for v, g in zip(moved.discriminator.trainable_variables + moved.contrastive.trainable_variables, g_d + g_h):
+            v.assign_sub(LR_D * g)
+        with tf.GradientTape(persistent=True) as tape:
+            g_loss, _, contrastive = losses(moved)
+        generator = moved.generator.trainable_variables
+    else:
+        generator = model.generator.trainable_variables
+    return tape.gradient(g_loss, generator), g_d, g_h, tape.gradient(contrastive, generator)
 
 
+@pytest.mark.parametrize("alternating", [True, False])
 @pytest.mark.parametrize("start", [0, 1])
-def test_each_player_moves_by_its_own_loss(images, start):
+def test_each_player_moves_by_its_own_loss(images, start, alternating):
     # With plain SGD one step is w <- w - lr * g; at step 0 the regulariser reaches G only when
     # contrastive_start is 0, and H (on D's optimizer) moves by its cross-entropy either way.
     keras.utils.set_random_seed(7)
-    model = zoo.models.get("infogan", **SMALL, contrastive_start=start)
+    model = zoo.models.get("infogan", **SMALL, contrastive_start=start, alternating=alternating)
     model.compile(optimizer=keras.optimizers.SGD(LR_MAIN), discriminator_optimizer=keras.optimizers.SGD(LR_D))
     players = [model.generator.trainable_variables, model.discriminator.trainable_variables,
                model.contrastive.trainable_variables]

@@ -153,7 +153,8 @@ def test_registry_names_and_defaults():
                                                  "network", "filters", "separate_batches", "instance_noise",
                                                  "translation", "gan_loss", "gradient_penalty", "n_critic",
                                                  "lambda_contrastive", "contrastive_start", "spectral_norm",
-                                                 "generator_updates", "discriminator_learning_rate", "noise_prior")
+                                                 "generator_updates", "discriminator_learning_rate", "noise_prior",
+                                                 "alternating", "leak")
     model = zoo.models.get("beta_vae", beta=8, input_shape=(16, 16, 1))
     assert (model.beta, model.observation_shape, model.latent_dim) == (8.0, (16, 16, 1), 10)
 

@@ -16,9 +16,10 @@ import zoo.models
 
 SMALL = {"input_shape": (16, 16, 1), "latent_dim": 4}
 SMALL_INFOGAN = {"input_shape": (16, 16, 1), "num_categorical": 2, "num_continuous": 2, "noise_dim": 8,
-                 "filters": 8, "instance_noise": 0.2}
-# case -> (objective, hyperparameters). InfoWGAN-GP with one critic update per step here (the
-# extra updates of n_critic > 1 have a test of their own below).
+                 "filters": 8, "instance_noise": 0.2, "alternating": False}
+# case -> (objective, hyperparameters). InfoGAN's simultaneous update here, both players' gradients
+# from one pass (the alternating update has tests of its own below); InfoWGAN-GP with one critic
+# update per step (the extra updates of n_critic > 1 have a test of their own below).
 CASES = {"factor_vae": ("factor_vae", SMALL), "infogan": ("infogan", SMALL_INFOGAN),
          "infogan_wgan_gp": ("infogan", {**SMALL_INFOGAN, "gan_loss": "wgan_gp", "n_critic": 1})}
 LR_MAIN, LR_D = 1e-3, 1e-2
@@ -128,3 +129,66 @@ def test_n_critic_updates_the_critic_n_times_per_generator_update(images):
         np.testing.assert_allclose(v.numpy(), w.numpy() - LR_D * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
     assert int(model.step.numpy()) == 1
     assert int(model.optimizer.iterations.numpy()) == 1 and int(model.discriminator_optimizer.iterations.numpy()) == 2
+
+
+@pytest.mark.parametrize("options", [{}, {"gan_loss": "wgan_gp", "n_critic": 2}],
+                         ids=["standard", "wgan_gp_n_critic_2"])
+def test_alternating_moves_d_first_then_g_against_the_moved_d(images, options):
+    """The authors' update order (openai/InfoGAN: D's op, then G's): D and Q move by their own loss
+    (n_critic times, draws 1 .. n_critic - 1 then 0), then G by the gradient of its loss on draw 0
+    taken at D's updated weights. By hand with plain SGD on a copy of the model."""
+    keras.utils.set_random_seed(6)
+    model = zoo.models.get("infogan", **{**SMALL_INFOGAN, "alternating": True, **options})
+    reference = zoo.models.InfoGAN.from_config(model.get_config())
+    reference.set_weights(model.get_weights())
+    model.compile(optimizer=keras.optimizers.SGD(LR_MAIN), discriminator_optimizer=keras.optimizers.SGD(LR_D))
+    main, disc = _players(reference)
+
+    def generator_gradients():
+        with tf.GradientTape() as tape:
+            terms = reference._terms(images, training=True, discriminator=False)
+            g_loss = terms["generator_loss"] + reference.lambda_info * terms["info_loss"]
+        return tape.gradient(g_loss, main)
+
+    at_start = generator_gradients()
+    for draw in [*range(1, reference.n_critic), 0]:
+        with tf.GradientTape() as tape:
+            _, d_loss = _losses_by_hand(reference, images, draw=draw)
+        for v, g in zip(disc, tape.gradient(d_loss, disc)):
+            v.assign_sub(LR_D * g)
+    g_main = generator_gradients()
+    # G's gradient against the moved D is not the one at the start: a simultaneous update would not pass.
+    assert max(float(np.abs(a - b).max()) for a, b in zip(at_start, g_main)) > 1e-4
+
+    model.train_on_batch(images)
+    for v, w, g in zip(_players(model)[0], main, g_main):
+        np.testing.assert_allclose(v.numpy(), w.numpy() - LR_MAIN * g.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+    for v, w in zip(_players(model)[1], disc):
+        np.testing.assert_allclose(v.numpy(), w.numpy(), rtol=1e-4, atol=1e-6, err_msg=v.path)
+    assert int(model.step.numpy()) == 1
+    assert int(model.optimizer.iterations.numpy()) == 1
+    assert int(model.discriminator_optimizer.iterations.numpy()) == reference.n_critic
+
+
+@pytest.mark.parametrize("separate_batches", [True, False])
+def test_the_generator_pass_sees_real_images_only_through_pooled_batch_norm(images, separate_batches):
+    """G's pass (`discriminator=False`) has G's terms of the full pass. With separate batches D then
+    sees only the generated images: the real ones change nothing and D's moving statistics stay;
+    with one batch the real images share batch norm's statistics, so they are still passed."""
+    keras.utils.set_random_seed(8)
+    model = zoo.models.get("infogan", **{**SMALL_INFOGAN, "separate_batches": separate_batches})
+    moving = model._discriminator_moving_statistics()
+    before = [v.numpy() for v in moving]
+    generator_pass = model._terms(images, training=True, discriminator=False)
+    assert "discriminator_loss" not in generator_pass
+    others = model._terms(tf.reverse(images, [1]), training=True, discriminator=False)
+    changed = abs(float(others["generator_loss"]) - float(generator_pass["generator_loss"]))
+    if separate_batches:
+        for v, b in zip(moving, before):
+            np.testing.assert_array_equal(v.numpy(), b)
+        assert changed == 0.0 and float(others["info_loss"]) == float(generator_pass["info_loss"])
+    else:
+        assert changed > 1e-5
+    full = model._terms(images, training=True)
+    for name in ("generator_loss", "info_loss", "mi_categorical", "continuous_nll"):
+        assert float(generator_pass[name]) == pytest.approx(float(full[name]), rel=1e-5, abs=1e-6), name

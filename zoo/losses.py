@@ -197,8 +197,13 @@ def sigmoid_gan_losses(logits_real, logits_fake):
       real -> 1, fake -> 0, and the generator's -log D(G(z)).
     """
     d_loss = tf.reduce_mean(tf.nn.softplus(-logits_real)) + tf.reduce_mean(tf.nn.softplus(logits_fake))
-    g_loss = tf.reduce_mean(tf.nn.softplus(-logits_fake))
-    return d_loss, g_loss
+    return d_loss, sigmoid_generator_loss(logits_fake)
+
+
+def sigmoid_generator_loss(logits_fake):
+    """The non-saturating generator loss -E[log D(G(z))] = E[softplus(-logit)] (Goodfellow et al.
+    2014, sec. 3): what the generator's update needs, without the real images."""
+    return tf.reduce_mean(tf.nn.softplus(-logits_fake))
 
 
 def wasserstein_gan_losses(critic_real, critic_fake):
@@ -214,8 +219,12 @@ def wasserstein_gan_losses(critic_real, critic_fake):
     Returns:
       `(critic_loss, generator_loss)`, scalars: E[D(G(z))] - E[D(x)] and -E[D(G(z))].
     """
-    fake = tf.reduce_mean(critic_fake)
-    return fake - tf.reduce_mean(critic_real), -fake
+    return tf.reduce_mean(critic_fake) - tf.reduce_mean(critic_real), wasserstein_generator_loss(critic_fake)
+
+
+def wasserstein_generator_loss(critic_fake):
+    """The Wasserstein generator loss -E[D(G(z))] (Arjovsky et al. 2017, Algorithm 1)."""
+    return -tf.reduce_mean(critic_fake)
 
 
 def gradient_penalty(critic, real, fake, eps):

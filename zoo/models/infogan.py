@@ -110,22 +110,33 @@ class InfoGAN(RepresentationModel):
       - `spectral_norm` (Miyato et al. 2018): every layer of D's path (and of H) computes with
         its kernel divided by its largest singular value (`networks.SpectralNorm`); on by default
         for `network="cr"`, as Lin et al. train, off otherwise.
-      - `generator_updates`: G updates per step; after the update of both players, G is updated
-        again on the same draw against the new D and Q (Lin et al. run G's update twice on one
-        batch: 2). Default 1.
+      - `generator_updates`: G updates per step, each on the step's draw against the updated D
+        and Q (Lin et al. run G's update twice on one batch: 2). Default 1.
       - `discriminator_learning_rate`: Adam's rate for D and Q (and H); Lin et al. use 2e-3.
       - `noise_prior="normal"`: z ~ N(0, I). The paper does not say; the authors' code draws
         z ~ U(-1, 1) (openai/InfoGAN's MNIST experiment: `Uniform(62)`), as do Lin et al., the
         default. Every zoo model trained before the option existed drew N(0, I).
+      - `alternating=False`: one simultaneous update of both players, each from its own gradient
+        of one forward pass taken before either moves. The paper does not say; the authors' code
+        (openai/InfoGAN's `InfoGANTrainer.train`: the discriminator's op, then the generator's, in
+        two `sess.run` calls), Lin et al.'s and Goodfellow et al.'s Algorithm 1 alternate: D and Q
+        move first, then G against the moved D and Q, the default. G's pass reuses the step's draw
+        of noise and codes (Lin et al. feed one draw to every op of a step; openai/InfoGAN's graph
+        draws again from the same prior) and, with separate batches, D sees only the generated
+        images in it. Every zoo model trained before the option existed updated simultaneously.
+      - `leak`: the slope of the leaky ReLUs in D and Q of the MNIST networks; the paper gives 0.1
+        (appendix C.1), the authors' code uses 0.01 (`custom_ops.leaky_rectify`'s default).
     Configs saved before an option existed rebuild the model they were saved from
     (`LEGACY_HPARAMS`: the DCGAN networks, one lambda, one batch, the standard losses, normal
-    noise).
+    noise, simultaneous updates).
 
     Two players: the generator (`optimizer`, default Adam(1e-3, beta_1=0.5)) and the
     discriminator with the Q head (`discriminator_optimizer`, default Adam(2e-4, beta_1=0.5)), the
     paper's learning rates (under "wgan_gp" both Adam(1e-4, beta_1=0, beta_2=0.9)). Each
-    `train_step` runs one forward pass, gives each player its own tape and weights and updates
-    both once (after `n_critic - 1` updates of D and Q alone). Under tf.distribute the batch-norm
+    `train_step` makes `n_critic - 1` updates of D and Q alone, then one of D and Q from a forward
+    pass, then `generator_updates` of G, each from a pass of its own against the updated D and Q
+    (`alternating=False`: G's first update from D's pass); each player has its own tape and
+    weights. Under tf.distribute the batch-norm
     statistics are synchronised across replicas (those of the global batch), so an update does not
     depend on the number of replicas.
 
@@ -169,6 +180,9 @@ class InfoGAN(RepresentationModel):
       discriminator_learning_rate: D's (and Q's, H's) Adam rate; default None: 2e-4, or 1e-4 under
         "wgan_gp".
       noise_prior: the noise's distribution, "uniform" (U(-1, 1), the authors' code) or "normal".
+      alternating: D and Q update before G, G against the updated players (the authors' code);
+        default True. False: one simultaneous update of both.
+      leak: the leaky ReLU slope of the MNIST networks' D and Q; default 0.1 (the paper's).
       input_shape: `(H, W, C)`; default `(64, 64, 1)`.
       latent_dim: default 10; must equal num_categorical + num_continuous when both are given.
       seed: seeds the generator's inputs (with the step counter).
@@ -206,10 +220,14 @@ class InfoGAN(RepresentationModel):
                "under wgan_gp)", low=0.0),
         HParam("noise_prior", str, "uniform", "distribution of the noise z: 'uniform' (U(-1, 1), the authors' "
                "code) or 'normal' (N(0, 1))", choices=NOISE_PRIORS),
+        HParam("alternating", bool, True, "D and Q update first, then G against them (the authors' code); else "
+               "one simultaneous update of both from one pass"),
+        HParam("leak", float, 0.1, "leaky ReLU slope in D and Q of the 'mnist' networks (the paper's 0.1; the "
+               "authors' code 0.01)", low=0.0, high=1.0),
     )
     LEGACY_HPARAMS = {"network": "dcgan", "lambda_categorical": 1.0, "lambda_continuous": 1.0, "min_scale": 0.0,
                       "separate_batches": False, "gan_loss": "standard", "gradient_penalty": 10.0, "n_critic": 1,
-                      "noise_prior": "normal"}
+                      "noise_prior": "normal", "alternating": False}
     NETWORKS = ("mnist", "dcgan", "cr")
     TRAINING_ONLY = ("contrastive",)
     METRIC_NAMES = ("discriminator_loss", "generator_loss", "info_loss", "mi_categorical", "continuous_nll")
@@ -223,8 +241,8 @@ class InfoGAN(RepresentationModel):
                  lambda_continuous=0.1, learn_scale=True, min_scale=0.0, network="auto", filters=None,
                  separate_batches=True, instance_noise=0.0, translation=0.0, gan_loss="standard", gradient_penalty=10.0,
                  n_critic=None, lambda_contrastive=0.0, contrastive_start=0, spectral_norm=None, generator_updates=1,
-                 discriminator_learning_rate=None, noise_prior="uniform", input_shape=(64, 64, 1), latent_dim=None,
-                 seed=0, **kwargs):
+                 discriminator_learning_rate=None, noise_prior="uniform", alternating=True, leak=0.1,
+                 input_shape=(64, 64, 1), latent_dim=None, seed=0, **kwargs):
         num_categorical = self._hparam("num_categorical", num_categorical)
         if num_continuous is None:
             num_continuous = (10 if latent_dim is None else int(latent_dim)) - num_categorical
@@ -264,6 +282,10 @@ class InfoGAN(RepresentationModel):
             spectral_norm = network == "cr"
         spectral_norm = self._hparam("spectral_norm", spectral_norm)
         discriminator_learning_rate = self._hparam("discriminator_learning_rate", discriminator_learning_rate)
+        leak = self._hparam("leak", leak)
+        if network != "mnist" and leak != 0.1:
+            raise ValueError(f"InfoGAN's leak sets the slope of the 'mnist' networks' D and Q; network {network!r} "
+                             f"has its own (got leak={leak}). Use network='mnist' or leave leak at 0.1.")
         if discriminator_learning_rate is not None and not discriminator_learning_rate > 0:
             raise ValueError("InfoGAN's discriminator_learning_rate must be positive (or unset for the default); got "
                              f"{discriminator_learning_rate}.")
@@ -282,6 +304,8 @@ class InfoGAN(RepresentationModel):
         self.generator_updates = self._hparam("generator_updates", generator_updates)
         self.discriminator_learning_rate = discriminator_learning_rate
         self.noise_prior = self._hparam("noise_prior", noise_prior)
+        self.alternating = self._hparam("alternating", alternating)
+        self.leak = leak
         self.separate_batches = self._hparam("separate_batches", separate_batches)
         self.instance_noise = instance_noise
         self.translation = self._hparam("translation", translation)
@@ -308,7 +332,7 @@ class InfoGAN(RepresentationModel):
                                                               filters=self.filters)
             self.discriminator = networks.infogan_mnist_discriminator(
                 self.observation_shape, self.num_categorical, self.num_continuous, filters=self.filters,
-                learn_scale=self.learn_scale, normalization=normalization, spectral_norm=spectral_norm)
+                learn_scale=self.learn_scale, normalization=normalization, spectral_norm=spectral_norm, leak=leak)
         elif network == "cr":
             self.generator = networks.infogan_cr_generator(self.noise_dim + self.latent_dim, self.observation_shape)
             self.discriminator = networks.infogan_cr_discriminator(
@@ -459,9 +483,11 @@ class InfoGAN(RepresentationModel):
         self.discriminator_optimizer = optimizer
         optimizer.build(self._second_player_variables)
 
-    def _terms(self, images, training, draw=0):
+    def _terms(self, images, training, draw=0, discriminator=True):
         """The loss terms of one forward pass, from draw `draw` of the step's random numbers (0 for
-        the pass that updates both players; 1 .. n_critic - 1 for the critic's extra updates)."""
+        the pass that updates both players; 1 .. n_critic - 1 for the critic's extra updates).
+        `discriminator=False`: G's terms only (its GAN loss and the information terms), for G's
+        update; with separate batches D then sees only the generated images."""
         batch = tf.shape(images)[0]
         first = _STREAMS_PER_DRAW * draw
         noise, onehot, continuous = self._prior(batch, stream=first)
@@ -482,29 +508,33 @@ class InfoGAN(RepresentationModel):
             # moving statistics, which inference uses (reading the codes of real images), follow
             # the real batches only, so a real image is normalised as in training (updated by
             # both kinds, as in the authors' code, they would match neither).
-            real_outputs = self.discriminator(seen[:batch], training=training)
+            real_outputs = self.discriminator(seen[:batch], training=training) if discriminator else None
             moving = self._discriminator_moving_statistics() if training else []
             kept = [tf.identity(v.value) for v in moving]
             fake_outputs = self.discriminator(seen[batch:], training=training)
             for variable, value in zip(moving, kept):
                 variable.assign(value)
-            logits_real, logits_fake = real_outputs["d_logits"], fake_outputs["d_logits"]
+            logits_fake = fake_outputs["d_logits"]
+            logits_real = real_outputs["d_logits"] if discriminator else None
         else:
             outputs = self.discriminator(seen, training=training)
             logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
             fake_outputs = {k: v[batch:] for k, v in outputs.items()}
-        terms = {}
-        if self.gan_loss == "wgan_gp":
-            d_loss, g_loss = losses.wasserstein_gan_losses(logits_real, logits_fake)
-            eps = self._draw(random_noise.uniform, batch, [1] * len(self.observation_shape), stream=first + 5)
-            penalty = losses.gradient_penalty(self._critic, seen[:batch], seen[batch:], eps)
-            terms = {"gradient_penalty": penalty, "wasserstein_estimate": -d_loss}
-            d_loss += self.gradient_penalty * penalty
-        else:
-            d_loss, g_loss = losses.sigmoid_gan_losses(logits_real, logits_fake)
         info, mi, continuous_nll = self.info_terms(fake_outputs, onehot, continuous)
-        return {"discriminator_loss": d_loss, "generator_loss": g_loss, "info_loss": info, "mi_categorical": mi,
-                "continuous_nll": continuous_nll, **terms}
+        terms = {"info_loss": info, "mi_categorical": mi, "continuous_nll": continuous_nll}
+        if self.gan_loss == "wgan_gp":
+            terms["generator_loss"] = losses.wasserstein_generator_loss(logits_fake)
+            if discriminator:
+                d_loss, _ = losses.wasserstein_gan_losses(logits_real, logits_fake)
+                eps = self._draw(random_noise.uniform, batch, [1] * len(self.observation_shape), stream=first + 5)
+                penalty = losses.gradient_penalty(self._critic, seen[:batch], seen[batch:], eps)
+                terms.update(gradient_penalty=penalty, wasserstein_estimate=-d_loss)
+                terms["discriminator_loss"] = d_loss + self.gradient_penalty * penalty
+        else:
+            terms["generator_loss"] = losses.sigmoid_generator_loss(logits_fake)
+            if discriminator:
+                terms["discriminator_loss"] = losses.sigmoid_gan_losses(logits_real, logits_fake)[0]
+        return terms
 
     def _generator_loss(self, terms):
         """G's loss from a pass's terms: its GAN loss, the weighted information term and, from
@@ -548,22 +578,28 @@ class InfoGAN(RepresentationModel):
                 terms = self._terms(images, training=True, draw=draw)
                 d_loss = scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"])
             self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
+        g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             terms = self._terms(images, training=True)
             d_loss = terms["discriminator_loss"] + self.lambda_info * terms["info_loss"]
             if self.contrastive is not None:
                 terms.update(zip(self.CONTRASTIVE_METRIC_NAMES, self.contrastive_terms(tf.shape(images)[0])))
                 d_loss += terms["contrastive_loss"]  # reaches H only: D and Q do not see the pairs
-            g_loss = self._generator_loss(terms)
-            g_loss, d_loss = scale_for_replicas(g_loss), scale_for_replicas(d_loss)
-        g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
-        self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
-        self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
-        for _ in range(1, self.generator_updates):
-            # G again on the same draw against the updated D and Q (Lin et al. run G's op twice on one
-            # feed); the trackers keep the pass that updated both players.
+            d_loss = scale_for_replicas(d_loss)
+            if not self.alternating:
+                g_loss = scale_for_replicas(self._generator_loss(terms))
+        # Alternating, D and Q (and H) move first and every G update is a pass of its own against
+        # them; simultaneous, G's first update comes from the pass that moves D, both gradients
+        # taken before either player moves.
+        d_gradients = d_tape.gradient(d_loss, d_variables)
+        if not self.alternating:
+            self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
+        self.discriminator_optimizer.apply(d_gradients, d_variables)
+        for _ in range(self.generator_updates - (0 if self.alternating else 1)):
+            # G on the step's draw against the updated D and Q (Lin et al. feed one draw to every op
+            # of a step; the trackers keep the pass that updated D).
             with tf.GradientTape() as g_tape:
-                again = self._terms(images, training=True)
+                again = self._terms(images, training=True, discriminator=False)
                 if self.contrastive is not None:
                     again["contrastive_loss"] = self.contrastive_terms(tf.shape(images)[0])[0]
                 g_loss = scale_for_replicas(self._generator_loss(again))

@@ -328,7 +328,8 @@ def infogan_mnist_generator(input_dim, output_shape=(28, 28, 1), filters=64, nam
 
 
 def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_continuous=0, filters=64,
-                                learn_scale=True, normalization="batch", spectral_norm=False, name="discriminator"):
+                                learn_scale=True, normalization="batch", spectral_norm=False, leak=_INFOGAN_LEAK,
+                                name="discriminator"):
     """InfoGAN's MNIST discriminator D with the recognition network Q on its body.
 
     Shared: 4x4 conv stride 2 to f channels, lReLU(0.1); 4x4 conv stride 2 to 2f, BN, lReLU; FC 16f,
@@ -336,7 +337,8 @@ def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_
     and log-scales. With f = 64: conv 64 - conv 128 - FC 1024, Q's FC 128 (Chen et al. 2016, table 1).
     `normalization` replaces the body's two batch norms (`bn2`, `bn3`) by layer norms (`ln2`,
     `ln3`) or by nothing (the layers then with biases); Q's batch norm stays. `spectral_norm`: the
-    body's and D's layers spectrally normalised (Miyato et al. 2018).
+    body's and D's layers spectrally normalised (Miyato et al. 2018). `leak`: the leaky ReLUs' slope
+    (the paper's 0.1; the authors' code's `leaky_rectify` has 0.01).
 
     Returns:
       a model x -> {"d_logits": [batch, 1], "q_logits", "q_mean", "q_log_scale"}.
@@ -353,16 +355,16 @@ def infogan_mnist_discriminator(input_shape=(28, 28, 1), num_categorical=0, num_
     biased = normalization == "none"
     x_in = keras.Input(input_shape, name="images")
     h = _conv(spectral_norm, filters, 4, strides=2, padding="same", kernel_initializer=_init(), name="conv1")(x_in)
-    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu1")(h)
+    h = layers.LeakyReLU(leak, name="lrelu1")(h)
     h = _conv(spectral_norm, 2 * filters, 4, strides=2, padding="same", use_bias=biased, kernel_initializer=_init(),
               name="conv2")(h)
-    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu2")(norm(2)(h))
+    h = layers.LeakyReLU(leak, name="lrelu2")(norm(2)(h))
     h = layers.Flatten(name="flatten")(h)
     h = _dense(spectral_norm, 16 * filters, use_bias=biased, kernel_initializer=_init(), name="dense")(h)
-    h = layers.LeakyReLU(_INFOGAN_LEAK, name="lrelu3")(norm(3)(h))
+    h = layers.LeakyReLU(leak, name="lrelu3")(norm(3)(h))
     outputs = {"d_logits": _dense(spectral_norm, 1, kernel_initializer=_init(), name="d_logits")(h)}
     q = layers.Dense(2 * filters, use_bias=False, kernel_initializer=_init(), name="q_dense")(h)
-    q = layers.LeakyReLU(_INFOGAN_LEAK, name="q_lrelu")(_bn("q_bn")(q))
+    q = layers.LeakyReLU(leak, name="q_lrelu")(_bn("q_bn")(q))
     outputs["q_logits"] = layers.Dense(max(num_categorical, 1), kernel_initializer=_init(), name="q_logits")(q)
     outputs["q_mean"] = layers.Dense(max(num_continuous, 1), kernel_initializer=_init(), name="q_mean")(q)
     if learn_scale:
