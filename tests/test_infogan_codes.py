@@ -211,3 +211,18 @@ def test_held_out_digits_from_another_source(tiny_preset, tmp_path):
         infogan_codes.parse_options("source")
     with pytest.raises(SystemExit, match="always the source's 'test' split"):
         infogan_codes.run(True, tmp_path / "out", model=str(tiny_preset), dataset_options={"split": "train"})
+
+
+def test_a_model_trained_on_the_files_needs_their_test_digits(tiny_preset, tmp_path, monkeypatch):
+    """A model trained on MNIST's files is scored on their test digits by default; without the files
+    the benchmark stops with what to install, not with a traceback or another source's digits."""
+    import json
+    import shutil
+
+    preset = shutil.copytree(tiny_preset, tmp_path / "preset")
+    meta = json.loads((preset / "metadata.json").read_text())
+    meta["dataset"]["source"] = "file"
+    (preset / "metadata.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "no-data"))
+    with pytest.raises(SystemExit, match=r"'test' split of source 'file'.*not on this machine.*recipes.get_data"):
+        infogan_codes.run(True, tmp_path / "out", model=str(preset))
