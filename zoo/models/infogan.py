@@ -82,9 +82,9 @@ class InfoGAN(RepresentationModel):
       - `n_critic`: critic (D and Q) updates per generator update. Each `train_step` makes
         `n_critic - 1` updates of D and Q alone, each from its own draw of codes, noise (and
         eps) with the step's real batch (as keras-io's WGAN-GP example does; Gulrajani et al.
-        draw a fresh real batch for each), then the update of both players from one forward
-        pass, as with `n_critic=1`. `step` counts generator updates; the trackers report that
-        last pass. Default 1 (the paper's) under "standard".
+        draw a fresh real batch for each), then the step's main update (D and Q, then G; see
+        `alternating`), as with `n_critic=1`. `step` counts generator updates; the trackers
+        report the main pass that moved D and Q. Default 1 (the paper's) under "standard".
       - `lambda_contrastive` (InfoGAN-CR, Lin et al. 2020, eq. 5 with their alpha): a contrastive
         regulariser. Each step also draws pairs of codes that agree in one code I, drawn uniformly
         (the categorical code counts as one), and are drawn independently in every other, with one
@@ -97,7 +97,7 @@ class InfoGAN(RepresentationModel):
         progressive schedule on dSprites: InfoGAN alone for 288,000 of 322,000 steps, then
         alpha = 2); H trains from the start, so it can already tell codes apart when G's term
         counts. H shares D's optimizer (theirs are the same Adam, 2e-3, beta_1 0.5), is trained
-        only in the pass that updates both players, and, needed in training only, is left out of
+        only in the step's main pass (with D and Q), and, needed in training only, is left out of
         presets (`TRAINING_ONLY`). Their spectral norm and two generator updates are the options
         below; their "gap" option (off on dSprites) is not taken. Default 0: off.
       - `network="cr"`: Lin et al. 2020's dSprites networks (their code, fjxmlzn/InfoGAN-CR:
@@ -485,7 +485,7 @@ class InfoGAN(RepresentationModel):
 
     def _terms(self, images, training, draw=0, discriminator=True):
         """The loss terms of one forward pass, from draw `draw` of the step's random numbers (0 for
-        the pass that updates both players; 1 .. n_critic - 1 for the critic's extra updates).
+        the step's main pass and G's passes; 1 .. n_critic - 1 for the critic's extra updates).
         `discriminator=False`: G's terms only (its GAN loss and the information terms), for G's
         update; with separate batches D then sees only the generated images."""
         batch = tf.shape(images)[0]
