@@ -4,15 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench bench-quick install install-bench mnist-data clean
+.PHONY: demo test docs bench bench-quick install install-bench mnist-data clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# The test extras and the docs extras: the browser test builds the site (MkDocs) and opens it in
+# the system's Chromium through Playwright (tests/test_docs_site.py).
 $(STAMP): $(VENV)/bin/python setup.cfg constraints.txt pyproject.toml
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
+	$(PY) -m pip install -q -c constraints.txt -e ".[test,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -27,6 +29,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests
 
+# The documentation site into site/; --strict (in mkdocs.yml): a broken link, a missing reference or a
+# docstring that fails to render fails the build.
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict
+
 bench: $(STAMP)
 	$(PY) -m benchmarks.run_all --runs_dir runs
 
@@ -38,4 +45,4 @@ mnist-data: $(STAMP)
 	$(PY) -m recipes.get_data --dataset=mnist
 
 clean:
-	rm -rf $(VENV) out build *.egg-info
+	rm -rf $(VENV) out build site *.egg-info

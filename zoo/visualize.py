@@ -160,7 +160,9 @@ def code_sweep_grid(model, code: int, *, num_values: int = 10, num_rows: int = 1
     Args:
       model: an InfoGAN (`num_categorical`, `num_continuous`, `noise_dim`, `decode(codes, noise)`).
       code: 1-based code number.
-      num_values, low, high: the continuous sweep.
+      num_values: columns of a continuous code's sweep.
+      low: the sweep's first value.
+      high: the sweep's last value.
       num_rows: rows of the categorical picture (and of a continuous one without a categorical code).
       seed: the noise and code draws.
     """

@@ -22,7 +22,7 @@ class AnnealedVAE(VAE):
       gamma: weight of the capacity penalty; default 1000 (Locatello et al. 2019).
       c_max: final capacity in nats; default 25 (the study swept 5 to 100).
       iteration_threshold: steps for C to reach c_max; default 100000.
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
     """
 
     HPARAMS = (

@@ -20,7 +20,7 @@ class BetaTCVAE(VAE):
 
     Args:
       beta: weight of the total correlation; default 6 (the study swept 1 to 10).
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
     """
 
     HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation", low=0.0),)

@@ -16,7 +16,7 @@ class BetaVAE(VAE):
 
     Args:
       beta: weight of the KL term; default 4 (Locatello et al. 2019 sweep beta over 1, 2, 4, 6, 8, 16).
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
 
     Example:
       >>> import zoo.models

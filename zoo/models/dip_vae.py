@@ -23,7 +23,7 @@ class DIPVAE(VAE):
       lambda_od: weight of the off-diagonal penalty; default 10.
       lambda_d: weight of the diagonal penalty; default (None) 10 * lambda_od for "i" and lambda_od
         for "ii", the study's settings (Locatello et al. 2019, table 2).
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
     """
 
     HPARAMS = (

@@ -30,7 +30,7 @@ class FactorVAE(VAE):
 
     Args:
       gamma: weight of the TC term; default 10 (the study swept 10 to 100).
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
     """
 
     HPARAMS = (HParam("gamma", float, 10.0, "weight of the total correlation", low=0.0),)

@@ -68,7 +68,9 @@ class VAE(RepresentationModel):
 
         Args:
           kl: scalar, KL(q(z|x) || N(0, I)) averaged over the batch.
-          z_mean, z_logvar, z: `[batch, latents]` posterior parameters and a sample.
+          z_mean: `[batch, latents]` posterior means.
+          z_logvar: `[batch, latents]` posterior log-variances.
+          z: `[batch, latents]` a sample of the posterior.
 
         Returns:
           a scalar, or `(scalar, {name: scalar})` with extra terms to track (names must be in
