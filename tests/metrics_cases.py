@@ -104,3 +104,22 @@ def tiny_mixed(images):
     key = flat @ np.sin(np.arange(1, flat.shape[1] + 1) * 1.618)
     noise = np.stack([np.modf(np.sin(key * (j + 3) * 12.9898) * 43758.5453)[0] for j in range(4)], axis=1)
     return z @ mix + 0.15 * noise
+
+
+SCALES = (10.0, 1.0, 0.1, 3.0)
+
+
+def noisy(f: np.ndarray, scales=None) -> np.ndarray:
+    """The factors plus deterministic pseudo-noise keyed on the whole factor vector (a code is a
+    function of the image), each dimension then multiplied by `scales`.
+
+    With `SCALES` the dimensions span two orders of magnitude: a score that should not depend on
+    the units of a code (the FactorVAE vote divides by each dimension's global variance; MIG and
+    modularity discretise each dimension over its own range; DCI's trees split on order) must
+    give the same number as for `scales=None`, and one that skips its normalisation does not.
+    """
+    f = np.asarray(f, dtype=np.float64)
+    key = f @ np.array([1.0, 7.3, 53.1, 389.7])[:f.shape[1]]
+    noise = np.stack([np.modf(np.sin(key * (j + 3) * 12.9898) * 43758.5453)[0] for j in range(f.shape[1])], axis=1)
+    codes = f + 0.4 * noise
+    return codes if scales is None else codes * np.asarray(scales, dtype=np.float64)
