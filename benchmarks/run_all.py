@@ -3,7 +3,7 @@
     .venv/bin/python -m benchmarks.run_all [--quick] [--runs_dir runs] [--only betavae_table,...]
 
 Runs, one after another (never in parallel: the target machines have 2 cores), each benchmark
-that exists, as its own process (`python -m benchmarks.<name> --out_dir=... [--quick]`; every
+that exists, as its own process (`python -m benchmarks.<kind>.<name> --out_dir=... [--quick]`; every
 benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see `_report.py`, and
 `--runs_dir` goes to those whose `run` takes `runs_dirs`):
 
@@ -45,24 +45,33 @@ from benchmarks import _report
 from zoo import files
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = ["zoo_scores", "data_bench", "train_bench", "metrics_bench", "evaluate_bench", "inference_bench", "betavae_table",
-         "metric_agreement", "population"]
+# Each step by its name (what --only, the logs and the tables use) and its module under benchmarks/.
+MODULES = {"zoo_scores": "papers.zoo_scores", "data_bench": "speed.data_bench", "train_bench": "speed.train_bench",
+           "metrics_bench": "speed.metrics_bench", "evaluate_bench": "speed.evaluate_bench",
+           "inference_bench": "speed.inference_bench", "betavae_table": "papers.betavae_table",
+           "metric_agreement": "papers.metric_agreement", "population": "papers.population"}
+STEPS = list(MODULES)
 QUICK_BUDGET_S = 600
 FLAGS = flags.FLAGS
 
 
 def present(name: str) -> bool:
-    return importlib.util.find_spec(f"benchmarks.{name}") is not None
+    return importlib.util.find_spec(module_name(name)) is not None
+
+
+def module_name(name: str) -> str:
+    """The dotted module of step `name`: `benchmarks.<kind>.<name>`."""
+    return f"benchmarks.{MODULES[name]}"
 
 
 def benchmark(name: str):
-    """The module `benchmarks.<name>` (a library import: it defines no flags)."""
-    return importlib.import_module(f"benchmarks.{name}")
+    """The module of step `name` (a library import: it defines no flags)."""
+    return importlib.import_module(module_name(name))
 
 
 def command(name: str, *, quick: bool, out_dir: Path, runs_dirs=(), agreement_dataset: str | None = None) -> list[str]:
     """The command line of one step: every benchmark takes `--out_dir` and `--quick`."""
-    cmd = [sys.executable, "-m", f"benchmarks.{name}", "--out_dir", str(out_dir)] + (["--quick"] if quick else [])
+    cmd = [sys.executable, "-m", module_name(name), "--out_dir", str(out_dir)] + (["--quick"] if quick else [])
     if "runs_dirs" in inspect.signature(benchmark(name).run).parameters:
         for folder in runs_dirs:
             cmd += ["--runs_dir", str(folder)]
@@ -201,7 +210,7 @@ def main(argv) -> int:
     steps = []
     for name in chosen:
         if not present(name):
-            print(f"\n=== {name}: not present (benchmarks/{name}.py), skipped", flush=True)
+            print(f"\n=== {name}: not present (benchmarks/{MODULES[name].replace('.', '/')}.py), skipped", flush=True)
             steps.append({"name": name, "command": None, "returncode": None, "seconds": None, "log": None})
             continue
         cmd = command(name, quick=FLAGS.quick, out_dir=out_dir, runs_dirs=FLAGS.runs_dir,

@@ -63,7 +63,7 @@ def cheap_score(model, objective: str, dataset: str = "dsprites") -> tuple[str, 
     import zoo.metrics
 
     if dataset == "mnist":
-        from benchmarks.infogan_codes import held_out_cluster_accuracy
+        from benchmarks.infogan.infogan_codes import held_out_cluster_accuracy
 
         key, tolerance = MNIST_SCORE
         return key, held_out_cluster_accuracy(model, zoo.data.load("mnist", split="test"))["cluster_accuracy"], tolerance

@@ -13,8 +13,9 @@ import pytest
 
 import zoo.data
 import zoo.runs
-from benchmarks import _agreement, _betavae, _report, _trained, betavae_table, metric_agreement
-from benchmarks import _representations as reps
+from benchmarks.papers import _agreement, _betavae, _trained, betavae_table, metric_agreement
+from benchmarks import _report
+from benchmarks.papers import _representations as reps
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +193,7 @@ def test_every_row_scores_the_same_pairs_for_a_seed(tiny):
 
 
 def test_zoo_scores_table_and_targets_come_from_the_manifest():
-    from benchmarks import zoo_scores
+    from benchmarks.papers import zoo_scores
 
     def entry(objective, bvae, mig, **hparams):
         return {"objective": objective, "training": {"steps": 30000, "hparams": hparams},
@@ -226,7 +227,7 @@ def test_zoo_scores_table_and_targets_come_from_the_manifest():
 
 
 def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
-    from benchmarks import zoo_scores
+    from benchmarks.papers import zoo_scores
 
     training = {"steps": 30000, "hparams": {"beta": 16.0}, "init_from": "betavae-dsprites",
                 "init_from_training": {"steps": 30000, "seed": 0, "hparams": {"beta": 16.0}}}
@@ -242,7 +243,7 @@ def test_zoo_scores_counts_the_steps_a_fine_tuned_model_started_from():
 
 
 def test_sample_spread_of_hand_made_frames():
-    from benchmarks.sample_spread import spread
+    from benchmarks.infogan.sample_spread import spread
 
     frames = np.zeros((4, 8, 8, 1), np.float32)
     frames[0, 1:3, 1:3] = 1.0       # area 4, centre (x 1.5, y 1.5)

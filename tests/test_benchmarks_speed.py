@@ -4,7 +4,7 @@ import numpy as np
 
 import metrics_cases as cases
 import zoo.metrics
-from benchmarks import evaluate_bench, inference_bench, step_profile, steps_per_execution_bench
+from benchmarks.speed import evaluate_bench, inference_bench, step_profile, steps_per_execution_bench
 
 
 def test_the_before_dci_schedule_gives_the_exact_dci():

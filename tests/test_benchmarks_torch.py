@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is not installed (optional: pip install -e .[bench])")
 
-from benchmarks import _torch_beta_vae as torch_beta_vae  # noqa: E402
+from benchmarks.references import _torch_beta_vae as torch_beta_vae  # noqa: E402
 from zoo.models import networks  # noqa: E402
 
 

@@ -1,11 +1,11 @@
-"""The large-file figures of benchmarks/data_bench.py, at a small size (the full run writes 12.7 GB)."""
+"""The large-file figures of benchmarks/speed/data_bench.py, at a small size (the full run writes 12.7 GB)."""
 
 import zipfile
 
 import numpy as np
 import pytest
 
-from benchmarks import data_bench
+from benchmarks.speed import data_bench
 
 
 def test_large_file_figures_at_a_small_size(tmp_path):

@@ -1,9 +1,9 @@
-"""benchmarks.gan_diagnosis on a hand-made generator whose codes and Q are known exactly."""
+"""benchmarks.infogan.gan_diagnosis on a hand-made generator whose codes and Q are known exactly."""
 
 import numpy as np
 import pytest
 
-from benchmarks import gan_diagnosis
+from benchmarks.infogan import gan_diagnosis
 
 
 class CodePixels:

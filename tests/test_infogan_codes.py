@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks import infogan_codes
-from benchmarks.infogan_codes import code_correlations, slant_and_width
+from benchmarks.infogan import infogan_codes
+from benchmarks.infogan.infogan_codes import code_correlations, slant_and_width
 from zoo import visualize
 
 

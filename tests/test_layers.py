@@ -76,8 +76,26 @@ def test_recipes_import_no_other_recipe_and_benchmarks_nothing_from_tests():
     assert not wrong, "\n".join(wrong)
 
 
-BENCHMARKS = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py")
-                    if not p.stem.startswith("_") and p.stem not in ("run_all", "dlib_reference"))
+def test_benchmarks_import_only_public_names_from_the_package():
+    """Benchmarks are clients like a user's script: no `zoo.<...>._private` module (tools/ may patch the renderer)."""
+    wrong = [f"{module} imports {t}" for path, module in _modules("benchmarks") if ".tools." not in f"{module}."
+             for t in _imports(path, module)
+             if t.split(".")[0] == "zoo" and any(part.startswith("_") for part in t.split(".")[1:])]
+    assert not wrong, "\n".join(wrong)
+
+
+# benchmarks/ by kind (README, Layout): in these folders a module without a leading underscore is a
+# benchmark; references/ holds the reference implementations, run_all, _flags and _report the plumbing.
+KINDS = ("speed", "papers", "infogan", "tools")
+BENCHMARKS = sorted(f"{kind}.{p.stem}" for kind in KINDS for p in (ROOT / "benchmarks" / kind).glob("*.py")
+                    if not p.stem.startswith("_"))
+
+
+def test_benchmarks_live_in_their_kinds_folders():
+    assert sorted(p.name for p in (ROOT / "benchmarks").glob("*.py")) == ["__init__.py", "_flags.py", "_report.py",
+                                                                         "run_all.py"]
+    assert sorted(p.name for p in (ROOT / "benchmarks").iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(
+        KINDS + ("references",))
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)
@@ -105,6 +123,8 @@ def test_run_all_steps_are_commands_of_the_same_shape(tmp_path):
 
     for name in run_all.STEPS:
         cmd = run_all.command(name, quick=True, out_dir=tmp_path, runs_dirs=["r"])
-        assert cmd[1:5] == ["-m", f"benchmarks.{name}", "--out_dir", str(tmp_path)] and "--quick" in cmd
-        takes_runs = "runs_dirs" in inspect.signature(importlib.import_module(f"benchmarks.{name}").run).parameters
+        module = run_all.module_name(name)
+        assert module.removeprefix("benchmarks.") in BENCHMARKS and not module.startswith("benchmarks.tools.")
+        assert cmd[1:5] == ["-m", module, "--out_dir", str(tmp_path)] and "--quick" in cmd
+        takes_runs = "runs_dirs" in inspect.signature(importlib.import_module(module).run).parameters
         assert ("--runs_dir" in cmd) == takes_runs

@@ -1,6 +1,6 @@
 """Equality with the reference implementation, disentanglement_lib 1.5 (Locatello et al. 2019).
 
-The reference is pip-installed once into ~/.cache/zoo (see benchmarks/dlib_reference.py; skipped with
+The reference is pip-installed once into ~/.cache/zoo (see benchmarks/references/dlib_reference.py; skipped with
 the reason when pip cannot reach the index) and run in a child interpreter with two small import
 shims, on the same arrays as ours. Asserted:
   * MIG, SAP (discrete and continuous), modularity, explicitness, IRS and the unsupervised
@@ -31,7 +31,7 @@ import pytest
 
 import metrics_cases as cases
 import zoo.metrics
-from benchmarks import dlib_reference
+from benchmarks.references import dlib_reference
 
 TESTS = Path(__file__).resolve().parent
 

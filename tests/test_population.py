@@ -12,10 +12,11 @@ import math
 import numpy as np
 import pytest
 
-from benchmarks import _impossibility as imp
-from benchmarks import _population_figures as figures
-from benchmarks import _population_stats as stats
-from benchmarks import _agreement, _report, population
+from benchmarks.papers import _impossibility as imp
+from benchmarks.papers import _population_figures as figures
+from benchmarks.papers import _population_stats as stats
+from benchmarks.papers import _agreement, population
+from benchmarks import _report
 
 SIX = [key for _, key, _ in _agreement.METRICS]  # BetaVAE, FactorVAE, MIG, DCI, Modularity, SAP
 
@@ -272,7 +273,7 @@ TINY = {"num_train": 200, "num_test": 100, "intervention_train": 20, "interventi
 
 
 def test_score_step_writes_a_full_row_once_and_refuses_another_setting(tiny_runs, tmp_path):
-    from benchmarks import _population_score as ps
+    from benchmarks.papers import _population_score as ps
 
     path = tmp_path / "population.json"
     content = ps.score_population(tiny_runs, path, TINY, log=lambda s: None)
@@ -302,7 +303,7 @@ def test_score_step_names_unknown_settings_and_a_missing_runs_folder(tmp_path):
 
 
 def test_readme_section_is_appended_once_then_replaced_and_a_broken_one_refused(tmp_path):
-    from benchmarks import _population_markdown as md
+    from benchmarks.papers import _population_markdown as md
 
     readme = tmp_path / "README.md"
     readme.write_text("# Benchmarks\n\nintro\n")
@@ -342,7 +343,7 @@ def test_readme_flag_is_checked_before_any_work(tmp_path):
     import sys
 
     def run(*flags):
-        return subprocess.run([sys.executable, "-m", "benchmarks.population", *flags], cwd=population.ROOT,
+        return subprocess.run([sys.executable, "-m", "benchmarks.papers.population", *flags], cwd=population.ROOT,
                               capture_output=True, text=True, timeout=120)
 
     elsewhere = run(f"--readme={tmp_path / 'README.md'}", f"--out={tmp_path / 'plots'}")

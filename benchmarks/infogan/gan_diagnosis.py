@@ -1,6 +1,6 @@
 r"""Why an InfoGAN's codes do or do not follow the factors: four checks on the generator and Q.
 
-    .venv/bin/python -m benchmarks.gan_diagnosis [--model=infogan-dsprites ...] [--n=512] [--seed=3]
+    .venv/bin/python -m benchmarks.infogan.gan_diagnosis [--model=infogan-dsprites ...] [--n=512] [--seed=3]
 
 For each InfoGAN (a zoo name or a preset folder) it draws `n` prior samples (z, c) and reports:
 
@@ -17,7 +17,7 @@ For each InfoGAN (a zoo name or a preset folder) it draws `n` prior samples (z, 
   shows as ~0.
 - **D's balance**: mean sigmoid(D(x)) on rendered frames and on samples (inference mode, no
   instance noise). 1 / 0 is a discriminator that wins outright; about 0.5 / 0.5, a balanced game.
-- **Coverage**: `benchmarks.sample_spread.spread` of the samples beside the data's frames.
+- **Coverage**: `benchmarks.infogan.sample_spread.spread` of the samples beside the data's frames.
 
 Nothing here is timed; a model takes seconds.
 """
@@ -33,7 +33,8 @@ from absl import flags
 
 import zoo
 import zoo.data
-from benchmarks import _report, sample_spread
+from benchmarks import _report
+from benchmarks.infogan import sample_spread
 
 NAME = "gan_diagnosis"
 TITLE = "InfoGAN diagnosis: Q's recovery, code vs noise variation, D's balance, coverage"

@@ -1,7 +1,7 @@
 r"""InfoGAN's codes on MNIST, measured as the paper shows them: digit type, slant and width.
 
-    .venv/bin/python -m benchmarks.infogan_codes [--model=infogan-mnist] [--quick] [--out=out/bench]
-    .venv/bin/python -m benchmarks.infogan_codes --held_out=source=file   # MNIST's 10,000 test digits
+    .venv/bin/python -m benchmarks.infogan.infogan_codes [--model=infogan-mnist] [--quick] [--out=out/bench]
+    .venv/bin/python -m benchmarks.infogan.infogan_codes --held_out=source=file   # MNIST's 10,000 test digits
 
 For a trained InfoGAN on MNIST (a zoo name or a preset folder) it reports
 
@@ -275,10 +275,10 @@ def update_card(model: str, result: dict, out: Path, *, manifest_path=None) -> P
     scores = {**presets.read_metadata(folder).get("scores", {}), **card_scores(result)}
     if result.get("chosen_held_out"):
         own = {CHOSEN_HELD_OUT: {"held_out": result["held_out"], "num_images": result["num_images"],
-                                 "measure": "benchmarks.infogan_codes --held_out (Hungarian cluster accuracy of c1)"}}
+                                 "measure": "benchmarks.infogan.infogan_codes --held_out (Hungarian cluster accuracy of c1)"}}
     else:
         own = {"infogan_codes": {"held_out": result["held_out"], "num_images": result["num_images"],
-                                 "measure": "benchmarks.infogan_codes (Hungarian cluster accuracy; Spearman rho "
+                                 "measure": "benchmarks.infogan.infogan_codes (Hungarian cluster accuracy; Spearman rho "
                                             "of each continuous code with slant and width of generated digits)"}}
     settings = {**presets.read_metadata(folder).get("score_settings", {}), **own}
     name = model if model in manifest.names(manifest.load_manifest(manifest_path)) else None

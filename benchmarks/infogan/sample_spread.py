@@ -1,6 +1,6 @@
 """How widely a generator's samples spread, next to the data's: a mode-collapse check for InfoGAN.
 
-    .venv/bin/python -m benchmarks.sample_spread [--model=infogan-dsprites ...] [--n=256] [--seed=3]
+    .venv/bin/python -m benchmarks.infogan.sample_spread [--model=infogan-dsprites ...] [--n=256] [--seed=3]
         [--dataset=dsprites]
 
 For each model (a zoo name or a preset folder) it draws `n` samples G(z, c) with z and c from their

@@ -1,7 +1,7 @@
 """The metric-agreement benchmark's scoring (Locatello et al. 2019): representations, their six scores,
 and the rank correlations between the scores.
 
-Pure computation; `benchmarks.metric_agreement` prints and writes what this returns.
+Pure computation; `benchmarks.papers.metric_agreement` prints and writes what this returns.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 import zoo.metrics
-from benchmarks import _representations as reps
-from benchmarks import _trained
+from benchmarks.papers import _representations as reps
+from benchmarks.papers import _trained
 
 PAPER_TABLES = Path(__file__).with_name("paper_tables.json")
 PAPER_KEY = "locatello2019_metric_rank_correlation_noisy_dsprites"

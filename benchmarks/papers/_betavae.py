@@ -1,6 +1,6 @@
 """The BetaVAE table's scoring (Higgins et al. 2017, Table 1): its rows, their scores, the ordering check.
 
-Pure computation; `benchmarks.betavae_table` prints and writes what this returns.
+Pure computation; `benchmarks.papers.betavae_table` prints and writes what this returns.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 
 import zoo
 import zoo.metrics
-from benchmarks import _representations as reps
-from benchmarks import _trained
+from benchmarks.papers import _representations as reps
+from benchmarks.papers import _trained
 from zoo.runs import zoo_name
 
 PAPER_TABLES = Path(__file__).with_name("paper_tables.json")

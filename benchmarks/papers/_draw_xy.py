@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from benchmarks._draw import BLACK, GREY, LIGHT, WHITE, _save, _text_width, font
+from benchmarks.papers._draw import BLACK, GREY, LIGHT, WHITE, _save, _text_width, font
 
 # matplotlib's tab10, so series read the same as in most papers' plots.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),

@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmarks import _draw, _draw_xy
-from benchmarks import _population_stats as stats
-from benchmarks import _agreement
+from benchmarks.papers import _draw, _draw_xy
+from benchmarks.papers import _population_stats as stats
+from benchmarks.papers import _agreement
 
 # (label, key) of the metrics whose variance is decomposed and whose distributions are plotted.
 DECOMPOSED = [(label, key) for _, key, label in _agreement.METRICS] + [

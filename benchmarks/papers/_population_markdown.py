@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmarks import _impossibility, _report
-from benchmarks import _population_stats as stats
+from benchmarks.papers import _impossibility
+from benchmarks import _report
+from benchmarks.papers import _population_stats as stats
 
 # A score "falls" under the rotation when it drops by more than this (sampling noise is smaller).
 FALL = 0.01
@@ -44,7 +45,7 @@ def header(result: dict) -> str:
              ) if s else "unknown settings"
     return (f"{result['num_models']} trained models ({counts}), {', '.join(map(str, result['steps']))} steps each, "
             f"on rendered dSprites, one evaluation seed; {sizes}. Every number below is computed from "
-            f"`{result.get('population_file', 'population.json')}` by `benchmarks/population.py`. The study trained "
+            f"`{result.get('population_file', 'population.json')}` by `benchmarks/papers/population.py`. The study trained "
             "for 300,000 steps on the real dSprites file with 50 seeds per setting: fewer steps, rendered hearts "
             "and 3 seeds at one setting per objective may each move our numbers away from the paper's.")
 
@@ -61,7 +62,7 @@ def agreement(result: dict) -> str:
         "**Paper** (Locatello et al. 2019, Sec. 5.2, Fig. 3): the metrics agree only in part: BetaVAE with "
         "FactorVAE (80) and MIG with DCI (76) correlate strongly, the other pairs moderately, and Modularity weakly "
         "with all but BetaVAE (46). Their matrix is over about 1,800 models "
-        "on Noisy-dSprites (the one transcribed in `benchmarks/paper_tables.json`; their dSprites matrix is not).", "",
+        "on Noisy-dSprites (the one transcribed in `benchmarks/papers/paper_tables.json`; their dSprites matrix is not).", "",
         f"**Ours**: Spearman rank correlation (%) over {a['num_models']} trained models"
         + (f" ({a['left_out']} left out for a missing score)" if a["left_out"] else "")
         + ", the paper's in brackets.", "",
@@ -186,7 +187,7 @@ def impossibility(demo: dict | None) -> str:
     return "\n".join([
         "**Paper** (Locatello et al. 2019, Thm. 1): with a factorised prior, infinitely many bijections keep the "
         "distribution of the code and entangle it, so a likelihood cannot prefer the disentangled code.", "",
-        f"**Ours** (`benchmarks/_impossibility.py`, exact, no training): the dSprites factors "
+        f"**Ours** (`benchmarks/papers/_impossibility.py`, exact, no training): the dSprites factors "
         f"({', '.join(demo['factors'])}) mapped to exactly standard-normal marginals, z ~ N(0, I), then rotated, "
         f"R(t) = expm(tA); {demo['num_train']} / {demo['num_test']} points, DCI {demo['dci_backend']}. "
         "Rotation angle of the principal plane, largest change of log N(Rz; 0, I) over the points, its mean, the "
@@ -221,7 +222,7 @@ def markdown(result: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-BEGIN = "<!-- population: written by `python -m benchmarks.population --readme=...`; do not edit by hand -->"
+BEGIN = "<!-- population: written by `python -m benchmarks.papers.population --readme=...`; do not edit by hand -->"
 END = "<!-- population: end -->"
 
 

@@ -91,7 +91,7 @@ def probe(model, data, *, points: int, seed: int, batch: int = PROBE_BATCH) -> d
     import tensorflow as tf
 
     import zoo.losses
-    from zoo.metrics._utils import entropy, histogram_discretize, mutual_information
+    from zoo.metrics import entropy, histogram_discretize, mutual_information
 
     @tf.function(reduce_retracing=True)
     def forward(images, eps):

@@ -1,6 +1,6 @@
 """The numbers behind the population figures, computed from `population.json` rows only (pure numpy).
 
-A row is one trained model as `benchmarks/_population_score.py` writes it: `objective`,
+A row is one trained model as `benchmarks/papers/_population_score.py` writes it: `objective`,
 `hparams` (the swept hyperparameter first, as in `zoo.study`), `seed`, `steps`, `scores` (the
 flat dict of `zoo.metrics.evaluate`), `reconstruction`, `kl_per_latent`,
 `gaussian_total_correlation` (`mean`, `sampled`), `mutual_information` and, for VAEs,

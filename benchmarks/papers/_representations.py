@@ -1,6 +1,6 @@
 """Representations the paper benchmarks score: the ground truth and its variants, pixels, linear baselines.
 
-The networks (untrained, zoo models, training-run checkpoints) are in `benchmarks/_trained.py`.
+The networks (untrained, zoo models, training-run checkpoints) are in `benchmarks/papers/_trained.py`.
 
 A `Representation` is a name and a `make()` that builds the function `images [n, H, W, C] -> codes
 [n, D]` only when it is scored (fitting a PCA, loading weights), so a benchmark holds one model in

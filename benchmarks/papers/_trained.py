@@ -12,7 +12,7 @@ import numpy as np
 import zoo
 import zoo.data
 import zoo.runs
-from benchmarks._representations import Representation, Skip
+from benchmarks.papers._representations import Representation, Skip
 from zoo.data.base import GroundTruthData
 
 def untrained(model_name: str, data: GroundTruthData, seed: int) -> Representation:

@@ -1,6 +1,6 @@
 """Higgins et al. 2017, Table 1 beside ours: the BetaVAE score of baselines and models on dSprites.
 
-    .venv/bin/python -m benchmarks.betavae_table [--quick] [--runs_dir runs] [--out_dir out/bench]
+    .venv/bin/python -m benchmarks.papers.betavae_table [--quick] [--runs_dir runs] [--out_dir out/bench]
 
 Rows (the paper's): ground truth (the factor class indices 0..size-1 as floats, one code dimension
 per factor, not one-hot), raw pixels (all 4096 as the code), PCA (10 components) and FastICA (10
@@ -17,7 +17,7 @@ over the evaluation seeds (PCA and ICA are refit, and the untrained VAE re-initi
 seed). Then the paper's ordering is checked against ours, pair by pair.
 
 Prints the table and the ordering check; writes `betavae_table.{json,csv,png}` into `--out_dir`.
-The rows and their scoring are in `benchmarks/_betavae.py`; this module prints and writes them.
+The rows and their scoring are in `benchmarks/papers/_betavae.py`; this module prints and writes them.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from absl import app, flags  # noqa: E402
 
 import zoo.data  # noqa: E402
-from benchmarks import _betavae, _draw, _report  # noqa: E402
-from benchmarks import _representations as reps  # noqa: E402
+from benchmarks.papers import _betavae, _draw  # noqa: E402
+from benchmarks import _report  # noqa: E402
+from benchmarks.papers import _representations as reps  # noqa: E402
 
 NAME = "betavae_table"
 TITLE = "Higgins et al. 2017, Table 1 (BetaVAE score on dSprites)"

@@ -1,6 +1,6 @@
 """Locatello et al. 2019's metric agreement beside ours: rank correlations between six disentanglement scores.
 
-    .venv/bin/python -m benchmarks.metric_agreement [--quick] [--dataset dsprites] [--runs_dir DIR]
+    .venv/bin/python -m benchmarks.papers.metric_agreement [--quick] [--dataset dsprites] [--runs_dir DIR]
         [--checkpoints_per_run N]
 
 Scores every representation available on one dataset (dSprites by default, where the zoo is
@@ -24,7 +24,7 @@ are expected to be higher. How many representations went in is printed with the 
 
 Prints the scores, both matrices and their differences; writes `metric_agreement.{json,csv,png}`
 and `metric_agreement_scores.csv` into `--out_dir`. The representations and their scoring are in
-`benchmarks/_agreement.py`; this module prints and writes them.
+`benchmarks/papers/_agreement.py`; this module prints and writes them.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ from absl import flags  # noqa: E402
 
 import zoo  # noqa: E402
 import zoo.data  # noqa: E402
-from benchmarks import _agreement, _draw, _report, _trained  # noqa: E402
-from benchmarks import _representations as reps  # noqa: E402
+from benchmarks.papers import _agreement, _draw, _trained  # noqa: E402
+from benchmarks import _report  # noqa: E402
+from benchmarks.papers import _representations as reps  # noqa: E402
 
 NAME = "metric_agreement"
 TITLE = "Locatello et al. 2019, metric agreement"

@@ -1,12 +1,12 @@
 r"""The lecture's claims measured on a trained population (issue 20): scoring, then six figures.
 
     # 1. score every finished run of the sweep into one table (resumable; rerun to add new runs)
-    python -m benchmarks.population --step=score --runs_dir=runs/population \
+    python -m benchmarks.papers.population --step=score --runs_dir=runs/population \
         --population_file=docs/bench/population.json
     # 2. the six figures and their Markdown, from the table only
-    python -m benchmarks.population --step=figures --population_file=docs/bench/population.json --out=docs/bench
+    python -m benchmarks.papers.population --step=figures --population_file=docs/bench/population.json --out=docs/bench
     # ... and the six sections written into the benchmarks README (replacing the previous ones)
-    python -m benchmarks.population --out=docs/bench --readme=docs/bench/README.md
+    python -m benchmarks.papers.population --out=docs/bench --readme=docs/bench/README.md
 
 `score` (`_population_score.py`): each run folder with a preset is scored once, with the full
 metric suite at one fixed setting (the study's 10,000 / 5,000 points and the reference's exact DCI
@@ -40,14 +40,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from absl import app, flags  # noqa: E402
 
-from benchmarks import _impossibility, _population_figures, _population_markdown, _population_score  # noqa: E402
+from benchmarks.papers import _impossibility, _population_figures, _population_markdown, _population_score  # noqa: E402
 from benchmarks import _report  # noqa: E402
 from zoo import files  # noqa: E402
 
 NAME = "population_figures"
 TITLE = "The lecture's claims on a trained population"
 FLAGS = flags.FLAGS
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 POPULATION_FILE = ROOT / "docs" / "bench" / "population.json"
 STEPS = ("score", "figures", "all")
 
@@ -66,7 +66,7 @@ def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=N
     content = _population_score.read_population(population_file)
     if not content["rows"]:
         raise FileNotFoundError(f"{population_file} holds no scored model; run the score step first "
-                                "(python -m benchmarks.population --step=score --runs_dir=runs/population).")
+                                "(python -m benchmarks.papers.population --step=score --runs_dir=runs/population).")
     demo = None
     if impossibility:
         demo = _impossibility.demonstrate(**(_impossibility.QUICK if quick else _impossibility.FULL))

@@ -1,6 +1,6 @@
 """The pretrained zoo's scores, read from `weights_manifest.json`, and the targets they are held to.
 
-    .venv/bin/python -m benchmarks.zoo_scores [--out out/bench/zoo_scores.json]
+    .venv/bin/python -m benchmarks.papers.zoo_scores [--out out/bench/zoo_scores.json]
 
 Nothing is computed here: every number is the one `recipes.evaluate --add_to_zoo` (or
 `--update_card`) wrote into the manifest, at the settings recorded beside it (`score_settings`).

@@ -1,6 +1,6 @@
 """Runs the reference metric code, disentanglement_lib 1.5, in a child process for comparisons.
 
-Used by the metric reference tests and by benchmarks/metrics_bench.py. Nothing here is part of
+Used by the metric reference tests and by benchmarks/speed/metrics_bench.py. Nothing here is part of
 the zoo package, and the installed reference is never edited:
 
 * `ensure_installed()` pip-installs `disentanglement-lib==1.5` and `gin-config==0.4.0` (the last
@@ -44,7 +44,7 @@ from zoo import files
 
 VERSION = "1.5"
 GIN_VERSION = "0.4.0"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_dir() -> Path:

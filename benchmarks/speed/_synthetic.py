@@ -1,6 +1,6 @@
 """A synthetic ground-truth dataset with dSprites' factor sizes and a fixed, partly disentangled encoder.
 
-Used by benchmarks/metrics_bench.py so that every metric (ours and the reference) is timed on the
+Used by benchmarks/speed/metrics_bench.py so that every metric (ours and the reference) is timed on the
 same arrays without rendering images or running a network: an "observation" is the factor
 vector itself, `(N, 1, 1, 5)` float32 (`zoo.data.factors_as_observations`), and `representation`
 maps it to a 10-dimensional code

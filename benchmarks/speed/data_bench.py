@@ -1,6 +1,6 @@
 """Data-layer benchmark: images/s through the training pipeline, peak memory, fidelity to real frames.
 
-    .venv/bin/python -m benchmarks.data_bench [--quick] [--reference FRAMES.npz]
+    .venv/bin/python -m benchmarks.speed.data_bench [--quick] [--reference FRAMES.npz]
 
 Prints, and writes to `out/bench/data.json`:
 - images/s of `as_tf_dataset` (batch 64, float32 64x64 frames) for dSprites and its variants,
@@ -20,7 +20,7 @@ writes an MPI3D-layout npz of 1,036,800 x 64 x 64 x 3 uint8 (12.7 GB; `--large_f
 needs that much free disk) once, then streams `mpi3d_toy` from it through `as_tf_dataset` in a
 fresh process, reporting images/s and the process's peak resident memory:
 
-    .venv/bin/python -m benchmarks.data_bench --large_file --large_file_dir=/path/with/13GB/free
+    .venv/bin/python -m benchmarks.speed.data_bench --large_file --large_file_dir=/path/with/13GB/free
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Scoring one model with every metric at the study's sizes: encode once against the original path.
 
-    .venv/bin/python -m benchmarks.evaluate_bench [--quick] [--out out/bench/evaluate.json]
+    .venv/bin/python -m benchmarks.speed.evaluate_bench [--quick] [--out out/bench/evaluate.json]
 
 What `python -m recipes.evaluate --model=factorvae-dsprites --metrics=all` runs
 (`zoo.metrics.evaluate` of the zoo's `factorvae-dsprites` on rendered dSprites, seed 0; 10,000
@@ -48,7 +48,7 @@ def _dci_before(codes_train, factors_train, codes_test, factors_test, seed=0):
     import numpy as np
     from joblib import Parallel, delayed
 
-    from zoo.metrics._dci import completeness, disentanglement
+    from zoo.metrics import dci_completeness, dci_disentanglement
 
     def fit(x_train, y_train, x_test, y_test):
         from sklearn.ensemble import GradientBoostingClassifier
@@ -66,7 +66,7 @@ def _dci_before(codes_train, factors_train, codes_test, factors_test, seed=0):
         delayed(fit)(x_train, factors_train[:, j], x_test, factors_test[:, j]) for j in order)
     columns = dict(zip(order, results))
     importance = np.stack([columns[j][0] for j in range(k)], axis=1)
-    return {"disentanglement": disentanglement(importance), "completeness": completeness(importance),
+    return {"disentanglement": dci_disentanglement(importance), "completeness": dci_completeness(importance),
             "informativeness_train": float(np.mean([columns[j][1] for j in range(k)])),
             "informativeness_test": float(np.mean([columns[j][2] for j in range(k)]))}
 

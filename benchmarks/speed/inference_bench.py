@@ -1,6 +1,6 @@
 """The encoder's inference throughput against the training-step throughput of the same network.
 
-    .venv/bin/python -m benchmarks.inference_bench [--quick] [--out out/bench/inference.json]
+    .venv/bin/python -m benchmarks.speed.inference_bench [--quick] [--out out/bench/inference.json]
 
 Inference: `model.representation(images, batch_size=B)` (one compiled loop over padded batches,
 `zoo/models/base.py`) of the standard beta-VAE encoder (Burgess et al. 2018) on a fixed set of

@@ -1,9 +1,9 @@
 """The metric suite's time, ours vs the reference (disentanglement_lib 1.5), on the same arrays.
 
-    .venv/bin/python -m benchmarks.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
-    .venv/bin/python -m benchmarks.metrics_bench --dci_only [--quick] [--out out/bench/metrics_dci.json]
+    .venv/bin/python -m benchmarks.speed.metrics_bench [--quick] [--no-reference] [--out out/bench/metrics.json]
+    .venv/bin/python -m benchmarks.speed.metrics_bench --dci_only [--quick] [--out out/bench/metrics_dci.json]
 
-Arrays: `benchmarks/_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
+Arrays: `benchmarks/speed/_synthetic.py`, factors drawn uniformly from dSprites' grid (sizes 3, 6,
 40, 32, 32) and a fixed 10-dimensional partly disentangled code; 10,000 train / 5,000 test points
 (`--quick`: 1,000 / 500). Every array score runs on these arrays; BetaVAE and FactorVAE run on the
 same synthetic dataset and encoder with num_train / num_eval = the train / test sizes (the
@@ -12,7 +12,7 @@ study's 10,000 / 5,000), batch 64, FactorVAE's variances from 10,000 points.
 Timed, one after another (the machine has 2 cores): each of our functions (DCI with both
 backends; the other functions have no backend, so their one time stands in both the "fast" and
 the "exact" suite), and the reference's public `compute_*` functions with the study's gin
-settings in a child process (benchmarks/dlib_reference.py installs it into ~/.cache/zoo; skipped
+settings in a child process (benchmarks/references/dlib_reference.py installs it into ~/.cache/zoo; skipped
 with the reason if pip cannot). The reference's DCI is left as it is (unseeded trees). Reported: seconds,
 the reference/ours ratio, the scores side by side, and the "fast" suite total against the 60 s
 target and the "exact" suite total against the reference. Writes `--out` (JSON, with a Markdown
@@ -37,8 +37,9 @@ import numpy as np
 from absl import flags
 
 import zoo.metrics
-from benchmarks import _report, dlib_reference
-from benchmarks._synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
+from benchmarks import _report
+from benchmarks.references import dlib_reference
+from benchmarks.speed._synthetic import FACTOR_SIZES, SyntheticDSprites, arrays, representation
 
 NAME = "metrics"
 TITLE = "Metric suite speed"
@@ -113,8 +114,8 @@ def run_reference(split, num_train, num_test, seed=0):
         tasks, names = [], []
         for name, (task_metric, _) in METRICS.items():
             if name in ("beta_vae_score", "factor_vae_score"):
-                task = {"metric": task_metric, "data": "benchmarks._synthetic:SyntheticDSprites",
-                        "representation": "benchmarks._synthetic:representation", "seed": seed,
+                task = {"metric": task_metric, "data": "benchmarks.speed._synthetic:SyntheticDSprites",
+                        "representation": "benchmarks.speed._synthetic:representation", "seed": seed,
                         "batch_size": 64, "num_train": num_train, "num_eval": num_test,
                         "num_variance_estimate": 10_000}
             else:
@@ -132,18 +133,19 @@ def run_reference(split, num_train, num_test, seed=0):
 
 def run_dci_exact(split, seed=0) -> dict:
     """Times exact DCI's two implementations on `split`; returns seconds, scores and their differences."""
-    from zoo.metrics import _dci, _presorted_boosting
+    from zoo.metrics import dci_completeness, dci_disentanglement, fit_dci_classifiers
 
     _import_sklearn()
     rng = np.random.default_rng(0)  # compile (or load the compiled code) before timing
-    _presorted_boosting.fit(rng.standard_normal((30, 2)), np.arange(30) % 3, random_state=0, n_estimators=1)
+    warm_codes, warm_factors = rng.standard_normal((30, 2)), np.stack([np.arange(30) % 3, np.arange(30) % 2], axis=1)
+    fit_dci_classifiers(warm_codes, warm_factors, warm_codes, warm_factors, backend="exact", n_jobs=1, seed=0)
     out = {}
     for backend in ("sklearn", "exact"):
         start = time.perf_counter()
-        importance, accuracy_train, accuracy_test = _dci.fit_classifiers(*split, backend=backend, n_jobs=None,
-                                                                         seed=seed)
+        importance, accuracy_train, accuracy_test = fit_dci_classifiers(*split, backend=backend, n_jobs=None,
+                                                                        seed=seed)
         seconds = time.perf_counter() - start
-        scores = {"disentanglement": _dci.disentanglement(importance), "completeness": _dci.completeness(importance),
+        scores = {"disentanglement": dci_disentanglement(importance), "completeness": dci_completeness(importance),
                   "informativeness_train": float(np.mean(accuracy_train)),
                   "informativeness_test": float(np.mean(accuracy_test))}
         out[backend] = {"seconds": seconds, "scores": scores, "importance": importance.tolist(),

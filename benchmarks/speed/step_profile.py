@@ -1,9 +1,9 @@
 """Where the beta-VAE training step's time goes on CPU, and which runtime settings leave its numbers alone.
 
-    .venv/bin/python -m benchmarks.step_profile [--quick] [--out out/bench/step_profile.json]
+    .venv/bin/python -m benchmarks.speed.step_profile [--quick] [--out out/bench/step_profile.json]
 
 Two parts, both on the beta-VAE of `zoo.models` (batch 64, 64x64x1, Adam, `model.fit`'s train
-function on fixed in-memory images, as in benchmarks/train_bench.py):
+function on fixed in-memory images, as in benchmarks/speed/train_bench.py):
 
 1. Op profile: TensorFlow's profiler traces a number of steps; the host events of the traced
    ops are summed per op and per kind (convolution forward, the two convolution backprops, matrix
@@ -41,7 +41,7 @@ NAME = "step_profile"
 TITLE = "Where the training step's time goes"
 FLAGS = flags.FLAGS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BATCH = 64
 CHECK_STEPS = 10
 # name -> (environment variables, {"intra": n, "inter": n} thread pools or {})
@@ -157,7 +157,7 @@ def settings(quick: bool) -> dict:
     out = {}
     for name, (env, threads) in SETTINGS.items():
         config = {"threads": threads, "steps": steps, "rounds": rounds}
-        result = subprocess.run([sys.executable, "-m", "benchmarks.step_profile", "--child", json.dumps(config)],
+        result = subprocess.run([sys.executable, "-m", "benchmarks.speed.step_profile", "--child", json.dumps(config)],
                                 cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True)
         if result.returncode != 0:
             out[name] = {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}

@@ -1,6 +1,6 @@
 """Training steps/s with and without Keras's `steps_per_execution` on CPU.
 
-    .venv/bin/python -m benchmarks.steps_per_execution_bench [--quick] [--out out/bench/steps_per_execution.json]
+    .venv/bin/python -m benchmarks.speed.steps_per_execution_bench [--quick] [--out out/bench/steps_per_execution.json]
 
 The beta-VAE of `zoo.models` (batch 64, 64x64x1) trained with `model.fit` for a fixed number of
 steps per call, compiled with `steps_per_execution` = 1 (what the recipes use) and larger values,

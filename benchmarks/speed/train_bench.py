@@ -1,6 +1,6 @@
 """Training speed of every objective at batch 64 on 64x64 images, against a hand-written loop.
 
-    .venv/bin/python -m benchmarks.train_bench [--quick] [--out out/bench/train.json]
+    .venv/bin/python -m benchmarks.speed.train_bench [--quick] [--out out/bench/train.json]
 
 Measures steps/s of `model.fit` (Keras's train function around each model's `train_step`, timed
 between its first and last batch: the steady state of a long run; the cost of each `fit` call
@@ -11,7 +11,7 @@ configuration once, in alternating order); the median, min and max over rounds a
 the beta-VAE's ratio to the hand-written loop is the median of same-round ratios. Also timed: the
 beta-VAE under `jit_compile=True` (XLA), to show what `jit_compile="auto"` avoids on CPU, and,
 when PyTorch is importable (`pip install -e .[bench]`), the same network in PyTorch eager and under
-`torch.compile` (`benchmarks/_torch_beta_vae.py`; otherwise skipped with a note).
+`torch.compile` (`benchmarks/references/_torch_beta_vae.py`; otherwise skipped with a note).
 
 Data: a fixed in-memory set of random binary 64x64 images, repeated, so that no time goes to
 rendering.
@@ -155,10 +155,10 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
     try:
         import torch
 
-        from benchmarks._torch_beta_vae import TorchRunner
+        from benchmarks.references._torch_beta_vae import TorchRunner
         runners["torch_eager_beta_vae"] = TorchRunner
         runners["torch_compile_beta_vae"] = lambda: TorchRunner(compile=True)
-        notes.append(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads (benchmarks/_torch_beta_vae.py).")
+        notes.append(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads (benchmarks/references/_torch_beta_vae.py).")
     except ImportError:
         notes.append("PyTorch comparison skipped: torch is not importable in this environment "
                      "(pip install -e .[bench]).")

@@ -1,6 +1,6 @@
 """Refits the dSprites renderer's geometry to the 320 real frames (how its constants were found).
 
-    .venv/bin/python -m benchmarks.fit_dsprites [--reference FRAMES.npz]
+    .venv/bin/python -m benchmarks.tools.fit_dsprites [--reference FRAMES.npz]
 
 Reads `--reference` (default `../shared/reference/dsprites_gif_frames.npz` beside the checkout:
 real frames cut from DeepMind's file, with their factor classes) and fits, in order, with every other constant at its value in

@@ -21,7 +21,7 @@ Geometry (all lengths in pixels at scale 1; a shape at scale s is the same shape
 
 Where the constants come from: fitted by grid search and Nelder-Mead to the 320 real frames of
 DeepMind's `dsprites.gif` (`shared/reference/dsprites_gif_frames.npz`; see
-`benchmarks/fit_dsprites.py`). The centre mapping 16 + 32 pos and the rotation direction were
+`benchmarks/tools/fit_dsprites.py`). The centre mapping 16 + 32 pos and the rotation direction were
 fitted first (the mirrored direction matches 2 of the 40 square orientations, this one all 40).
 With these values 64/64 square frames and 64/64 ellipse frames are pixel-exact (the square side
 is exact anywhere in [19.1935, 19.1995], the ellipse axes within about +-0.002 px), and the hearts

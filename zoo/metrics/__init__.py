@@ -19,11 +19,20 @@ representation and returns one flat dict keyed `"<function>.<key>"`.
 
 Every function's docstring lists where the reference's behaviour is odd and what we do, and
 tests/test_metrics_reference.py checks the numbers against disentanglement_lib 1.5 itself.
+
+The scores' pieces are public too, for clients that time or recombine them (the speed benchmarks,
+the population study): `fit_dci_classifiers` (DCI's importance matrix `[D, K]` and the per-factor
+train and test accuracies, by backend), `dci_disentanglement` and `dci_completeness` (the two
+scores of an importance matrix), and MIG's `histogram_discretize`, `entropy` and
+`mutual_information`.
 """
 
 from zoo.metrics._beta_vae import beta_vae_score
 from zoo.metrics._cluster_accuracy import cluster_accuracy
+from zoo.metrics._dci import completeness as dci_completeness
 from zoo.metrics._dci import dci
+from zoo.metrics._dci import disentanglement as dci_disentanglement
+from zoo.metrics._dci import fit_classifiers as fit_dci_classifiers
 from zoo.metrics._evaluate import ALL, evaluate
 from zoo.metrics._factor_vae import factor_vae_score
 from zoo.metrics._irs import irs
@@ -31,6 +40,8 @@ from zoo.metrics._mig import mig
 from zoo.metrics._modularity_explicitness import modularity_explicitness
 from zoo.metrics._sap import sap
 from zoo.metrics._unsupervised import unsupervised
+from zoo.metrics._utils import entropy, histogram_discretize, mutual_information
 
-__all__ = ["ALL", "beta_vae_score", "cluster_accuracy", "dci", "evaluate", "factor_vae_score", "irs", "mig",
-           "modularity_explicitness", "sap", "unsupervised"]
+__all__ = ["ALL", "beta_vae_score", "cluster_accuracy", "dci", "dci_completeness", "dci_disentanglement", "entropy",
+           "evaluate", "factor_vae_score", "fit_dci_classifiers", "histogram_discretize", "irs", "mig",
+           "modularity_explicitness", "mutual_information", "sap", "unsupervised"]

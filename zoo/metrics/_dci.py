@@ -52,7 +52,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         sort only where equal values of differing samples make the order matter. The trees of
         a stage are grown on `n_jobs` threads (the compiled code releases the GIL), each with
         the seed scikit-learn's sequential loop would hand it. Time per DCI:
-        benchmarks/metrics_bench.py (`--dci_only`).
+        benchmarks/speed/metrics_bench.py (`--dci_only`).
       * `"sklearn"`: the reference itself, `sklearn.ensemble.GradientBoostingClassifier`, kept
         to check `"exact"` against: each stage's trees grown on `n_jobs` threads, each from the
         random state scikit-learn's own loop would hand it (`zoo/metrics/_exact_boosting.py`;
@@ -66,7 +66,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         dimension it *is* the exact algorithm. On the benchmark arrays (10000 train points, 5
         factors of 3-40 classes, 10 codes) it is within 0.015 of `"exact"` on disentanglement and
         completeness and was 12-16x faster than scikit-learn's own trees (now the `"sklearn"`
-        backend) on the shared 2-core machine (23 s vs 274-355 s; benchmarks/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
+        backend) on the shared 2-core machine (23 s vs 274-355 s; benchmarks/speed/metrics_bench.py). With few training points the gap grows: 0.04 at 1000
         points on the same codes, where most splits fit noise and the exact thresholds matter
         (the exact backend is cheap at such sizes). We tried the obvious
         alternative, `HistGradientBoostingClassifier`'s own split gains: 0.08 off, because its

@@ -182,7 +182,7 @@ def single_threaded():
 
     The metrics' linear algebra is on small matrices (10-dimensional codes), where extra threads
     only add synchronisation; on a shared 2-core machine their spinning made a logistic
-    regression 7x and a histogram booster 10-50x slower (benchmarks/metrics_bench.py). Parallel
+    regression 7x and a histogram booster 10-50x slower (benchmarks/speed/metrics_bench.py). Parallel
     work is done across factors in processes instead (`dci`).
     """
     from threadpoolctl import threadpool_limits

@@ -426,7 +426,7 @@ class RepresentationModel(keras.Model):
         distinct image once (`zoo/metrics/_sampling.py`).
 
         Throughput against the batch size and against a training step of the same network:
-        `python -m benchmarks.inference_bench`. On CPU the best batch is a few hundred images
+        `python -m benchmarks.speed.inference_bench`. On CPU the best batch is a few hundred images
         (larger batches fall out of cache); a GPU wants thousands.
 
         Args:
