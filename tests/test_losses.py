@@ -52,6 +52,19 @@ def test_gaussian_log_density_and_nll():
     expected = stats.norm.logpdf(x, mean, np.exp(log_scale))
     np.testing.assert_allclose(losses.gaussian_log_density(x, mean, 2 * log_scale).numpy(), expected, rtol=1e-6)
     np.testing.assert_allclose(losses.gaussian_nll(x, mean, log_scale).numpy(), -expected.sum(1), rtol=1e-6)
+    # Summed over the last axis only, one value per row, whatever the rank (mutation testing,
+    # docs/mutation.md: with one row, summing over every axis gave the same number).
+    rng = np.random.default_rng(3)
+    x, mean, log_scale = (rng.normal(size=(2, 3, 4)).astype(np.float32) for _ in range(3))
+    expected = stats.norm.logpdf(x, mean, np.exp(log_scale)).sum(-1)
+    np.testing.assert_allclose(losses.gaussian_nll(x, mean, log_scale).numpy(), -expected, rtol=1e-5)
+
+
+def test_reparameterize_by_hand():
+    # z = mean + exp(logvar / 2) * noise: mean 1, variance 4 (std 2), noise -0.5 -> 0.
+    z = losses.reparameterize(tf.constant([[1.0, 0.0]]), tf.constant([[math.log(4.0), 0.0]]),
+                              tf.constant([[-0.5, 3.0]]))
+    np.testing.assert_allclose(z.numpy(), [[0.0, 3.0]], rtol=1e-6)
 
 
 def test_categorical_and_gan_losses():
@@ -107,6 +120,20 @@ def test_gradient_penalty_interpolates_each_image_between_its_real_and_fake():
     eps = tf.constant([[0.25], [0.5], [0.5]])
     penalty = losses.gradient_penalty(lambda x: 0.5 * tf.reduce_sum(x * x, axis=1), real, fake, eps)
     assert float(penalty) == pytest.approx((0.0 + 0.25 + (math.sqrt(2) - 1) ** 2) / 3, rel=1e-6)
+    # Where real and fake share a pixel, a difference eps * real - (1 - eps) * fake would cancel it:
+    # real (2, 2), fake (2, 0), eps 0.5 -> x_hat (2, 1), norm sqrt 5 (the difference: (0, 1), norm 1).
+    penalty = losses.gradient_penalty(lambda x: 0.5 * tf.reduce_sum(x * x, axis=1), tf.constant([[2.0, 2.0]]),
+                                      tf.constant([[2.0, 0.0]]), tf.constant([[0.5]]))
+    assert float(penalty) == pytest.approx((math.sqrt(5.0) - 1.0) ** 2, rel=1e-6)
+
+
+def test_gradient_penalty_of_a_flat_critic_is_finite():
+    # A critic whose gradient is exactly zero: the norm is sqrt(0 + 1e-12) = 1e-6, not sqrt of a
+    # negative number, and the penalty (1e-6 - 1)^2.
+    real, fake = tf.ones([3, 2, 2, 1]), tf.zeros([3, 2, 2, 1])
+    penalty = losses.gradient_penalty(lambda x: 0.0 * tf.reduce_sum(x, axis=[1, 2, 3]), real, fake,
+                                      tf.fill([3, 1, 1, 1], 0.5))
+    assert float(penalty) == pytest.approx((1e-6 - 1.0) ** 2, rel=1e-6)
 
 
 @pytest.mark.parametrize("variant", ["i", "ii"])
