@@ -11,7 +11,8 @@ from zoo.data.dsprites import ScreamDSprites
 from zoo.data.texture import swirl_texture
 
 VARIANTS = ["dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites"]
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dsprites_gif_frames.npz"
+# DeepMind's real frames (Apache-2.0; source and contents in tests/data/README.md).
+REFERENCE = Path(__file__).resolve().parent / "data" / "dsprites_gif_frames.npz"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,27 @@ def test_renderer_geometry():
         dsprites_render.render([0], [1.5], [0.0], [0.0], [0.0])
 
 
-@pytest.mark.skipif(not REFERENCE.exists(), reason=f"reference frames not found at {REFERENCE}")
+def test_ellipse_geometry():
+    # Ellipse, scale 1, orientation 0, at posX = posY = 0.5: centre (32, 32), semi-axes 12.766
+    # along x (columns) and 7.214 along y (rows). Pixel centres j + 0.5 inside: columns with
+    # |j + 0.5 - 32| < 12.766 are 19..44 (26), rows with |i + 0.5 - 32| < 7.214 are 25..38 (14).
+    flat, turned = dsprites_render.render([1, 1], [1.0, 1.0], [0.0, np.pi / 2], [0.5, 0.5], [0.5, 0.5])
+    rows, cols = np.nonzero(flat)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (25, 38, 19, 44)
+    # About pi a b = 289.3 pixels; the row through the centre holds the long axis (26 pixels), the
+    # column through it the short one (14).
+    assert abs(int(flat.sum()) - np.pi * 12.766 * 7.214) < 6
+    assert flat[31].sum() == 26 and flat[:, 31].sum() == 14
+    # A quarter turn stands it upright: the long axis along the rows.
+    rows, cols = np.nonzero(turned)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (19, 44, 25, 38)
+    np.testing.assert_array_equal(turned, flat.T)
+    # Half the scale halves both axes: columns with |j + 0.5 - 32| < 6.383 are 26..37, rows with
+    # |i + 0.5 - 32| < 3.607 are 28..35.
+    rows, cols = np.nonzero(dsprites_render.render([1], [0.5], [0.0], [0.5], [0.5])[0])
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (28, 35, 26, 37)
+
+
 def test_fidelity_to_real_frames(dsprites):
     reference = np.load(REFERENCE)
     real, factors = reference["images"].astype(bool), reference["factor_classes"]

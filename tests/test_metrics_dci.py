@@ -103,7 +103,7 @@ def test_stage_threaded_booster_grows_scikit_learns_trees():
 
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from zoo.metrics import _exact_boosting
+    from zoo.metrics._boosting import threaded_sklearn
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 6, 800)
@@ -113,11 +113,11 @@ def test_stage_threaded_booster_grows_scikit_learns_trees():
     other_seed = GradientBoostingClassifier(random_state=4, n_estimators=30).fit(x, y)
     assert not np.array_equal(reference.feature_importances_, other_seed.feature_importances_)
     with ThreadPoolExecutor(3) as pool:
-        threaded = _exact_boosting.classifier(pool, random_state=3, n_estimators=30).fit(x, y)
+        threaded = threaded_sklearn.classifier(pool, random_state=3, n_estimators=30).fit(x, y)
     np.testing.assert_array_equal(threaded.feature_importances_, reference.feature_importances_)
     np.testing.assert_array_equal(threaded.predict_proba(x), reference.predict_proba(x))
     # Two classes: one tree per stage, scikit-learn's own loop.
-    binary = _exact_boosting.classifier(ThreadPoolExecutor(2), random_state=3, n_estimators=10).fit(x, y % 2)
+    binary = threaded_sklearn.classifier(ThreadPoolExecutor(2), random_state=3, n_estimators=10).fit(x, y % 2)
     np.testing.assert_array_equal(binary.feature_importances_, GradientBoostingClassifier(
         random_state=3, n_estimators=10).fit(x, y % 2).feature_importances_)
 

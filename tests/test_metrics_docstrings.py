@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["_mig", "_dci", "_sap", "_modularity_explicitness", "_irs", "_unsupervised", "_beta_vae",
-           "_factor_vae", "_evaluate", "_presorted_boosting"]
+           "_factor_vae", "_evaluate", "_boosting.presorted"]
 
 
 @pytest.mark.parametrize("name", MODULES)

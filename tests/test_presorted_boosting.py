@@ -8,7 +8,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 
 import metrics_cases as cases
 import zoo.metrics
-from zoo.metrics import _presorted_boosting
+from zoo.metrics._boosting import presorted
 
 
 def _assert_same_booster(ours, theirs, x_new):
@@ -53,7 +53,7 @@ def test_same_trees_as_scikit_learn(num_classes, seed):
     x = _awkward_features(rng, 300)
     y = (rng.integers(0, num_classes, 300) + (x[:, 0] > 0.3) + (x[:, 6] > 1)) % num_classes
     theirs = GradientBoostingClassifier(random_state=seed, n_estimators=10).fit(x, y)
-    ours = _presorted_boosting.fit(x, y, random_state=seed, n_estimators=10)
+    ours = presorted.fit(x, y, random_state=seed, n_estimators=10)
     _assert_same_booster(ours, theirs, [x, rng.standard_normal((50, 9))])
 
 
@@ -70,7 +70,7 @@ def test_same_trees_with_a_few_coincidental_ties(seed):
             x[rows, f] = x[rows[0], f]
     y = rng.integers(0, 3, 600)
     theirs = GradientBoostingClassifier(random_state=seed, n_estimators=8).fit(x, y)
-    ours = _presorted_boosting.fit(x, y, random_state=seed, n_estimators=8)
+    ours = presorted.fit(x, y, random_state=seed, n_estimators=8)
     _assert_same_booster(ours, theirs, [x])
 
 
@@ -82,7 +82,7 @@ def test_same_trees_with_other_settings_labels_and_threads():
     theirs = GradientBoostingClassifier(random_state=np.random.RandomState(5), n_estimators=6, max_depth=5,
                                         learning_rate=0.5).fit(x, y)
     with ThreadPoolExecutor(3) as pool:
-        ours = _presorted_boosting.fit(x, y, random_state=np.random.RandomState(5), n_estimators=6, max_depth=5,
+        ours = presorted.fit(x, y, random_state=np.random.RandomState(5), n_estimators=6, max_depth=5,
                                        learning_rate=0.5, pool=pool)
     _assert_same_booster(ours, theirs, [x])
     assert ours.predict(x).dtype == y.dtype
@@ -101,7 +101,7 @@ def test_one_split_by_hand():
     # learning rate 0.1 a point's raw prediction is 0.2 for its class and -0.1 for the others.
     x = np.column_stack([np.arange(6.0), [0, 0, 1, 1, 0, 0]])
     y = np.array([0, 0, 1, 1, 2, 2])
-    model = _presorted_boosting.fit(x, y, random_state=0, n_estimators=1)
+    model = presorted.fit(x, y, random_state=0, n_estimators=1)
     np.testing.assert_array_equal(model.node_count, [[3, 3, 3]])
     np.testing.assert_array_equal(model.feature[0, :, 0], [0, 1, 0])
     np.testing.assert_array_equal(model.threshold[0, :, 0], [1.5, 0.5, 3.5])
@@ -118,7 +118,7 @@ def test_no_split_gives_zero_importances():
     # One class per constant x: every tree is a single leaf, so feature_importances_ is all zeros.
     x = np.zeros((20, 2))
     y = np.arange(20) % 2
-    model = _presorted_boosting.fit(x, y, random_state=0, n_estimators=3)
+    model = presorted.fit(x, y, random_state=0, n_estimators=3)
     np.testing.assert_array_equal(model.node_count, [[1], [1], [1]])
     np.testing.assert_array_equal(model.feature_importances_, [0.0, 0.0])
 
@@ -131,7 +131,7 @@ def test_no_split_gives_zero_importances():
 ])
 def test_bad_input(x, y, match):
     with pytest.raises(ValueError, match=match):
-        _presorted_boosting.fit(x, y, random_state=0)
+        presorted.fit(x, y, random_state=0)
 
 
 def test_dci_exact_backend_equals_the_scikit_learn_backend():

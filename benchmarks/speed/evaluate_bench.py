@@ -12,7 +12,7 @@ What `python -m recipes.evaluate --model=factorvae-dsprites --metrics=all` runs
 * `encode_once_fast_dci`: the same with DCI's fast backend (the issue's 60 s target on 2 cores).
 
 The DCI of the first two runs is the exact backend as it is now (scikit-learn's trees from the
-presorted port, `zoo/metrics/_presorted_boosting.py`, a stage's trees on a thread pool). The
+presorted port, `zoo/metrics/_boosting/presorted/`, a stage's trees on a thread pool). The
 exact DCI as it was before (one process per factor, each
 running scikit-learn's own loop) is timed apart on the same arrays, and `original` with that DCI
 in place of the new one stands for the path before this change ("before"): the ratio of

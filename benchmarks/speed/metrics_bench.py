@@ -20,7 +20,7 @@ table that `benchmarks.run_all` puts into out/bench/README.md).
 
 `--dci_only`: exact DCI only, its two implementations on the same arrays and seed, one after
 another with the default threads (one per core): scikit-learn's `GradientBoostingClassifier`
-(backend "sklearn") and its presorted port (backend "exact", `zoo/metrics/_presorted_boosting.py`,
+(backend "sklearn") and its presorted port (backend "exact", `zoo/metrics/_boosting/presorted/`,
 compiled before the clock starts). Reported: seconds, the ratio, and whether the importance
 matrices, accuracies and scores are equal (`==`, and the largest absolute difference).
 """

@@ -42,7 +42,7 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         pinned to the same seed: identical (difference 0.0) on a 1000-point mixed code with
         factors of 3-32 classes and on a near-identity code; asserted within 1e-3
         (tests/test_metrics_reference.py). Unpinned, on the benchmark arrays: within 3e-3.
-        The classifiers are grown by `zoo/metrics/_presorted_boosting.py`, a port of
+        The classifiers are grown by `zoo/metrics/_boosting/presorted/`, a port of
         scikit-learn 1.9.1's `GradientBoostingClassifier` to numba that gives the same trees,
         importances and predictions bit for bit (tests/test_presorted_boosting.py; scores equal
         to the `"sklearn"` backend's with `==`) without scikit-learn's cost: scikit-learn sorts
@@ -55,13 +55,13 @@ def dci(codes_train, factors_train, codes_test, factors_test, *, backend: str = 
         benchmarks/speed/metrics_bench.py (`--dci_only`).
       * `"sklearn"`: the reference itself, `sklearn.ensemble.GradientBoostingClassifier`, kept
         to check `"exact"` against: each stage's trees grown on `n_jobs` threads, each from the
-        random state scikit-learn's own loop would hand it (`zoo/metrics/_exact_boosting.py`;
+        random state scikit-learn's own loop would hand it (`zoo/metrics/_boosting/threaded_sklearn.py`;
         bit for bit scikit-learn's sequential trees), so whole factors need not be fit in
         parallel (that left a core idle 15% of the time on 2 cores: orientation has 40 classes,
         shape 3).
       * `"fast"`: the same boosting algorithm (same loss, stages, depth, learning rate, leaf
         steps and importance definition), with split thresholds searched on 255 quantile bins per
-        code dimension instead of every distinct value (`zoo/metrics/_hist_boosting.py`, grown by
+        code dimension instead of every distinct value (`zoo/metrics/_boosting/histogram.py`, grown by
         scikit-learn's compiled histogram tree grower). With fewer than 256 distinct values per
         dimension it *is* the exact algorithm. On the benchmark arrays (10000 train points, 5
         factors of 3-40 classes, 10 codes) it is within 0.015 of `"exact"` on disentanglement and
@@ -152,17 +152,17 @@ def completeness(importance: np.ndarray) -> float:
 
 
 def _fit_one_exact(x_train, y_train, x_test, y_test, seed, pool=None):
-    from zoo.metrics import _presorted_boosting
+    from zoo.metrics._boosting import presorted
 
-    model = _presorted_boosting.fit(x_train, y_train, random_state=seed, pool=pool)
+    model = presorted.fit(x_train, y_train, random_state=seed, pool=pool)
     return (np.abs(model.feature_importances_), float(np.mean(model.predict(x_train) == y_train)),
             float(np.mean(model.predict(x_test) == y_test)))
 
 
 def _fit_one_sklearn(x_train, y_train, x_test, y_test, seed, pool=None):
-    from zoo.metrics import _exact_boosting
+    from zoo.metrics._boosting import threaded_sklearn
 
-    model = _exact_boosting.classifier(pool, random_state=seed).fit(x_train, y_train)
+    model = threaded_sklearn.classifier(pool, random_state=seed).fit(x_train, y_train)
     return (np.abs(model.feature_importances_), float(np.mean(model.predict(x_train) == y_train)),
             float(np.mean(model.predict(x_test) == y_test)))
 
@@ -204,8 +204,8 @@ def _fit_all(fit, x_train, factors_train, x_test, factors_test, seed, n_jobs):
 
 
 def _fit_one_fast(x_train, y_train, x_test, y_test, seed):
-    from zoo.metrics import _hist_boosting
+    from zoo.metrics._boosting import histogram
 
     with single_threaded():
-        importance, predicted_train, predicted_test = _hist_boosting.fit(x_train, y_train, x_test, seed=seed)
+        importance, predicted_train, predicted_test = histogram.fit(x_train, y_train, x_test, seed=seed)
     return (importance, float(np.mean(predicted_train == y_train)), float(np.mean(predicted_test == y_test)))

@@ -10,7 +10,7 @@ classes (3 + 6 + 40 + 32 + 32) = 11,300 such trees.
 
 Reproducing scikit-learn's split search bit for bit (its unstable sort decides the order in which
 tied values are summed, and so the last bits of the impurities that make the importances) means
-rewriting its tree builder: `zoo/metrics/_presorted_boosting.py` does, and is now DCI's "exact"
+rewriting its tree builder: `zoo/metrics/_boosting/presorted/` does, and is now DCI's "exact"
 backend; this module is the `"sklearn"` backend, the reference it is checked against. What it
 changes is only the schedule. Within one stage of a multi-class booster the K trees are independent: each is
 fit to its own column of the negative gradient, computed once at the start of the stage, and
