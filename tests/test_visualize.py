@@ -121,3 +121,16 @@ def test_traversal_gif_frames_sweep_every_latent_together(tmp_path):
     expected = list(values) + list(values[-2:0:-1])
     np.testing.assert_allclose(np.array(shown), np.repeat(np.array(expected)[:, None], 4, axis=1), atol=4 / 255)
     assert [p.name for p in tmp_path.iterdir()] == ["t.gif"]  # written atomically, nothing left beside it
+
+
+def test_traversal_gif_shows_the_chosen_latents_in_order(tmp_path):
+    path = visualize.traversal_gif(Stub(), np.zeros((H, W, 1), np.float32), tmp_path / "t.gif", num_values=3,
+                                   latents=[3, 1])
+    with Image.open(path) as gif:
+        gif.seek(0)  # every latent swept is at -2 in the first frame
+        frame = np.asarray(gif.convert("RGB"))
+    assert frame.shape[1] == 2 * (W + 2) + 2  # two tiles
+    for tile, latent in enumerate([3, 1]):
+        np.testing.assert_allclose(_tile_pixel(frame, 0, tile, latent), -2.0, atol=4 / 255)
+        held = 1 if latent == 3 else 3
+        np.testing.assert_allclose(_tile_pixel(frame, 0, tile, held), MU[held], atol=4 / 255)

@@ -3,13 +3,15 @@
 The cards live beside the weights (`weights/<name>/README.md`, `traversal.png`, ...), outside
 `docs/`, and are the registry's own files (their sha256 is in `weights_manifest.json`), so they are
 not copied into `docs/`: each one the manifest lists is added to the site as it is, under
-`weights/<name>/`, and its card to the navigation. Docs pages link them as `weights/<name>/...`
-relative to `docs/`, and `--strict` checks those links like any other.
+`weights/<name>/`, and its card to the navigation. Docs pages link them where they are in the
+repository (`../weights/<name>/...` from `docs/`, so the links work on GitHub too); the hook points
+those links at the site's copies, and `--strict` checks them like any other link.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from mkdocs.structure.files import File, InclusionLevel
@@ -38,3 +40,10 @@ def on_files(files, config):
     for path in _model_files():
         files.append(File.generated(config, path, abs_src_path=str(ROOT / path), inclusion=InclusionLevel.INCLUDED))
     return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    # A page `depth` folders below docs/ reaches the repository's weights/ through depth + 1 "../";
+    # the site holds them depth folders up.
+    depth = page.file.src_uri.count("/")
+    return re.sub(r"\]\(" + re.escape("../" * (depth + 1)) + "weights/", "](" + "../" * depth + "weights/", markdown)

@@ -16,7 +16,7 @@ import numpy as np
 
 from zoo.data import as_generator
 from zoo.data.sweep import save_png
-from zoo.files import write_bytes
+from zoo.files import to_uint8, write_bytes
 
 
 def latent_kl(model, images) -> np.ndarray | None:
@@ -63,7 +63,7 @@ def _tile(frames: np.ndarray, pad: int = 2) -> np.ndarray:
     for r in range(rows):
         for k in range(cols):
             y, x = pad + r * (h + pad), pad + k * (w + pad)
-            grid[y:y + h, x:x + w] = np.clip(frames[r, k] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            grid[y:y + h, x:x + w] = to_uint8(frames[r, k])
     return grid
 
 
@@ -107,12 +107,24 @@ def reconstruction_grid(model, images) -> np.ndarray:
     return _tile(np.stack([np.asarray(images, np.float32), recon]))
 
 
-def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int = 80) -> Path:
-    """An animated traversal: frame t shows every latent at value t, side by side, back and forth."""
+def traversal_gif(model, image, path, *, num_values: int = 21, duration_ms: int = 80, latents=None) -> Path:
+    """An animated traversal: frame t shows every latent at value t, side by side, back and forth.
+
+    Args:
+      model: a zoo model (encode_mean, decode).
+      image: one image `[H, W, C]` to traverse around.
+      path: the GIF file to write (atomically).
+      num_values: values from -2 to 2 (the animation runs through them and back).
+      duration_ms: how long each frame shows.
+      latents: which latents, in which order, left to right (default: all, in index order); e.g.
+        the most informative first, as `traversal_grid` orders its rows.
+    """
     from PIL import Image
 
     values = np.linspace(-2.0, 2.0, num_values)
     frames, _ = traversal(model, image, values=values)               # [d, n, H, W, C]
+    if latents is not None:
+        frames = frames[np.asarray(latents, dtype=int)]
     strip = [_tile(frames[:, t][None]) for t in range(num_values)]   # one row of d images per t
     seq = strip + strip[-2:0:-1]
     buf = io.BytesIO()
