@@ -8,6 +8,7 @@ untrained model) against its promise to score a model once and refuse a second s
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,7 +186,7 @@ def test_capacity_switch_on_order_and_factor_names():
 
 # ----------------------------------------------------------------------------- the figures step end to end
 
-def test_figures_step_recomputes_every_number_from_the_file(tmp_path):
+def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatch):
     rows = dozen(lambda o, rank, seed: OBJ_LEVEL[o] + 0.1 * rank + 0.01 * seed)
     trace = {"steps": [0, 1000, 2000], "kl_per_latent": [[0.0, 0.0], [0.9, 0.0], [1.5, 0.2]]}
     mi = {"matrix": [[0.1, 2.0], [0.5, 0.3]], "factor_entropy": [1.0, 3.0], "factor_names": ["shape", "posX"]}
@@ -194,6 +195,15 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path):
             r["kl_trace"], r["mutual_information"] = trace, mi
     path = tmp_path / "population.json"
     path.write_text(json.dumps({"format": "zoo population v1", "settings": {"num_train": 1}, "rows": rows}))
+    drawn = []  # what each figure was asked to draw: its content, not just a file of some size
+
+    def spy(module, name):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda path, *a, **k: (drawn.append((Path(path).name, a, k)),
+                                                                 real(path, *a, **k))[1])
+
+    spy(figures._draw_xy, "panels")
+    spy(figures._draw, "heatmaps")
     result = _report.run_and_save(population, quick=True, out=tmp_path / "out", population_file=path,
                                   impossibility=False)
     assert result["num_models"] == 12
@@ -201,8 +211,39 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path):
     # Seeds: 3 middle cells whose two seeds differ by 0.01, SS_seed = 3 x 2 x 0.005^2 = 1.5e-4.
     assert result["variance"]["MIG"]["ss"]["seed"] == pytest.approx(1.5e-4)
     assert len(result["capacity"]) == 4 and result["capacity"][0]["latents"][0]["factor"] == "posX"
+    drawn = {name: (args, kwargs) for name, args, kwargs in drawn}
+    assert set(drawn) == {result["figures"][k] for k in ("agreement", "variance", "mean_vs_sampled", "tradeoff",
+                                                          "capacity")}
+    # Agreement: our matrix and the paper's, as computed.
+    (panels, labels), _ = drawn[result["figures"]["agreement"]]
+    assert [m for _, m in panels] == [result["agreement"]["ours"], result["agreement"]["paper"]]
+    assert len(labels) == len(result["agreement"]["ours"])
+    # Variance: one panel per score, its points the twelve models' scores.
+    (specs,), _ = drawn[result["figures"]["variance"]]
+    assert len(specs) == len(result["variance"])
+    for spec, entry in zip(specs, result["variance"].values()):
+        assert sorted(y for s in spec["series"] for _, y in s["points"]) == sorted(p["score"] for p in entry["points"])
+    # MIG's panel: beta-VAE's weakest setting scores 0.2 (OBJ_LEVEL), AnnealedVAE's strongest 1.0.
+    mig = specs[list(result["variance"]).index("MIG")]
+    assert min(y for s in mig["series"] for _, y in s["points"]) == pytest.approx(0.2)
+    assert max(y for s in mig["series"] for _, y in s["points"]) == pytest.approx(1.0)
+    # Capacity: each annealed model's KL trace, latent by latent, as in the file.
+    (specs,), _ = drawn[result["figures"]["capacity"]]
+    assert len(specs) == 4
+    kl = {s["name"].split(":")[0]: s["points"] for s in specs[0]["series"] if s["name"].startswith("z")}
+    assert kl == {"z0": list(zip(trace["steps"], [0.0, 0.9, 1.5])), "z1": list(zip(trace["steps"], [0.0, 0.0, 0.2]))}
+    # Trade-off: (score, reconstruction error) of each beta-VAE and FactorVAE model.
+    (specs,), _ = drawn[result["figures"]["tradeoff"]]
+    models = result["tradeoff"]["mig"]["models"]
+    points = [p for s in specs[1]["series"] if s["name"] for p in s["points"]]
+    assert sorted(points) == sorted((m["score"], m["error"]) for m in models) and len(points) == 8
+    # Each PNG decodes to a picture with ink on it.
+    from PIL import Image
+
     for key in ("agreement", "variance", "mean_vs_sampled", "tradeoff", "capacity"):
-        assert (tmp_path / "out" / result["figures"][key]).stat().st_size > 1000
+        with Image.open(tmp_path / "out" / result["figures"][key]) as image:
+            pixels = np.asarray(image.convert("L"))
+        assert pixels.shape[0] > 200 and pixels.shape[1] > 400 and (pixels < 200).mean() > 0.01, key
     text = (tmp_path / "out" / "population.md").read_text()
     assert text.count("**Paper**") == 5 and "Not computed in this run" in text  # no impossibility demo here
     assert "12 trained models (beta-VAE 4, AnnealedVAE 4, FactorVAE 4)" in text
