@@ -6,6 +6,7 @@ import pytest
 import zoo.data
 from zoo.data import dsprites_files
 from zoo.data.dsprites_files import HDF5_NAME, NPZ_NAME, DatasetFileError, SpriteStore
+from zoo.files import IntegrityError
 
 FAKE_INDICES = np.array([0, 1, 40960, 245760 + 1024 * 7 + 33, 491520 + 204800 + 9 * 1024 + 31 * 32 + 5, 737279])
 
@@ -70,17 +71,42 @@ def test_variants_read_files(npz, name):
     assert images.shape == (6, 64, 64, 3) and images.dtype == np.float32
 
 
+@pytest.mark.parametrize("name", ["color_dsprites", "noisy_dsprites", "scream_dsprites"])
+def test_variants_draw_on_the_files_frames(tmp_path, name):
+    """The values, not only the shape: a file whose frames are the renderer's transposed (so that
+    they differ) gives each variant's nuisance on the file's sprite, with the same draws as the
+    rendered variant for the same seed."""
+    imgs = fake_arrays()[0].transpose(0, 2, 1).copy()
+    data = zoo.data.load(name, source="file", path=write_npz(tmp_path / NPZ_NAME, imgs=imgs))
+    factors = data.factors_of(FAKE_INDICES)
+    got = data.sample_observations_from_factors(factors, 7)
+    rendered = zoo.data.load(name).sample_observations_from_factors(factors, 7)
+    on = np.broadcast_to(imgs.astype(bool)[..., None], got.shape)           # the file's sprite
+    drawn = np.broadcast_to(zoo.data.load("dsprites").sprites(factors).astype(bool)[..., None], got.shape)
+    assert (on != drawn).any()
+    if name == "color_dsprites":  # the rendered variant's colour per image, on the file's pixels
+        np.testing.assert_array_equal(got, on * rendered.max(axis=(1, 2), keepdims=True))
+    elif name == "noisy_dsprites":  # on pixels 1, the background noise as drawn for the renderer
+        assert np.all(got[on] == 1.0)
+        np.testing.assert_array_equal(got[~on & ~drawn], rendered[~on & ~drawn])
+    else:  # the same background patch, inverted under the file's sprite
+        background = np.where(drawn, 1.0 - rendered, rendered)
+        np.testing.assert_allclose(got, np.where(on, 1.0 - background, background), atol=1e-6)
+
+
 def test_wrong_checksum_names_expected_and_found(npz):
     found = dsprites_files.sha256_of(npz)
-    with pytest.raises(DatasetFileError, match=f"expected sha256 {'0' * 64}, found {found}"):
+    with pytest.raises(DatasetFileError, match=f"expected sha256 {'0' * 64}, found sha256 {found}") as err:
         zoo.data.load("dsprites", source="file", path=npz, sha256="0" * 64)
+    # The one integrity layer: a changed dataset file is an IntegrityError, as a changed preset file is.
+    assert isinstance(err.value, IntegrityError) and str(err.value).startswith(f"dSprites file: {npz} is corrupted")
 
 
 def test_truncated_npz(npz):
     full_size, full_sha = npz.stat().st_size, dsprites_files.sha256_of(npz)
     npz.write_bytes(npz.read_bytes()[: full_size // 2])
-    with pytest.raises(DatasetFileError, match=f"expected {full_size:,} bytes.*found {full_size // 2:,} bytes "
-                                               r"\(truncated\?\)"):
+    with pytest.raises(DatasetFileError, match=fr"is truncated: expected sha256 {full_sha} \({full_size:,} bytes\), "
+                                               f"found {full_size // 2:,} bytes"):
         zoo.data.load("dsprites", source="file", path=npz, sha256=full_sha, size=full_size)
     with pytest.raises(DatasetFileError, match="expected sha256"):
         zoo.data.load("dsprites", source="file", path=npz, sha256=full_sha)
@@ -108,8 +134,8 @@ def test_wrong_layout_is_refused(tmp_path):
 
 def test_hdf5_checked_against_the_official_file(hdf5):
     size = hdf5.stat().st_size
-    with pytest.raises(DatasetFileError, match=f"expected 28,024,106 bytes with sha256 "
-                                               f"{dsprites_files.HDF5_SHA256}, found {size:,} bytes"):
+    with pytest.raises(DatasetFileError, match=fr"expected sha256 {dsprites_files.HDF5_SHA256} \(28,024,106 bytes\), "
+                                               f"found {size:,} bytes"):
         zoo.data.load("dsprites", source="file", path=hdf5)
     data = zoo.data.load("dsprites", source="file", path=hdf5, sha256=dsprites_files.sha256_of(hdf5))
     factors = data.factors_of(FAKE_INDICES)
