@@ -1,4 +1,10 @@
-"""Builds the package as setup.cfg says, with the weights manifest copied into it.
+"""Builds the package as setup.cfg says, with the recipes inside it and the weights manifest copied into it.
+
+The checkout keeps its recipes at the top level (`python -m recipes.train`); an install ships them
+as `zoo.recipes` (the console scripts `zoo-train`, ... run them), so that `zoo` is the only
+top-level name it adds to site-packages, where a top-level `recipes` would collide with any other
+project's. The recipes import each other relatively (`from . import _common`), which works under
+both names.
 
 `weights_manifest.json` lives at the repository root (the registry, beside `weights/`); a wheel
 ships a copy as `zoo/weights_manifest.json`, so that an installed zoo knows its models and loads
@@ -9,7 +15,7 @@ install reads the root file itself.
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 MANIFEST = Path(__file__).resolve().parent / "weights_manifest.json"
@@ -24,4 +30,5 @@ class BuildWithManifest(build_py):
             shutil.copyfile(MANIFEST, target)
 
 
-setup(cmdclass={"build_py": BuildWithManifest})
+setup(packages=find_packages(include=["zoo", "zoo.*"]) + ["zoo.recipes"], package_dir={"zoo.recipes": "recipes"},
+      cmdclass={"build_py": BuildWithManifest})

@@ -20,6 +20,21 @@ def start(argv) -> None:
     logging.set_verbosity(logging.WARNING)
 
 
+def run_app(main, module: str) -> None:
+    """`app.run(main)` for a recipe started as a console script (`zoo-train`, ...) or with `python -m`.
+
+    absl's `--help` lists the key flags of the module that `sys.argv[0]` names: the recipe's file
+    under `python -m`, but the script itself under a console script, whose module (`module`,
+    `zoo.recipes.train`) owns the flags; they are declared key flags of the script too.
+    """
+    from absl import flags
+
+    if module != "__main__":
+        for flag in flags.FLAGS.get_key_flags_for_module(module):
+            flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+    app.run(main)
+
+
 def fail(error, code: int = 2) -> int:
     """Prints `error: <message>` to stderr; returns the exit code."""
     print(f"error: {error}", file=sys.stderr)

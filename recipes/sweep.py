@@ -19,8 +19,9 @@ from pathlib import Path
 from absl import app, flags
 
 import zoo.runs
-from recipes import _common
 from zoo import study
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_bool("list", False, "Print the jobs and exit.")
@@ -59,7 +60,9 @@ def _run_parallel(grid) -> int:
         raise app.UsageError(f"--parallel must be at least 1; got {FLAGS.parallel}.")
     passed = [f"--grid={FLAGS.grid}", f"--datasets={FLAGS.datasets}", f"--num_seeds={FLAGS.num_seeds}",
               f"--out={FLAGS.out}", "--noprogress"] + ([f"--steps={FLAGS.steps}"] if FLAGS.steps else [])
-    jobs = [(i, grid[i]["name"], [sys.executable, "-m", "recipes.sweep", f"--index={i}", *passed])
+    # Children run this module by the name it was started under (recipes.sweep in a checkout,
+    # zoo.recipes.sweep where installed).
+    jobs = [(i, grid[i]["name"], [sys.executable, "-m", __spec__.name, f"--index={i}", *passed])
             for i in _indices(FLAGS.indices, len(grid))]
     failed = zoo.runs.run_side_by_side(jobs, FLAGS.out, FLAGS.parallel)
     if failed:
@@ -90,5 +93,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-sweep` where the zoo is installed (a console script); `python -m recipes.sweep` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -15,10 +15,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
 import zoo.runs
-from recipes import _common, _flags
+
+from . import _common, _flags
 
 FLAGS = _flags.FLAGS
 flags.adopt_module_key_flags(_flags)  # --help lists the training flags
@@ -46,5 +47,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-train` where the zoo is installed (a console script); `python -m recipes.train` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from absl import app, flags
+from absl import flags
 
 import zoo.data
-from recipes import _common
 from zoo import presets, registry, visualize
+
+from . import _common
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model", "factorvae-dsprites", "Manifest name, hf:// address, preset folder or run folder.")
@@ -42,5 +43,10 @@ def main(argv):
     return 0
 
 
+def run():
+    """`zoo-traverse` where the zoo is installed (a console script); `python -m recipes.traverse` in a checkout."""
+    _common.run_app(main, __name__)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

@@ -131,6 +131,44 @@ def test_missing_everywhere_offline_says_what_was_tried(preset, tmp_path, cache)
         zoo.load(NAME, manifest_path=manifest)
     message = str(err.value)
     assert "repository" in message and "Hugging Face cache" in message and "HF_HUB_OFFLINE" in message
+    # The one fix for a pinned entry offline; nothing about Git LFS (the weights are plain git).
+    assert f"Fix: run once with HF_HUB_OFFLINE unset and network access, to download {REPO_ID}@{COMMIT}" in message
+    assert "lfs" not in message.lower()
+
+
+def test_missing_without_hub_copy_names_the_folder_to_restore(preset, tmp_path):
+    folder, _ = preset
+    manifest = make_repo(tmp_path, folder, copy_files=False)
+    with pytest.raises(zoo.api.WeightsNotFoundError) as err:
+        zoo.load(NAME, manifest_path=manifest)
+    message = str(err.value)
+    assert f"weights folder ({tmp_path / 'weights' / NAME}) lacks" in message and "(hub: null)" in message
+    assert message.endswith(f"Fix: restore {tmp_path / 'weights' / NAME} (in a git checkout: "
+                            f"`git checkout -- weights/{NAME}` in {tmp_path}).")
+    # No cache was looked in and no download would help: neither is offered.
+    assert "cache" not in message and "network" not in message and "lfs" not in message.lower()
+
+
+def test_model_sources_say_where_each_model_would_load_from(preset, tmp_path, cache, monkeypatch):
+    import huggingface_hub.constants
+
+    folder, codes = preset
+    here = make_repo(tmp_path / "checkout", folder)
+    assert zoo.model_sources(manifest_path=here) == {NAME: "repository"}
+    pinned = make_repo(tmp_path / "pinned", folder, hub={"repo_id": REPO_ID, "revision": COMMIT}, copy_files=False)
+    unpinned = make_repo(tmp_path / "unpinned", folder, copy_files=False)
+    # Offline (conftest) with an empty cache: nothing can serve either, and the list says so.
+    assert zoo.model_sources(manifest_path=pinned) == {NAME: "none"}
+    assert zoo.list_models(manifest_path=pinned) == [NAME] and zoo.list_models(available=True, manifest_path=pinned) == []
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    assert zoo.model_sources(manifest_path=pinned) == {NAME: "hub"}  # would download at the pin
+    assert zoo.model_sources(manifest_path=unpinned) == {NAME: "none"}  # no hub copy: online does not help
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    make_hf_cache(cache, REPO_ID, COMMIT, folder_bytes(folder))
+    assert zoo.model_sources(manifest_path=pinned) == {NAME: "cache"}
+    assert zoo.list_models(available=True, manifest_path=pinned) == [NAME]
+    _assert_same_model(zoo.load(NAME, manifest_path=pinned), codes)
 
 
 def test_pinned_revision_only_for_manifest_names(preset, tmp_path):

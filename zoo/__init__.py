@@ -1,11 +1,12 @@
 """zoo: a TensorFlow/Keras model zoo for unsupervised disentangled representation learning.
 
-`zoo.load(name)` returns a pretrained model (`zoo.list_models()` names them; `zoo.model_card(name)`
-gives its card). Importing `zoo` stays light: TensorFlow is imported when a model is built.
+`zoo.load(name)` returns a pretrained model (`zoo.list_models()` names them, `available=True` those
+that can load here, `zoo.model_sources()` where each would come from; `zoo.model_card(name)` gives
+its card). Importing `zoo` stays light: TensorFlow is imported when a model is built.
 """
 
 __version__ = "0.1.0"
 
-from zoo.api import list_models, load, model_card  # noqa: E402  (stdlib-only imports)
+from zoo.api import list_models, load, model_card, model_sources  # noqa: E402  (stdlib-only imports)
 
-__all__ = ["list_models", "load", "model_card"]
+__all__ = ["list_models", "load", "model_card", "model_sources"]

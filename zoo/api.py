@@ -1,10 +1,11 @@
-"""`zoo.load`, `zoo.list_models` and `zoo.model_card`: pretrained models by name, hub address or folder.
+"""`zoo.load`, `zoo.list_models`, `zoo.model_sources` and `zoo.model_card`: pretrained models by name, hub address or folder.
 
 `zoo.load(name)` walks one way, each step in one place:
 
 1. look up: a manifest entry (`zoo.manifest`), an `hf://org/repo[@revision]` address, or a folder;
-2. fetch: a manifest entry's files come from, in order,
-     the weights in the repository (`<root>/weights/<name>/...`; works offline),
+2. fetch: a manifest entry's files come from, in order (`model_sources` says which serves each now),
+     the weights in the repository (`<root>/weights/<name>/...`, beside the manifest; works offline;
+       an installed package ships the manifest without weights and skips this),
      the Hugging Face cache at the entry's pinned revision,
      `huggingface_hub.hf_hub_download` at the pinned revision (only when HF_HUB_OFFLINE is unset);
    an address's from the cache or the hub (`zoo.hub`); a folder is where it is;
@@ -27,9 +28,30 @@ class WeightsNotFoundError(FileNotFoundError):
     """No source holds a model's files; the message says what was tried."""
 
 
-def list_models(*, manifest_path: str | os.PathLike | None = None) -> list[str]:
-    """Names of the pretrained models in the weights manifest."""
-    return manifest.names(manifest.load_manifest(manifest_path))
+def list_models(*, available: bool = False, manifest_path: str | os.PathLike | None = None) -> list[str]:
+    """Names of the pretrained models in the weights manifest.
+
+    Args:
+      available: only those `zoo.load` can get here and now (a source other than "none" in
+        `model_sources`): an installed package whose models are on no hub lists none.
+      manifest_path: another weights manifest (default: `zoo.manifest.default_manifest_path()`).
+    """
+    if not available:
+        return manifest.names(manifest.load_manifest(manifest_path))
+    return [name for name, source in model_sources(manifest_path=manifest_path).items() if source != "none"]
+
+
+def model_sources(*, manifest_path: str | os.PathLike | None = None) -> dict[str, str]:
+    """Where `zoo.load` would take each manifest model's files from now, in the order it tries them.
+
+    "repository": the weights folder beside the manifest (a checkout; an installed package has none);
+    "cache": the Hugging Face cache at the pinned revision; "hub": a download at the pinned revision
+    (a hub copy is recorded and HF_HUB_OFFLINE is unset; whether the hub answers is not asked);
+    "none": nothing here can serve it. Files are looked for, not read: their sha256 is checked when
+    they are loaded.
+    """
+    data = manifest.load_manifest(manifest_path)
+    return {name: _source(entry, manifest_path) for name, entry in data["models"].items()}
 
 
 def load(name: str, *, revision: str | None = None, compile: bool = False,
@@ -89,7 +111,7 @@ def _fetch(name: str, revision: str | None, manifest_path) -> tuple[Path, bool]:
     if name in data["models"]:
         entry = data["models"][name]
         _check_pin(name, entry, revision)
-        folder, records, label, fix = _fetch_entry(name, entry, manifest.root_of(manifest_path))
+        folder, records, label, fix = _fetch_entry(name, entry, manifest_path)
         verify_files(records, label=label, fix=fix)
         return folder, True
     if path.is_dir():
@@ -126,24 +148,58 @@ def _check_pin(name: str, entry: dict, revision: str | None) -> None:
 # ---------------------------------------------------------------------------- fetch
 
 
-def _fetch_entry(name: str, entry: dict, root: Path) -> tuple[Path, list, str, str]:
-    """`(folder, [(local path, record)], label, fix)` from the first source that holds every file."""
-    files = entry["files"]
-    local = [(root / f["path"], f) for f in files]
-    missing = [f["path"] for p, f in local if not p.is_file()]
-    if not missing:
-        return root / manifest.preset_folder(entry), local, f"model {name!r}", (
-            "Restore the file from git (`git checkout -- <file>`, or `git lfs pull` if the weights are in Git LFS). "
-            "If the weights changed on purpose, rewrite the manifest entry (zoo.manifest.entry_from_preset).")
-    tried = [f"the repository ({root}) lacks {', '.join(missing)}"]
+def _source(entry: dict, manifest_path) -> str:
+    """The first source that holds every file of `entry` (see `model_sources`)."""
+    if not manifest.is_packaged(manifest_path) and not _missing_here(entry, manifest.root_of(manifest_path)):
+        return "repository"
     pin = entry["hub"]
     if pin is None:
-        raise WeightsNotFoundError(_not_found(name, tried + ["the manifest records no hub copy (hub: null)"]))
+        return "none"
+    if all(p is not None for p in _cached(entry, pin)):
+        return "cache"
+    return "none" if hub.offline() else "hub"
+
+
+def _missing_here(entry: dict, root: Path) -> list[str]:
+    return [f["path"] for f in entry["files"] if not (root / f["path"]).is_file()]
+
+
+def _cached(entry: dict, pin: dict) -> list[Path | None]:
+    return [hub.cached_file(pin["repo_id"], manifest.hub_filename(entry, f["path"]), pin["revision"])
+            for f in entry["files"]]
+
+
+def _fetch_entry(name: str, entry: dict, manifest_path) -> tuple[Path, list, str, str]:
+    """`(folder, [(local path, record)], label, fix)` from the first source that holds every file.
+
+    An installed package ships the manifest and no weights, so its entries start at the cache; a
+    manifest elsewhere (a checkout, or ZOO_MANIFEST) starts at the weights folder beside it.
+    """
+    files, root, pin = entry["files"], manifest.root_of(manifest_path), entry["hub"]
+    folder = root / manifest.preset_folder(entry)
+    tried = []
+    if manifest.is_packaged(manifest_path):
+        if pin is None:
+            raise WeightsNotFoundError(
+                f"Cannot find the files of model {name!r}: this installed package carries no weights (its manifest, "
+                f"{manifest.default_manifest_path() if manifest_path is None else manifest_path}, lists them) and "
+                f"the manifest records no hub copy of {name!r} (hub: null), so nothing was looked for. Fix: set "
+                f"ZOO_MANIFEST to the weights_manifest.json of a checkout of the zoo that holds {folder.relative_to(root)}.")
+    else:
+        missing = _missing_here(entry, root)
+        if not missing:
+            return folder, [(root / f["path"], f) for f in files], f"model {name!r}", (
+                "Restore the file from git (`git checkout -- <file>` in the checkout). If the weights changed on "
+                "purpose, rewrite the manifest entry (zoo.manifest.entry_from_preset).")
+        tried.append(f"the repository's weights folder ({folder}) lacks {', '.join(missing)}")
+        if pin is None:
+            raise WeightsNotFoundError(_not_found(name, tried + ["the manifest records no hub copy (hub: null)"],
+                                                  f"restore {folder} (in a git checkout: `git checkout -- "
+                                                  f"{folder.relative_to(root)}` in {root})."))
 
     repo_id, commit = pin["repo_id"], pin["revision"]
-    names = [manifest.hub_filename(entry, f["path"]) for f in files]
     repo_cache = Path(hub.cache_dir()) / f"models--{repo_id.replace('/', '--')}"
-    cached = [hub.cached_file(repo_id, n, commit) for n in names]
+    cached = _cached(entry, pin)
     if all(p is not None for p in cached):
         return cached[0].parent, list(zip(cached, files)), f"model {name!r} (Hugging Face cache)", (
             f"Delete the damaged copy (the folder {repo_cache}, or `hf cache delete`) and run again online to "
@@ -151,21 +207,24 @@ def _fetch_entry(name: str, entry: dict, root: Path) -> tuple[Path, list, str, s
     tried.append(f"the Hugging Face cache ({hub.cache_dir()}) lacks {repo_id}@{commit}")
 
     if hub.offline():
-        raise WeightsNotFoundError(_not_found(name, tried + ["downloading is off (HF_HUB_OFFLINE is set)"]))
+        raise WeightsNotFoundError(_not_found(name, tried + ["downloading is off (HF_HUB_OFFLINE is set)"],
+                                              f"run once with HF_HUB_OFFLINE unset and network access, to download "
+                                              f"{repo_id}@{commit} into the cache."))
+    names = [manifest.hub_filename(entry, f["path"]) for f in files]
     try:
         fetched = [hub.download(repo_id, n, commit) for n in names]
     except Exception as e:
         raise WeightsNotFoundError(_not_found(name, tried + [
-            f"downloading {repo_id}@{commit} failed: {type(e).__name__}: {e}"])) from e
+            f"downloading {repo_id}@{commit} from {hub.hub_endpoint()} failed: {type(e).__name__}: {e}"],
+            f"make {hub.hub_endpoint()} reachable (HF_ENDPOINT names another) with {repo_id} at commit {commit}, "
+            "the manifest's pin.")) from e
     return fetched[0].parent, list(zip(fetched, files)), f"model {name!r} (downloaded from {repo_id}@{commit})", (
         "The hub's copy differs from the manifest: the entry or the hub repository is wrong, so these weights must "
         f"not be used. Delete {repo_cache} and report it.")
 
 
-def _not_found(name: str, tried: list[str]) -> str:
-    return (f"Cannot find the files of model {name!r}: " + "; ".join(tried) + ". Fix: check out the repository's "
-            "weights (git lfs pull; with an installed package, set ZOO_MANIFEST to that checkout's "
-            "weights_manifest.json), or run once with network access (HF_HUB_OFFLINE unset) to fill the cache.")
+def _not_found(name: str, tried: list[str], fix: str) -> str:
+    return f"Cannot find the files of model {name!r}: " + "; ".join(tried) + f". Fix: {fix}"
 
 
 def _fetch_address(uri: str, revision: str | None) -> Path:

@@ -74,6 +74,13 @@ def default_manifest_path() -> Path:
     return checkout if checkout.exists() or not packaged.exists() else packaged
 
 
+def is_packaged(manifest_path: str | os.PathLike | None = None) -> bool:
+    """Whether the manifest is the copy an installed package ships beside this module (no weights
+    beside it, so its files can come only from the Hugging Face cache or hub)."""
+    path = Path(manifest_path or default_manifest_path()).expanduser().resolve()
+    return path == Path(__file__).resolve().with_name(MANIFEST_NAME)
+
+
 def root_of(manifest_path: str | os.PathLike | None = None) -> Path:
     """The folder that paths in `files` are relative to: the one holding the manifest."""
     return Path(manifest_path or default_manifest_path()).resolve().parent
