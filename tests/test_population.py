@@ -202,8 +202,8 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatc
         monkeypatch.setattr(module, name, lambda path, *a, **k: (drawn.append((Path(path).name, a, k)),
                                                                  real(path, *a, **k))[1])
 
-    spy(figures._draw_xy, "panels")
-    spy(figures._draw, "heatmaps")
+    spy(figures._plots, "panels")
+    spy(figures._plots, "heatmaps")
     result = _report.run_and_save(population, quick=True, out=tmp_path / "out", population_file=path,
                                   impossibility=False)
     assert result["num_models"] == 12

@@ -4,6 +4,6 @@
 correlations), `population` (the lecture's claims on the trained population; its parts are the
 `_population_*` modules and `_impossibility`), `zoo_scores` (the manifest's scores against the zoo's
 targets). `_representations` and `_trained` are the representations they score, `_betavae` and
-`_agreement` the tables' cores, `_draw` and `_draw_xy` the figures; `paper_tables.json` the
+`_agreement` the tables' cores, `_plots` the figures (matplotlib); `paper_tables.json` the
 transcribed numbers.
 """

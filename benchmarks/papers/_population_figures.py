@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from benchmarks.papers import _draw, _draw_xy
+from benchmarks.papers import _plots
 from benchmarks.papers import _population_stats as stats
 from benchmarks.papers import _agreement
 
@@ -19,6 +19,32 @@ DECOMPOSED = [(label, key) for _, key, label in _agreement.METRICS] + [
 PNG = {"agreement": "population_agreement.png", "variance": "population_variance.png",
        "mean_vs_sampled": "population_mean_vs_sampled.png", "tradeoff": "population_tradeoff.png",
        "capacity": "population_capacity.png", "impossibility": "population_impossibility.png"}
+
+# What to see in each figure: the caption the docs print under it (`_population_markdown`).
+CAPTIONS = {
+    "agreement": "Each cell is the Spearman rank correlation (%) of two metrics over the models: red, they "
+                 "rank the models alike; blue, in opposite orders. Compare the two matrices cell by cell: "
+                 "where ours is redder than the paper's, the metrics agree more here than in the study, and "
+                 "Modularity's row shows whether it runs against the other scores.",
+    "variance": "One panel per score, one point per model: x is its objective, the colour its setting (weakest, "
+                "middle, strongest), and the middle setting's points are its seeds. Gaps between objectives "
+                "that are wide next to the spread within one mean the objective decides the score; the title "
+                "gives each source's share of the variance (%).",
+    "mean_vs_sampled": "Per objective, the Gaussian total correlation (nats) of the sampled (blue) and the "
+                       "mean (orange) representation as the regulariser strengthens from left to right; points "
+                       "are models, lines join the means over seeds. The paper expects the sampled line to fall "
+                       "for every objective, and the mean line to rise for DIP-VAE-II and beta-TCVAE.",
+    "tradeoff": "Each point is a beta-VAE (blue) or FactorVAE (orange) model, labelled with its beta or gamma; "
+                "lines join the means over seeds. Lower right is better (less reconstruction error, higher "
+                "score): FactorVAE's points lying below and right of beta-VAE's is Kim & Mnih's claim.",
+    "capacity": "One panel per AnnealedVAE run: each latent's KL (nats) through training, named by the factor "
+                "it ends up encoding, beside the capacity C (dashed) and the sum over latents (grey). Which "
+                "latents rise first, and what they encode, is Burgess et al.'s order of factors.",
+    "impossibility": "Left: the supervised scores of a perfectly disentangled code as two of its coordinates "
+                     "are rotated by 0 to 45 degrees. Right: what a model trained without labels can see, the "
+                     "change in the prior's log-likelihood and the total correlation, flat at 0. The scores "
+                     "fall while the likelihood does not move: Theorem 1.",
+}
 
 
 def agreement(rows: list[dict]) -> dict:
@@ -83,8 +109,9 @@ def draw_variance(result: dict, path: Path) -> Path:
         series = [{"name": names[k], "points": ranked[k], "color": k} for k in sorted(ranked)]
         s = entry["shares"]
         specs.append({"title": f"{label}: obj {_pc(s['objective'])}, hp {_pc(s['setting'])}, seed {_pc(s['seed'])}",
-                      "series": series, "xticks": [(i, _short(o)) for i, o in enumerate(objectives)]})
-    return _draw_xy.panels(path, specs, columns=4, size=(430, 250),
+                      "series": series, "xticks": [(i, _short(o)) for i, o in enumerate(objectives)],
+                      "xlabel": "objective", "ylabel": _unit(label)})
+    return _plots.panels(path, specs, columns=4, size=(430, 250),
                            title="Scores per objective (colour: setting, weak to strong; points: seeds) "
                                  "and variance shares (%)")
 
@@ -103,7 +130,7 @@ def draw_mean_vs_sampled(result: dict, path: Path) -> Path:
         hparam = entry["mean"][0]["hparam"]
         specs.append({"title": f"{stats.LABELS.get(objective, objective)}", "series": series, "xticks": ticks,
                       "xlabel": f"{hparam} (weak -> strong)", "ylabel": "Gaussian TC (nats)"})
-    return _draw_xy.panels(path, specs, columns=3,
+    return _plots.panels(path, specs, columns=3,
                            title="Gaussian total correlation of the sampled and the mean representation")
 
 
@@ -124,7 +151,7 @@ def draw_tradeoff(result: dict, path: Path) -> Path:
                                       for g in means]})
         specs.append({"title": f"reconstruction error vs {label}", "series": series, "xlabel": label,
                       "ylabel": "Bernoulli NLL per image (nats)"})
-    return _draw_xy.panels(path, specs, columns=2, size=(470, 320),
+    return _plots.panels(path, specs, columns=2, size=(470, 320),
                            title="Reconstruction against disentanglement "
                                  "(labels: beta or gamma; lines: mean over seeds)")
 
@@ -144,7 +171,7 @@ def draw_capacity(result: dict, path: Path) -> Path:
             series.append({"name": "capacity C", "color": (20, 20, 20), "line": True, "markers": False, "dashed": True,
                            "points": list(zip(trace["steps"], trace["capacity"]))})
         specs.append({"title": trace["name"], "series": series, "xlabel": "training step", "ylabel": "KL (nats)"})
-    return _draw_xy.panels(path, specs, columns=3, size=(430, 300),
+    return _plots.panels(path, specs, columns=3, size=(430, 300),
                            title="KL per latent through training (AnnealedVAE), named by the factor it encodes")
 
 
@@ -158,11 +185,11 @@ def draw_impossibility(demo: dict, path: Path) -> Path:
               "points": [(r["angle_degrees"], r["mean_log_prior"] - demo["mean_log_prior_unrotated"]) for r in rows]},
              {"name": "Gaussian TC of Rz (nats)", "color": 1, "line": True,
               "points": [(r["angle_degrees"], r["gaussian_total_correlation"]) for r in rows]}]
-    return _draw_xy.panels(path, [
+    return _plots.panels(path, [
         {"title": "supervised scores of Rz", "series": series, "xlabel": "rotation of the principal plane (degrees)",
-         "ylim": (0.0, 1.0)},
+         "ylabel": "score (0 to 1)", "ylim": (0.0, 1.03)},
         {"title": "what the prior sees", "series": prior, "xlabel": "rotation of the principal plane (degrees)",
-         "ylim": (-0.05, 0.05)}], columns=2, size=(470, 300),
+         "ylabel": "nats", "ylim": (-0.05, 0.05)}], columns=2, size=(470, 300),
         title="Theorem 1: a rotation of a disentangled N(0, I) code")
 
 
@@ -171,7 +198,7 @@ def draw(result: dict, out: Path) -> dict:
     out = Path(out)
     written = {}
     a = result["agreement"]
-    _draw.heatmaps(out / PNG["agreement"], [(f"ours: {a['num_models']} trained models, dSprites", a["ours"]),
+    _plots.heatmaps(out / PNG["agreement"], [(f"ours: {a['num_models']} trained models, dSprites", a["ours"]),
                                             ("Locatello et al. 2019: Noisy-dSprites", a["paper"])],
                    a["metrics"], title="Rank correlation between disentanglement metrics (%)")
     written["agreement"] = PNG["agreement"]
@@ -188,6 +215,11 @@ def draw(result: dict, out: Path) -> dict:
 
 def _pc(value) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.0f}"
+
+
+def _unit(label: str) -> str:
+    """The y axis of a score's strip plot: the reconstruction error in nats, the scores in [0, 1]."""
+    return "nats per image" if "NLL" in label else f"{label} (0 to 1)"
 
 
 def _short(objective: str) -> str:

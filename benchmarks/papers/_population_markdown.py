@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 from benchmarks.papers import _impossibility
+from benchmarks.papers._population_figures import CAPTIONS
 from benchmarks import _report
 from benchmarks.papers import _population_stats as stats
 
@@ -218,7 +219,7 @@ def markdown(result: dict) -> str:
         parts += ["", f"### {title}", "", body]
         png = result.get("figures", {}).get(key)
         if png:
-            parts += ["", f"![{title}]({png})"]
+            parts += ["", f"![{title}]({png})", "", f"*What to see:* {CAPTIONS[key]}"]
     return "\n".join(parts) + "\n"
 
 

@@ -35,7 +35,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from absl import app, flags  # noqa: E402
 
 import zoo.data  # noqa: E402
-from benchmarks.papers import _betavae, _draw  # noqa: E402
+from benchmarks.papers import _betavae, _plots  # noqa: E402
 from benchmarks import _report  # noqa: E402
 from benchmarks.papers import _representations as reps  # noqa: E402
 
@@ -111,7 +111,7 @@ def markdown(report: dict) -> str:
 
 def draw(results: list[dict], path, title: str) -> Path:
     shown = [r for r in results if r["paper_mean"] is not None or r["mean"] is not None]
-    return _draw.bar_chart(
+    return _plots.bar_chart(
         path, title, [r["label"] for r in shown],
         [("paper (Higgins et al. 2017)", [r["paper_mean"] for r in shown], [r["paper_std"] for r in shown]),
          ("ours", [r["mean"] for r in shown], [r["std"] for r in shown], [r["status"] for r in shown])],

@@ -44,7 +44,7 @@ from absl import flags  # noqa: E402
 
 import zoo  # noqa: E402
 import zoo.data  # noqa: E402
-from benchmarks.papers import _agreement, _draw, _trained  # noqa: E402
+from benchmarks.papers import _agreement, _plots, _trained  # noqa: E402
 from benchmarks import _report  # noqa: E402
 from benchmarks.papers import _representations as reps  # noqa: E402
 
@@ -191,7 +191,7 @@ def write_files(report: dict, out: Path) -> None:
     _report.write_csv(out / "metric_agreement_scores.csv",
                       ["representation", "group"] + names + ["seconds", "note"],
                       [[r["name"], r["group"]] + [r[n] for n in names] + [r["seconds"], r["note"]] for r in scored])
-    _draw.heatmaps(out / "metric_agreement.png",
+    _plots.heatmaps(out / "metric_agreement.png",
                    [(f"ours: {len(scored)} representations, {report['dataset']}", ours),
                     ("Locatello et al. 2019: trained models, Noisy-dSprites", paper)],
                    [m[2] for m in _agreement.METRICS], title="Rank correlation between disentanglement metrics (%)")
