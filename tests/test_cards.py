@@ -1,7 +1,10 @@
-"""Model cards: huggingface_hub's ModelCard round trip gives back every score; the body says what it must."""
+"""Model cards: huggingface_hub's ModelCard round trip gives back every held-out score; the body says
+what it must; every shipped card parses and indexes scores only."""
 
 import copy
+from pathlib import Path
 
+import pytest
 from huggingface_hub import ModelCard
 
 import zoo
@@ -13,28 +16,35 @@ META = {**copy.deepcopy(METADATA), "name": NAME, "objective": "beta_vae",
         "scores": SCORES, "score_settings": SCORE_SETTINGS, "date": "2026-11-28T00:00:00+00:00"}
 
 
+# The scores a hub indexes: SCORES less the BetaVAE classifier's accuracy on its own training split.
+INDEXED = {k: v for k, v in SCORES.items() if k != "beta_vae_score.train_accuracy"}
+
+
 def _card(tmp_path, meta=META, images=("traversal.png",)):
     path = tmp_path / "README.md"
     cards.make_card(meta, repo_id="zoo-test/betavae-tiny", images=images).save(path)
     return path
 
 
-def test_round_trip_gives_back_every_score(tmp_path):
+def test_round_trip_gives_back_every_held_out_score(tmp_path):
     loaded = ModelCard.load(_card(tmp_path))
-    assert cards.scores_from_card(loaded) == SCORES
-    assert cards.scores_from_card(tmp_path / "README.md") == SCORES
+    assert cards.scores_from_card(loaded) == INDEXED
+    assert cards.scores_from_card(tmp_path / "README.md") == INDEXED
     data = loaded.data
     assert data.library_name == "keras" and data.license == "apache-2.0" and data.datasets == ["dsprites"]
     assert {"keras", "disentanglement", "beta_vae", "dsprites"} <= set(data.tags)
     assert data.model_name == NAME
     by_key = {r.metric_type: r for r in data.eval_results}
     mig = by_key["mig.mig"]
-    assert mig.metric_name == "MIG" and mig.metric_args == {"num_train": 100, "num_test": 50, "seed": 0,
-                                                            "num_bins": 20}
+    # Every setting once, as the dataset's args; the metrics carry none.
+    assert mig.metric_name == "MIG" and mig.dataset_args == {"num_train": 100, "num_test": 50, "seed": 0,
+                                                             "beta_vae_score": {"batch_size": 16},
+                                                             "mig": {"num_bins": 20}}
     assert by_key["beta_vae_score.eval_accuracy"].metric_name == "BetaVAE score (eval_accuracy)"
-    assert by_key["beta_vae_score.eval_accuracy"].metric_args["batch_size"] == 16
-    assert "batch_size" not in by_key["dci.disentanglement"].metric_args
+    assert all(r.metric_args is None for r in data.eval_results)
     assert mig.dataset_type == "dsprites" and "rendered" in mig.dataset_name
+    # ...and the training-split accuracy stays in the card's table.
+    assert "`beta_vae_score.train_accuracy` | 0.9100" in loaded.text
 
 
 def test_body_says_what_how_limits_traversal_and_loading(tmp_path):
@@ -53,7 +63,7 @@ def test_body_says_what_how_limits_traversal_and_loading(tmp_path):
 def test_undefined_scores_and_no_scores(tmp_path):
     meta = {**META, "scores": {**SCORES, "sap_score.sap_score": None}}
     path = _card(tmp_path, meta)
-    assert cards.scores_from_card(path) == SCORES  # null scores stay out of the model-index...
+    assert cards.scores_from_card(path) == INDEXED  # null scores stay out of the model-index...
     assert "n/a (undefined)" in ModelCard.load(path).text  # ...and show in the table
     path = _card(tmp_path, {**META, "scores": {}}, images=())
     card = ModelCard.load(path)
@@ -67,7 +77,7 @@ def test_zoo_model_card_returns_text_and_metadata(tmp_path):
     assert text.startswith(f"# {NAME}") and "---" not in text.splitlines()[0]
     assert meta["library_name"] == "keras"
     metrics = meta["model-index"][0]["results"][0]["metrics"]
-    assert {m["type"]: m["value"] for m in metrics} == SCORES
+    assert {m["type"]: m["value"] for m in metrics} == INDEXED
 
 
 def test_update_scores_rewrites_card_and_metadata(tmp_path):
@@ -75,7 +85,7 @@ def test_update_scores_rewrites_card_and_metadata(tmp_path):
     from zoo_testing import save_tiny_preset
 
     folder = save_tiny_preset(tmp_path / NAME)
-    assert cards.scores_from_card(folder / "README.md") == SCORES
+    assert cards.scores_from_card(folder / "README.md") == INDEXED
     new = {"mig.mig": 0.33, "beta_vae_score.eval_accuracy": 0.9}
     presets.update_scores(folder, new, {"num_train": 10000, "num_test": 5000, "seed": 1})
     assert cards.scores_from_card(folder / "README.md") == new
@@ -190,3 +200,35 @@ def test_a_card_shows_options_added_after_its_config_at_the_values_the_model_has
     card = (folder / "README.md").read_text()
     assert '| `noise_prior` | `"normal"` |' in card and '| `network` | `"mnist"` |' in card
     assert "noise_prior" not in presets.read_metadata(folder)["config"]
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / "weights").glob("*/README.md"))
+
+
+@pytest.mark.parametrize("card", SHIPPED, ids=lambda p: p.parent.name)
+def test_every_shipped_card_indexes_its_held_out_scores_once(card):
+    """What a hub reads: huggingface_hub's ModelCard and metadata_load parse the card; its model-index
+    holds one entry per score on held-out data (no seconds, counts or training-split fits), the
+    settings once; the card is what the project's card code writes from metadata.json today."""
+    from huggingface_hub import metadata_load
+
+    from zoo import presets
+
+    meta = presets.read_metadata(card.parent)
+    loaded = ModelCard.load(card)
+    header = metadata_load(card)
+    assert header == loaded.data.to_dict() and header["library_name"] == "keras"
+    (index,) = header["model-index"]
+    (result,) = index["results"]
+    types = [m["type"] for m in result["metrics"]]
+    assert len(types) == len(set(types))
+    expected = {k: v for k, v in meta["scores"].items() if v is not None and cards.in_model_index(k)}
+    assert dict(zip(types, (m["value"] for m in result["metrics"]))) == expected and expected
+    assert not [t for t in types if t.startswith("timing.") or t.endswith(("num_active_dims", "train_accuracy",
+                                                                            "_train"))]
+    assert all("args" not in m for m in result["metrics"])
+    assert result["dataset"].get("args") == (cards.index_settings(meta["score_settings"], types) or None)
+    for key in meta["scores"]:  # the full table stays in the text
+        assert f"`{key}`" in loaded.text
+    images = [n for n in meta.get("files", {}) if n.lower().endswith((".png", ".gif", ".jpg"))]
+    assert card.read_text() == str(cards.make_card(presets._card_metadata(meta), images=images))

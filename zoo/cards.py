@@ -1,10 +1,14 @@
 """Model cards for presets, made with huggingface_hub's `ModelCard`, `ModelCardData` and `EvalResult`.
 
-The YAML header carries `library_name: keras`, tags, the dataset, and a `model-index` with one
-metric per score: `type` is the flat key `zoo.metrics.evaluate` returns (e.g. `mig.mig`), so
-`scores_from_card(ModelCard.load(path))` gives back the exact dict; `name` is a readable name;
-`args` holds the settings the score was computed with. The body says what the model is, how it
-was trained and scored, its limits, shows the latent traversal, and how to load it.
+The YAML header carries `library_name: keras`, tags, the dataset, and a `model-index` that a hub
+can index: one metric per score on held-out data (`in_model_index`; not the seconds under
+`timing.*`, not `num_active_dims`, not the accuracies on a metric's own training split), `type` the
+flat key `zoo.metrics.evaluate` returns (e.g. `mig.mig`), so `scores_from_card(ModelCard.load(path))`
+gives back exactly those; `name` is a readable name. The settings are stated once, as the dataset's
+`args`: those every score shares (points drawn, seed, backend), and under a metric family's name
+the settings of that family's scores.
+The full table, every key, stays in metadata.json and the card's text. The body says what the model
+is, how it was trained and scored, its limits, shows the latent traversal, and how to load it.
 """
 
 from __future__ import annotations
@@ -66,12 +70,25 @@ def metric_name(key: str) -> str:
     return f"{pretty} ({rest})" if rest and rest != family else pretty
 
 
-def metric_settings(key: str, score_settings: Mapping[str, Any]) -> dict:
-    """Settings a score was computed with: the shared ones plus its metric's own (`score_settings[family]`)."""
-    family = key.partition(".")[0]
-    shared = {k: v for k, v in score_settings.items() if not isinstance(v, Mapping)}
-    own = score_settings.get(family)
-    return {**shared, **(dict(own) if isinstance(own, Mapping) else {})}
+# Keys that are no score on held-out data: seconds, a count, and fits to a metric's own training split.
+NOT_INDEXED_FAMILIES = ("timing",)
+NOT_INDEXED_SUFFIXES = ("num_active_dims", "train_accuracy", "_train")
+# Settings that name what the card says elsewhere (the metric families run, the dataset's name).
+NOT_ARGS = ("metrics", "dataset")
+
+
+def in_model_index(key: str) -> bool:
+    """Whether a flat score key is a score on held-out data, listed in the card's model-index."""
+    family, _, rest = key.partition(".")
+    return family not in NOT_INDEXED_FAMILIES and not (rest or family).endswith(NOT_INDEXED_SUFFIXES)
+
+
+def index_settings(score_settings: Mapping[str, Any], keys) -> dict:
+    """The model-index's dataset `args`, every setting once: the shared ones, and each family's own
+    (`score_settings[family]`) under its name for the families among `keys`."""
+    families = {key.partition(".")[0] for key in keys}
+    return {k: v for k, v in score_settings.items()
+            if (k in families if isinstance(v, Mapping) else k not in NOT_ARGS)}
 
 
 def make_card(metadata: Mapping[str, Any], *, repo_id: str | None = None, images: Sequence[str] = ()):
@@ -95,11 +112,13 @@ def make_card(metadata: Mapping[str, Any], *, repo_id: str | None = None, images
     if dataset.get("source") == "rendered":
         dataset_pretty += " (rendered by zoo.data)"
 
+    indexed = {key: float(value) for key, value in scores.items() if value is not None and in_model_index(key)}
+    args = index_settings(settings, indexed) or None
     eval_results = [
         EvalResult(task_type=TASK_TYPE, task_name=TASK_NAME, dataset_type=dataset_id, dataset_name=dataset_pretty,
-                   dataset_config=dataset.get("variant") or None, metric_type=key, metric_value=float(value),
-                   metric_name=metric_name(key), metric_args=metric_settings(key, settings) or None)
-        for key, value in scores.items() if value is not None
+                   dataset_config=dataset.get("variant") or None, dataset_args=args, metric_type=key,
+                   metric_value=value, metric_name=metric_name(key))
+        for key, value in indexed.items()
     ]
     tags = ["keras", "tensorflow", "zoo", "disentanglement", "representation-learning", "vae", objective,
             dataset_id]
@@ -138,7 +157,8 @@ def load_card(path: str | os.PathLike):
 
 
 def scores_from_card(card) -> dict[str, float]:
-    """The flat score dict stored in a card's model-index (a `ModelCard`, or a README path)."""
+    """The flat scores in a card's model-index (a `ModelCard`, or a README path): the held-out ones
+    (`in_model_index`); metadata.json holds them all."""
     if not hasattr(card, "data"):
         card = load_card(card)
     return {r.metric_type: r.metric_value for r in (card.data.eval_results or [])}
@@ -205,8 +225,9 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
             out.append(f"| {metric_name(key)} | `{key}` | {shown} | {own} |")
         shared = ", ".join(f"{k}={v}" for k, v in settings.items() if not isinstance(v, Mapping))
         out += ["", "Computed with `zoo.metrics.evaluate` (`python -m recipes.evaluate`)"
-                + (f" with {shared}" if shared else "") + "; every score, with the settings that produced it, "
-                "is also in this card's `model-index` and in the zoo's `weights_manifest.json`."]
+                + (f" with {shared}" if shared else "") + ". The scores on held-out data are also in this card's "
+                "`model-index` (with their settings, once, as the dataset's `args`); every row, with the settings "
+                "that produced it, is in the preset's `metadata.json` and the zoo's `weights_manifest.json`."]
     else:
         out.append("Not evaluated yet.")
 

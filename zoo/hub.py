@@ -123,7 +123,8 @@ def push(preset_dir: str | os.PathLike, repo_id: str, *, revision: str | None = 
     if not (preset_dir / presets.CARD).is_file():
         raise presets.PresetError(f"{preset_dir} has no model card ({presets.CARD}); re-save it with save_preset.")
     card_scores = cards.scores_from_card(preset_dir / presets.CARD)
-    stale = {k for k, v in (meta.get("scores") or {}).items() if v is not None and card_scores.get(k) != v}
+    stale = {k for k, v in (meta.get("scores") or {}).items()
+             if v is not None and cards.in_model_index(k) and card_scores.get(k) != v}
     if stale:
         raise presets.PresetError(f"{preset_dir / presets.CARD} disagrees with {presets.METADATA} on "
                                   f"{sorted(stale)}; rewrite the card with zoo.presets.update_scores.")
