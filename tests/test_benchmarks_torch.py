@@ -4,7 +4,7 @@ Skipped when PyTorch is not installed (it is the optional extra `pip install -e 
 plain `make test` skips them: torch is kept out of the test extra on purpose, because from PyPI
 alone the pinned torch brings the CUDA build and its nvidia-* packages (several GB, minutes of
 download on every fresh install and CI run) for three tests of a benchmark's reference. To run
-them: `make install-bench`, then `make test` (or this file alone); they take about 10 s.
+them: `make install-bench`, then `make test` (or this file alone).
 """
 
 import math
