@@ -1,6 +1,6 @@
 """The zoo gallery (docs/gallery.md): a tile per model of `weights_manifest.json`, and a score table.
 
-    .venv/bin/python -m tools.gallery           # the page, from the manifest and the cards
+    .venv/bin/python -m tools.gallery           # the page (and README.md's zoo table) from the manifest
     .venv/bin/python -m tools.gallery --gifs    # and the traversal GIF of every model that changed
 
 The page is text made from the manifest (the objective, hyperparameters, steps and scores of each
@@ -113,12 +113,13 @@ def _other_scores(entry: dict) -> list[tuple[str, float]]:
             and not key.startswith("timing.")]
 
 
-def score_table(rows: list[dict]) -> str:
+def score_table(rows: list[dict], link=lambda name: f"#{name}") -> str:
+    """The scores of every model as a Markdown table, each name linked to `link(name)`."""
     header = ["model", "objective", "dataset", "steps"] + [title for _, title in zoo_scores.COLUMNS]
     lines = ["| " + " | ".join(header) + " |",
              "|" + "|".join([":---"] * 3 + ["---:"] * (len(header) - 3)) + "|"]
     for row in rows:
-        cells = [f"[`{row['name']}`](#{row['name']})", cards.OBJECTIVES.get(row["objective"], (row["objective"],))[0],
+        cells = [f"[`{row['name']}`]({link(row['name'])})", cards.OBJECTIVES.get(row["objective"], (row["objective"],))[0],
                  cards.DATASET_NAMES.get(row["dataset"], row["dataset"]),
                  f"{row['total_steps'] or row['steps'] or 0:,}"]
         cells += [_fmt(row["scores"][key]) for key, _ in zoo_scores.COLUMNS]
@@ -214,6 +215,28 @@ def page(manifest: dict) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+README = ROOT / "README.md"
+README_BEGIN = "<!-- zoo table: written by `python -m tools.gallery` from weights_manifest.json -->"
+README_END = "<!-- zoo table: end -->"
+
+
+def readme_table(manifest: dict) -> str:
+    """The front page's zoo table: the gallery's score table, each name linked to its model card."""
+    models = manifest["models"]
+
+    def card(name):
+        return next(r["path"] for r in models[name]["files"] if r["path"].endswith("/README.md"))
+    return score_table(zoo_scores.rows(manifest), link=card)
+
+
+def with_readme_table(readme: str, manifest: dict) -> str:
+    """`readme` with the block between the zoo-table markers replaced by today's table."""
+    if readme.count(README_BEGIN) != 1 or readme.count(README_END) != 1:
+        raise ValueError(f"README.md must hold the zoo table's markers once each: {README_BEGIN!r} ... {README_END!r}")
+    head, rest = readme.split(README_BEGIN)
+    return head + README_BEGIN + "\n" + readme_table(manifest) + "\n" + README_END + rest.split(README_END, 1)[1]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gifs", action="store_true", help="also write the GIFs that are missing or stale")
@@ -232,6 +255,10 @@ def main(argv=None) -> int:
                 gif.unlink()
     files.write_text(PAGE, page(manifest))
     print(f"wrote {PAGE.relative_to(ROOT)} ({len(manifest['models'])} models)")
+    readme = README.read_text()
+    if README_BEGIN in readme:
+        files.write_text(README, with_readme_table(readme, manifest))
+        print("wrote the zoo table in README.md")
     stale = stale_gifs(manifest)
     if stale:
         print(f"stale or missing GIFs: {', '.join(stale)}; run: python -m tools.gallery --gifs")
