@@ -5,7 +5,11 @@ files) or writes one (manifests, presets, run folders, pictures) goes through he
 never half-written and a changed file always fails the same way:
 
 * `file_digest(path)` is `(size, sha256)`, read in 1 MiB blocks; `verify_file` raises
-  `IntegrityError` naming the file, both hashes and the fix.
+  `IntegrityError` (or a subclass, e.g. `zoo.data.files.DatasetFileError`) naming the file, what
+  was expected, what was found and the fix. It is the one check of a file against a recorded size
+  and sha256: presets, the manifest and the dataset files all use it.
+* `to_uint8` is the one rule from float pixels to PNG levels (clip to [0, 1], then 255 x rounded
+  half up); `write_png` applies it to a float image.
 * `write_bytes`, `write_text`, `write_json` and `write_png` (and `atomic_file`, for what is
   written in pieces) write a temp file beside the target, fsync it, give it the permissions a
   plain `open()` would (the umask's), then rename it over the target, so a reader sees the old
@@ -55,22 +59,33 @@ def file_digest(path: str | os.PathLike) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
-def verify_file(path: str | os.PathLike, *, size: int, sha256: str, label: str, fix: str) -> None:
-    """Raises `IntegrityError` naming the file, both hashes and `fix` unless the file matches.
+def verify_file(path: str | os.PathLike, *, size: int | None, sha256: str | None, label: str, fix: str,
+                error: type[IntegrityError] = IntegrityError) -> None:
+    """Raises `error` naming the file, what was expected, what was found and `fix`, unless the file matches.
+
+    The size is checked first, from the file system: a file of the wrong size fails without being
+    read (a dataset file can be 13 GB), and only a file of the right size is hashed.
 
     Args:
       path: the file to check.
-      size, sha256: what was recorded for it.
+      size, sha256: what was recorded for it; None skips that check.
       label: what the file is, first in the message (e.g. "model 'factorvae-dsprites'").
       fix: the sentence that tells the user what to do.
+      error: `IntegrityError` or a subclass (the dataset loaders raise `DatasetFileError`).
     """
-    actual_size, actual_sha = file_digest(path)
-    if actual_size == size and actual_sha == sha256:
-        return
-    what = "is truncated" if actual_size < size else ("has the wrong size" if actual_size != size else "is corrupted")
-    raise IntegrityError(
-        f"{label}: {path} {what}: expected sha256 {sha256} ({size} bytes), found sha256 {actual_sha} "
-        f"({actual_size} bytes). Nothing was loaded. {fix}")
+    path = Path(path)
+    found_size = path.stat().st_size
+    if size is not None and found_size != int(size):
+        what = "is truncated" if found_size < int(size) else "has the wrong size"
+        raise error(f"{label}: {path} {what}: expected {int(size):,} bytes"
+                    + (f" with sha256 {sha256.lower()}" if sha256 else "")
+                    + f", found {found_size:,} bytes. Nothing was loaded. {fix}")
+    if sha256 is not None:
+        found = file_digest(path)[1]
+        if found != sha256.lower():
+            raise error(f"{label}: {path} is corrupted: expected sha256 {sha256.lower()}"
+                        + (f" ({int(size):,} bytes)" if size is not None else "")
+                        + f", found sha256 {found} ({found_size:,} bytes). Nothing was loaded. {fix}")
 
 
 def verify_files(records: Iterable[tuple[Path, dict]], *, label: str, fix: str) -> None:
@@ -111,12 +126,29 @@ def write_json(path: str | os.PathLike, data: Any, *, sort_keys: bool = False, a
     return Path(path)
 
 
+def to_uint8(image):
+    """Pixels as PNG levels: a uint8 array unchanged; floats clipped to [0, 1], then 255 x rounded half up.
+
+    The one rule for every picture the package writes (traversals, reconstructions, preset images):
+    floor(255 clip(x, 0, 1) + 0.5) in the array's own float type, so 0.5 / 255 is the first value
+    that reaches level 1. numpy is imported here, when it is called (the module is standard library
+    otherwise).
+    """
+    import numpy as np
+
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array
+    return (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def write_png(path: str | os.PathLike, image) -> Path:
-    """Encodes a uint8 array `[H, W]` or `[H, W, 3]` (or a Pillow image) as PNG and writes it atomically."""
+    """Encodes an array `[H, W]` or `[H, W, 3]` (uint8, or float in [0, 1] through `to_uint8`), or a
+    Pillow image, as PNG and writes it atomically."""
     from PIL import Image
 
     buf = io.BytesIO()
-    (image if isinstance(image, Image.Image) else Image.fromarray(image)).save(buf, format="PNG")
+    (image if isinstance(image, Image.Image) else Image.fromarray(to_uint8(image))).save(buf, format="PNG")
     return write_bytes(path, buf.getvalue())
 
 

@@ -381,11 +381,7 @@ def _write_image(image: Any, path: Path) -> None:
     elif isinstance(image, (str, os.PathLike)):
         files.write_bytes(path, Path(image).read_bytes())
     else:
-        import numpy as np
-
-        array = np.asarray(image)
-        if array.dtype != np.uint8:
-            array = (np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        array = files.to_uint8(image)
         if array.ndim == 3 and array.shape[-1] == 1:
             array = array[..., 0]
         files.write_png(path, array)

@@ -97,7 +97,7 @@ def _expected_checks(path: Path, sha256, size):
     return sha256, size
 
 
-def verify_file(path, *, sha256: str | None = None, size: int | None = None) -> None:
+def _verify(path, *, sha256: str | None = None, size: int | None = None) -> None:
     """Checks a file's size and sha256; raises `DatasetFileError` naming expected and found values.
 
     Args:
@@ -108,7 +108,7 @@ def verify_file(path, *, sha256: str | None = None, size: int | None = None) -> 
     """
     path = Path(path)
     sha256, size = _expected_checks(path, sha256, size)
-    files.verify_file(path, sha256=sha256, size=size, dataset="dSprites", source=SOURCE_URL)
+    files.verify_dataset_file(path, sha256=sha256, size=size, dataset="dSprites", source=SOURCE_URL)
 
 
 def find_file(path=None) -> Path:
@@ -135,12 +135,12 @@ def read_file(path=None, *, sha256: str | None = None, size: int | None = None,
 
     Args:
       path: the file, a folder holding it, or None for `default_data_dir()`.
-      sha256, size: expected checksum and byte size (see `verify_file` for the defaults).
+      sha256, size: expected checksum and byte size (see `_verify` for the defaults).
       verify: check size and sha256 (the layout is checked either way).
     """
     path = find_file(path)
     if verify:
-        verify_file(path, sha256=sha256, size=size)
+        _verify(path, sha256=sha256, size=size)
     if path.suffix.lower() == ".npz":
         return _read_npz(path)
     if path.suffix.lower() in (".hdf5", ".h5"):
@@ -299,7 +299,7 @@ def read_tfds(data_dir=None, *, sha256: str | None = None, size: int | None = No
     """Reads dSprites through tensorflow_datasets' `dsprites` builder, never downloading.
 
     If the dataset is not prepared in `data_dir`, DeepMind's hdf5 must sit in the manual folder
-    `<data_dir>/downloads/manual/`; it is checked (size and sha256, as in `verify_file`) and
+    `<data_dir>/downloads/manual/`; it is checked (size and sha256, as in `_verify`) and
     tensorflow_datasets prepares the dataset from it. Otherwise this raises `FileNotFoundError`
     at once: without network access tensorflow_datasets would retry the download for minutes.
 
@@ -322,7 +322,7 @@ def read_tfds(data_dir=None, *, sha256: str | None = None, size: int | None = No
                 f"{manual} does not exist. Download {HDF5_NAME} ({HDF5_SIZE:,} bytes) from {SOURCE_URL} "
                 f"and put it at {manual} (nothing is downloaded automatically), or use source='file'.")
         if verify:
-            verify_file(manual, sha256=sha256, size=size)
+            _verify(manual, sha256=sha256, size=size)
         config = tfds.download.DownloadConfig(manual_dir=str(manual_dir), try_download_gcs=False)
         builder.download_and_prepare(download_dir=str(data_dir / "downloads"), download_config=config)
     dataset = builder.as_dataset(split=split, shuffle_files=False, batch_size=4096)

@@ -7,8 +7,10 @@ What the ground-truth loaders (`shapes3d`, `mpi3d`, `smallnorb`, `cars3d`) share
   never loaded whole and never memory-mapped, so a 12.7 GB file costs a few megabytes of
   resident memory (a mapping would count every page it touched in the process's RSS) and the
   operating system's page cache does the caching.
-- `find_file`, `verify_file`: where a file is looked for, and its size and sha256 against the
-  published ones, with messages that name what was expected, what was found and what to do.
+- `find_file`, `verify_dataset_file`: where a file is looked for, and its size and sha256 against
+  the published ones (`zoo.files.verify_file`, the package's one integrity check, raising
+  `DatasetFileError`, an `IntegrityError`), with messages that name what was expected, what was
+  found and what to do.
 - `prepared_builder`: a tensorflow_datasets builder that is already prepared in `data_dir`;
   nothing is ever downloaded.
 """
@@ -24,14 +26,17 @@ from typing import Sequence
 
 import numpy as np
 
-from zoo.files import atomic_file, file_digest
+from zoo.files import IntegrityError, atomic_file, file_digest, verify_file
 
 __all__ = ["DatasetFileError", "RowFile", "as_bool", "data_dir", "extract_npy", "find_file", "npy_rows", "npz_rows",
-           "check_source", "prepared_builder", "sha256_of", "verify_file"]
+           "check_source", "prepared_builder", "sha256_of", "verify_dataset_file"]
 
 
-class DatasetFileError(ValueError):
-    """A dataset file exists but is not the file that was expected."""
+class DatasetFileError(IntegrityError):
+    """A dataset file exists but is not the file that was expected (its size, sha256 or layout).
+
+    An `IntegrityError` (so a `ValueError`): one `except zoo.files.IntegrityError` catches a changed
+    preset file and a changed dataset file alike."""
 
 
 def sha256_of(path) -> str:
@@ -81,24 +86,12 @@ def find_file(path, names: Sequence[str], *, dataset: str, source: str) -> Path:
         "folder; $ZOO_DATA_DIR moves it).")
 
 
-def verify_file(path, *, sha256: str | None, size: int | None, dataset: str, source: str) -> None:
-    """Checks a file's byte size and sha256 (each skipped when None); raises `DatasetFileError`
-    naming the expected and the found values."""
-    path = Path(path)
-    found_size = path.stat().st_size
-    if size is not None and found_size != int(size):
-        hint = " (truncated?)" if found_size < int(size) else ""
-        raise DatasetFileError(
-            f"{path} is not the expected {dataset} file: expected {int(size):,} bytes"
-            + (f" with sha256 {sha256}" if sha256 else "") + f", found {found_size:,} bytes{hint}. "
-            f"Download it again from {source}, or pass verify=False to read a copy you trust.")
-    if sha256 is not None:
-        found = sha256_of(path)
-        if found != sha256.lower():
-            raise DatasetFileError(
-                f"{path} is not the expected {dataset} file: expected sha256 {sha256.lower()}, found {found} "
-                f"({found_size:,} bytes). Download it again from {source}, or pass sha256= for a copy you trust "
-                "(verify=False skips the check).")
+def verify_dataset_file(path, *, sha256: str | None, size: int | None, dataset: str, source: str) -> None:
+    """`zoo.files.verify_file` with a dataset's label and fix: the size (from the file system, so a
+    wrong size costs no read) and then the sha256, each skipped when None; raises `DatasetFileError`."""
+    verify_file(path, size=size, sha256=sha256, label=f"{dataset} file", error=DatasetFileError,
+                fix=f"Download it again from {source}, or pass sha256= (and size=) for a copy you trust "
+                    "(verify=False skips the check).")
 
 
 class RowFile:

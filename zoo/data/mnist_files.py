@@ -47,7 +47,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from zoo.data.files import DatasetFileError, sha256_of
+from zoo.data.files import DatasetFileError
+from zoo.files import verify_file
 
 SOURCE_URL = "http://yann.lecun.com/exdb/mnist/"
 IMAGE_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
@@ -103,19 +104,8 @@ def default_data_dir() -> Path:
 
 
 def _check_size_and_digest(path: Path, size: int | None, sha256: str | None, what: str) -> None:
-    found_size = path.stat().st_size
-    if size is not None and found_size != int(size):
-        hint = " (truncated?)" if found_size < int(size) else ""
-        raise DatasetFileError(
-            f"{path} is not {what}: expected {int(size):,} bytes" + (f" with sha256 {sha256}" if sha256 else "")
-            + f", found {found_size:,} bytes{hint}. Get it again from {SOURCE_URL} (or pass verify=False for a "
-            "copy you trust).")
-    if sha256 is not None:
-        found = sha256_of(path)
-        if found != sha256.lower():
-            raise DatasetFileError(
-                f"{path} is not {what}: expected sha256 {sha256.lower()}, found {found} ({found_size:,} bytes). "
-                f"Get it again from {SOURCE_URL} (or pass verify=False for a copy you trust).")
+    verify_file(path, size=None if size is None else int(size), sha256=sha256, label=what, error=DatasetFileError,
+                fix=f"Get it again from {SOURCE_URL} (or pass verify=False for a copy you trust).")
 
 
 def _check_arrays(images, labels, origin: str, what: str) -> tuple[np.ndarray, np.ndarray]:

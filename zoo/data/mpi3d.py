@@ -75,8 +75,8 @@ class MPI3D(LookupData):
             raise ValueError(f"{self.name}: source must be 'file' (tensorflow_datasets has no MPI3D); got {source!r}.")
         path = files.find_file(path, [f"{self.name}.npz", f"{self.name}.npy"], dataset=self.name, source=SOURCE_URL)
         if files.as_bool(verify):
-            files.verify_file(path, sha256=sha256, size=None if size is None else int(size), dataset=self.name,
-                              source=SOURCE_URL)
+            files.verify_dataset_file(path, sha256=sha256, size=None if size is None else int(size),
+                                      dataset=self.name, source=SOURCE_URL)
         allowed = tuple(SIZES_BY_ROWS)
         if path.suffix.lower() == ".npy":
             rows = files.npy_rows(path, row_shape=(64, 64, 3), num_rows=allowed)

@@ -77,8 +77,8 @@ class Shapes3D(LookupData):
             if files.as_bool(verify):
                 if sha256 is None and size is None:
                     sha256, size = FILE_SHA256, FILE_SIZE
-                files.verify_file(path, sha256=sha256, size=None if size is None else int(size), dataset=self.name,
-                                  source=SOURCE_URL)
+                files.verify_dataset_file(path, sha256=sha256, size=None if size is None else int(size),
+                                          dataset=self.name, source=SOURCE_URL)
             rows, labels = _open_h5(path)
             self.factor_values = _check_labels(path, labels, self.factor_sizes, self.factor_bases)
             self._lookup = ImageLookup(rows, self.num_observations, origin=str(path))

@@ -231,7 +231,7 @@ def _read_files(path, sha256s):
                 else f" Get them from {SOURCE_URL} (the .mat.gz files; gunzip them) and pass path=<their folder>.")
         raise FileNotFoundError(f"smallnorb files missing in {folder}: {', '.join(missing)}.{hint}")
     for name, digest in (sha256s or {}).items():
-        files.verify_file(folder / name, sha256=digest, size=None, dataset="smallnorb", source=SOURCE_URL)
+        files.verify_dataset_file(folder / name, sha256=digest, size=None, dataset="smallnorb", source=SOURCE_URL)
     readers, features = [], []
     for chunk in CHUNKS:
         dat = folder / file_name(chunk, "dat")

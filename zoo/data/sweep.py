@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.base import GroundTruthData, as_generator
-from zoo.files import write_png
+from zoo.files import to_uint8, write_png
 
 
 def factor_sweep(data: GroundTruthData, num_steps: int = 8, rng=0, *, base=None, pad: int = 2,
@@ -70,7 +70,7 @@ def save_png(grid, path, *, upscale: int = 1) -> Path:
     if grid.dtype != np.uint8:
         if grid.size and (not np.all(np.isfinite(grid)) or grid.min() < 0 or grid.max() > 1):
             raise ValueError("grid must hold values in [0, 1].")
-        grid = np.round(grid * 255.0).astype(np.uint8)
+        grid = to_uint8(grid)  # the package's one rule: 255 x rounded half up
     if int(upscale) > 1:
         grid = np.repeat(np.repeat(grid, int(upscale), axis=0), int(upscale), axis=1)
     return write_png(path, grid)
