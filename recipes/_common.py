@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from absl import app, logging
 
@@ -39,6 +40,54 @@ def fail(error, code: int = 2) -> int:
     """Prints `error: <message>` to stderr; returns the exit code."""
     print(f"error: {error}", file=sys.stderr)
     return code
+
+
+def check_output_file(path, flag: str) -> Path:
+    """Refuses, before any work, an output file that could not be written: a folder, a path under a
+    file, or a folder without write permission. Returns the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{flag}={path} is a folder; name a file (e.g. {path / 'scores.json'}).")
+    _check_writable_parent(path, flag)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{flag}={path} cannot be written (no permission); choose another path.")
+    return path
+
+
+def check_output_folder(path, flag: str) -> Path:
+    """Refuses, before any work, an output folder that could not be made or written: a file, a path
+    under a file, or a folder without write permission. Returns the path."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag}={path} is a file, not a folder; choose another {flag}.")
+    if path.is_dir():
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise UsageError(f"{flag}={path} cannot be written (no permission); choose another {flag}.")
+        return path
+    _check_writable_parent(path, flag)
+    return path
+
+
+def _check_writable_parent(path: Path, flag: str) -> None:
+    """The nearest existing folder above `path` is a folder this process may write."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{flag}={path} lies under {parent}, which is a file; choose another {flag}.")
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise UsageError(f"{flag}={path} cannot be created: {parent} is not writable; choose another {flag}.")
+            return
+
+
+def parse_options(text: str, flag: str) -> dict:
+    """`k=v,...` as a dict of strings (`--dataset_options`)."""
+    options = {}
+    for item in filter(None, (s.strip() for s in (text or "").split(","))):
+        if "=" not in item:
+            raise UsageError(f"{flag} takes k=v pairs separated by commas; got {item!r}.")
+        key, value = (s.strip() for s in item.split("=", 1))
+        options[key] = value
+    return options
 
 
 def print_table(scores: dict, reference: dict | None = None, file=None) -> None:

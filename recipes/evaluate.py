@@ -31,49 +31,70 @@ flags.DEFINE_string("dataset", None, "Dataset to score on (default: the model's 
 flags.DEFINE_integer("num_train", 10000, "Points for training the metrics' classifiers (and MIG etc.).")
 flags.DEFINE_integer("num_test", 5000, "Held-out points.")
 flags.DEFINE_integer("seed", 0, "Seeds the sampling of every metric.")
-flags.DEFINE_string("dci_backend", "exact", "DCI backend: exact (the reference's trees), fast, or sklearn (the reference itself, slower).")
+flags.DEFINE_enum("dci_backend", "exact", ["exact", "fast", "sklearn"], "DCI backend: exact (the reference's "
+                  "trees), fast, or sklearn (the reference itself, slower).")
 flags.DEFINE_string("json", None, "Where to write the scores (default: out/eval/<model>.json).")
 flags.DEFINE_bool("update_card", False, "Write the scores into the preset's card and metadata and, for a "
                   "manifest model, into weights_manifest.json.")
 flags.DEFINE_string("selection", None, "How the model was picked from the runs tried (e.g. 'the best training "
                     "accuracy of 4 seeds'), kept in its card; with --update_card or --add_to_zoo.")
+flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load with --dataset (e.g. "
+                    "source=file,path=...).")
+flags.DEFINE_bool("new_score_settings", False, "With --update_card: a full scoring (every metric the card holds) "
+                  "replaces the card's scores even at other --num_train, --num_test, --seed, --dataset or "
+                  "--dci_backend than it records. Without it such an update is refused.")
 flags.DEFINE_string("add_to_zoo", None, "After scoring, copy the preset to weights/<NAME>/ and list it in "
                     "weights_manifest.json under NAME (implies --update_card).")
 
 
 def main(argv):
     _common.start(argv)
+    update = bool(FLAGS.update_card or FLAGS.add_to_zoo)
     try:
         if FLAGS.num_train <= 0 or FLAGS.num_test <= 0:
             raise _common.UsageError("--num_train and --num_test must be positive.")
+        if FLAGS.seed < 0:
+            raise _common.UsageError(f"--seed must be a non-negative integer; got {FLAGS.seed}.")
+        if not FLAGS.metrics.strip(" ,"):
+            raise _common.UsageError("--metrics is empty: name the metrics (e.g. --metrics=mig,dci) or --metrics=all.")
         if FLAGS.metrics != "all":
             unknown = [m for m in FLAGS.metrics.split(",") if m.strip() and m.strip() not in zoo.metrics.ALL]
             if unknown:
                 raise _common.UsageError(f"unknown metric(s) {', '.join(unknown)}; choose from "
                                          f"{', '.join(zoo.metrics.ALL)} or 'all'.")
-        if FLAGS.selection is not None and not (FLAGS.update_card or FLAGS.add_to_zoo):
+        if FLAGS.selection is not None and not update:
             raise _common.UsageError("--selection is written into the card: add --update_card or --add_to_zoo.")
+        if FLAGS.new_score_settings and not update:
+            raise _common.UsageError("--new_score_settings is about the card: add --update_card or --add_to_zoo.")
+        if FLAGS.json is not None:
+            _common.check_output_file(FLAGS.json, "--json")
         model, folder, name = registry.resolve_model(FLAGS.model)
-    except (ValueError, LookupError, FileNotFoundError) as e:
+        meta = presets.read_metadata(folder)
+        if FLAGS.add_to_zoo and meta.get("name") != FLAGS.add_to_zoo:
+            raise _common.UsageError(f"the preset at {folder} is named {meta.get('name')!r} in its card, not "
+                                     f"{FLAGS.add_to_zoo!r}; add it as {meta.get('name')!r}, or train with "
+                                     f"--name={FLAGS.add_to_zoo}.")
+        data = _load_data(meta)
+        out = _common.check_output_file(FLAGS.json or Path("out") / "eval" / f"{(name or folder.name)}.json",
+                                        "--json")
+        planned = registry.score_settings(metrics=FLAGS.metrics, num_train=FLAGS.num_train, num_test=FLAGS.num_test,
+                                          seed=FLAGS.seed, dataset=data.name, dci_backend=FLAGS.dci_backend)
+        if update:  # refused before the work, not after it
+            registry.check_rescore(folder, planned, new_settings=FLAGS.new_score_settings)
+    except (ValueError, LookupError, FileNotFoundError, TypeError) as e:
         return _common.fail(e)
-    meta = presets.read_metadata(folder)
-    if FLAGS.add_to_zoo and meta.get("name") != FLAGS.add_to_zoo:
-        return _common.fail(f"the preset at {folder} is named {meta.get('name')!r} in its card, not "
-                            f"{FLAGS.add_to_zoo!r}; add it as {meta.get('name')!r}, or train with "
-                            f"--name={FLAGS.add_to_zoo}.")
-    dataset = FLAGS.dataset or meta.get("dataset", {}).get("name", "dsprites")
     start = time.time()
-    scores, settings = registry.score(model, zoo.data.load(dataset), metrics=FLAGS.metrics, num_train=FLAGS.num_train,
+    scores, settings = registry.score(model, data, metrics=FLAGS.metrics, num_train=FLAGS.num_train,
                                       num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend=FLAGS.dci_backend)
-    print(f"\n{name or folder} on {dataset} ({FLAGS.num_train} / {FLAGS.num_test} points, seed {FLAGS.seed}, "
+    print(f"\n{name or folder} on {data.name} ({FLAGS.num_train} / {FLAGS.num_test} points, seed {FLAGS.seed}, "
           f"{time.time() - start:.0f} s):")
     _common.print_table(scores, meta.get("scores") or None)
-    out = Path(FLAGS.json or Path("out") / "eval" / f"{(name or folder.name)}.json")
     write_json(out, {"model": name or str(folder), "scores": scores, "settings": settings}, sort_keys=True,
                allow_nan=True)
     print(f"wrote {out}")
-    if FLAGS.update_card or FLAGS.add_to_zoo:
-        stale = registry.rescore(folder, scores, settings, name, selection=FLAGS.selection)
+    if update:
+        stale = registry.rescore(folder, scores, settings, name, selection=FLAGS.selection,
+                                 new_settings=FLAGS.new_score_settings)
         print(f"updated the card in {folder}" + (f" and the manifest entry {name!r}" if name else "")
               + (f"; the hub copy {stale['repo_id']}@{stale['revision'][:8]} is now stale: run "
                  f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))
@@ -81,6 +102,31 @@ def main(argv):
         target = registry.add_to_zoo(folder, FLAGS.add_to_zoo)
         print(f"added {FLAGS.add_to_zoo!r} to the zoo: {target} and weights_manifest.json")
     return 0
+
+
+def _load_data(meta: dict):
+    """The dataset to score on (`--dataset`, default the model's own), checked against the model:
+    it must have ground-truth factors and the image shape the model was trained on."""
+    name = FLAGS.dataset or meta.get("dataset", {}).get("name", "dsprites")
+    zoo.data.check_name(name)
+    options = _common.parse_options(FLAGS.dataset_options, "--dataset_options")
+    try:
+        data = zoo.data.load(name, **options)
+    except TypeError as e:
+        raise _common.UsageError(f"dataset {name!r} does not take --dataset_options={FLAGS.dataset_options!r} "
+                                 f"({e}); pass what its loader needs as --dataset_options=k=v,... (images: "
+                                 "path=<folder>,size=<pixels>,channels=<1 or 3>; see zoo.data.load).") from None
+    except (ValueError, LookupError, FileNotFoundError, OSError) as e:
+        raise _common.UsageError(f"cannot load dataset {name!r}: {e}") from None
+    if not isinstance(data, zoo.data.GroundTruthData):
+        raise _common.UsageError(f"dataset {name!r} has no ground-truth factors, which the disentanglement metrics "
+                                 "score against: choose a dataset with factors (the model's own by default).")
+    trained = meta.get("dataset", {}).get("observation_shape")
+    if trained and tuple(trained) != tuple(data.observation_shape):
+        raise _common.UsageError(f"dataset {name!r} has {'x'.join(map(str, data.observation_shape))} images, but the "
+                                 f"model was trained on {'x'.join(map(str, trained))} images: score it on a dataset "
+                                 "of its image size (its own by default).")
+    return data
 
 
 def run():
