@@ -14,7 +14,7 @@ import zoo.models
 from zoo.runs import RunSettings, resolve_hparams
 from zoo.runs.strategy import STRATEGIES
 
-from ._common import UsageError
+from ._common import UsageError, check_output_folder
 
 FLAGS = flags.FLAGS
 DEFAULTS = RunSettings()
@@ -78,6 +78,7 @@ def run_settings(*, model: str | None = None) -> RunSettings:
         raise UsageError(f"--keep_checkpoints must be at least 1; got {FLAGS.keep_checkpoints}.")
     if not FLAGS.out:
         raise UsageError("--out is required: the folder for checkpoints, logs and the preset.")
+    check_output_folder(FLAGS.out, "--out")
     return RunSettings(model=model, dataset=FLAGS.dataset, dataset_options=_options(FLAGS.dataset_options),
                        batch_size=FLAGS.batch_size, seed=FLAGS.seed, learning_rate=FLAGS.learning_rate,
                        latent_dim=FLAGS.latent_dim, hparams=resolve_hparams(model, given_hparams(model)),

@@ -57,6 +57,8 @@ def main(argv):
                        initialize=initialize, preset_name=name)
     except zoo.runs.NonFiniteLossError as e:
         return _common.fail(e, 3)
+    except zoo.runs.Stopped as e:  # SIGTERM / SIGINT, after a checkpoint
+        return _common.fail(e, e.exit_code)
     except (zoo.runs.RunSettingsError, zoo.runs.RunFolderError) as e:  # found before anything was written
         return _common.fail(e)
     print(f"Fine-tuned {source_name} on {settings.dataset} to step {settings.steps}; run folder {out}.")

@@ -40,6 +40,8 @@ def main(argv):
                        kill_at_step=FLAGS.debug_kill_at_step, preset_name=FLAGS.name)
     except zoo.runs.NonFiniteLossError as e:
         return _common.fail(e, 3)
+    except zoo.runs.Stopped as e:  # SIGTERM / SIGINT, after a checkpoint
+        return _common.fail(e, e.exit_code)
     except (zoo.runs.RunSettingsError, zoo.runs.RunFolderError) as e:  # found before anything was written
         return _common.fail(e)
     print(f"Trained {settings.model} on {settings.dataset} to step {settings.steps} in "

@@ -13,6 +13,8 @@
 | `callbacks`   | `NonFiniteLossError`, the guard, the progress bar, `KLTrace` |
 | `strategy`    | `make_strategy` (`tf.distribute` by name) |
 | `parallel`    | `run_side_by_side`: single-threaded child processes, one run folder each |
+| `lock`        | one writer per run folder: the lock file a job holds while it trains (`RunLockedError`) |
+| `signals`     | SIGTERM / SIGINT: a job checkpoints and stops (`Stopped`), a sweep passes the signal on |
 
 Importing `zoo.runs` stays light: TensorFlow is imported when `train` (or the training names
 below) is first used.
@@ -22,9 +24,11 @@ import importlib
 
 from zoo.runs.folder import (RunFolderError, check_run_folder, checkpoints_of, find_runs, is_finished,  # noqa: F401
                              is_run, preset_name, read_run_file, read_settings, restore)
+from zoo.runs.lock import RunLockedError  # noqa: F401
 from zoo.runs.parallel import run_side_by_side  # noqa: F401
 from zoo.runs.settings import (IDENTITY, RunSettings, RunSettingsError, finetune_settings,  # noqa: F401
                                job_settings, resolve_hparams, zoo_name)
+from zoo.runs.signals import Stopped  # noqa: F401
 from zoo.runs.strategy import make_strategy  # noqa: F401
 
 _TRAINING = {"train": "zoo.runs.training", "write_run_preset": "zoo.runs.training",
@@ -38,7 +42,7 @@ def __getattr__(name):
     raise AttributeError(f"module 'zoo.runs' has no attribute {name!r}")
 
 
-__all__ = ["IDENTITY", "KLTrace", "NonFiniteLossError", "RunFolderError", "RunSettings", "RunSettingsError",
-           "check_run_folder", "checkpoints_of", "find_runs", "finetune_settings", "is_finished", "is_run",
-           "job_settings", "make_strategy", "preset_name", "read_run_file", "read_settings", "resolve_hparams",
-           "restore", "run_side_by_side", "train", "write_run_preset", "zoo_name"]
+__all__ = ["IDENTITY", "KLTrace", "NonFiniteLossError", "RunFolderError", "RunLockedError", "RunSettings",
+           "RunSettingsError", "Stopped", "check_run_folder", "checkpoints_of", "find_runs", "finetune_settings",
+           "is_finished", "is_run", "job_settings", "make_strategy", "preset_name", "read_run_file", "read_settings",
+           "resolve_hparams", "restore", "run_side_by_side", "train", "write_run_preset", "zoo_name"]

@@ -1,5 +1,5 @@
-"""What the training loop (`zoo.runs.train`) runs beside `model.fit`: the non-finite guard, a progress
-bar, the test-only kill switch, and the KL-per-latent trace."""
+"""What the training loop (`zoo.runs.train`) runs beside `model.fit`: the non-finite guard, the stop on
+SIGTERM / SIGINT, a progress bar, the test-only kill switch, and the KL-per-latent trace."""
 
 from __future__ import annotations
 
@@ -36,6 +36,21 @@ class Guard(keras.callbacks.Callback):
                     f"loss term {name!r} is {float(value)} at step {int(self.model.step.numpy())}; training stopped. "
                     f"The last good checkpoint is {self._manager.latest_checkpoint or 'none (none was written yet)'}. "
                     "Lower the learning rate or check the data.")
+
+
+class StopOnSignal(keras.callbacks.Callback):
+    """Ends `fit` after the current step once a SIGTERM or SIGINT was recorded in `requested`
+    (`zoo.runs.signals.stop_requests`); the loop then checkpoints and stops."""
+
+    def __init__(self, requested: list):
+        super().__init__()
+        self._requested = requested
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._requested:
+            self.model.stop_training = True
+
+    on_train_batch_end = on_train_batch_begin
 
 
 class Progress(keras.callbacks.Callback):

@@ -23,7 +23,9 @@ from zoo import files, presets, visualize
 from zoo.files import write_json
 from zoo.runs import checkpoints as _checkpoints
 from zoo.runs import folder as _folder
-from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress
+from zoo.runs import lock as _lock
+from zoo.runs import signals as _signals
+from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress, StopOnSignal
 from zoo.runs.settings import RunSettings, RunSettingsError, as_settings, zoo_name
 from zoo.runs.strategy import make_strategy
 
@@ -51,7 +53,10 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
     Raises:
       zoo.runs.RunSettingsError: settings that cannot start a run, found before anything is written.
       zoo.runs.RunFolderError: `out` holds another run, or none of its checkpoints is intact.
+      zoo.runs.RunLockedError: another live process trains `out` now (`zoo.runs.lock`).
       zoo.runs.NonFiniteLossError: a loss term became NaN or inf.
+      zoo.runs.Stopped: a SIGTERM or SIGINT came; the step under way ended and a checkpoint was saved
+        first (a second signal ends the process at once).
 
     A run that fails before its first checkpoint removes what it wrote, so the folder may be reused.
     On resume the latest intact checkpoint is restored: damaged ones are set aside with a message
@@ -62,6 +67,16 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
                         ("steps_per_execution", steps_per_execution)):
         if not isinstance(value, int) or value < 1:
             raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
+    fresh_folder = not out.exists()
+    with _lock.hold(out), _signals.stop_requests() as stop:  # one writer per run folder, for the life of the job
+        return _train(stop, settings, out, fresh_folder, progress=progress, write_preset=write_preset,
+                      checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, kill_at_step=kill_at_step,
+                      initialize=initialize, preset_name=preset_name, steps_per_execution=steps_per_execution)
+
+
+def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, progress, write_preset,
+           checkpoint_every, keep_checkpoints, kill_at_step, initialize, preset_name, steps_per_execution) -> Path:
+    """`train`'s work, while this process holds the run folder's lock."""
     resuming = _folder.check_run_folder(out, settings, resume=True)
     # Everything that can refuse the settings (the data and its options, the strategy, the model and
     # its hyperparameters) comes before run.json, which pins the folder to these settings.
@@ -82,8 +97,6 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
         model.compile(steps_per_execution=steps_per_execution)
         if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings.learning_rate
-    fresh_folder = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
     files.clean_staged(out / _folder.PRESET)  # a preset write killed half-way
     write_json(out / _folder.RUN_FILE, settings.to_json(), sort_keys=True, allow_nan=True)
     trackables = {"model": model, "optimizer": model.optimizer}
@@ -97,7 +110,7 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
             checkpoint.restore(latest).assert_existing_objects_matched()
         elif initialize is not None:
             initialize(model)
-        return _train_loop(model, data, settings, out, manager, checkpoint, progress=progress,
+        return _train_loop(model, data, settings, out, manager, checkpoint, stop, progress=progress,
                            write_preset=write_preset, checkpoint_every=checkpoint_every, kill_at_step=kill_at_step,
                            preset_name=preset_name, steps_per_execution=steps_per_execution)
     except BaseException:
@@ -129,15 +142,15 @@ def _undo_start(out: Path, fresh_folder: bool) -> None:
         out.rmdir()
 
 
-def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoint, *, progress, write_preset,
-                checkpoint_every, kill_at_step, preset_name, steps_per_execution) -> Path:
+def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoint, stop: list, *, progress,
+                write_preset, checkpoint_every, kill_at_step, preset_name, steps_per_execution) -> Path:
     step = int(model.step.numpy())
     total = settings.steps
     if step > 0:
         print(f"Resuming {out} at step {step} of {total} ({manager.latest_checkpoint}).", flush=True)
 
-    callbacks = [Guard(manager), keras.callbacks.TensorBoard(str(out / _folder.LOGS), update_freq=100,
-                                                             write_graph=False)]
+    callbacks = [Guard(manager), StopOnSignal(stop),
+                 keras.callbacks.TensorBoard(str(out / _folder.LOGS), update_freq=100, write_graph=False)]
     if progress:
         callbacks.append(Progress(total, step))
     if kill_at_step is not None:
@@ -155,6 +168,13 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
         if trace is not None:  # before the checkpoint: a kill in between rewrites this step's entry
             trace.record(model)
         manager.save(checkpoint_number=step)
+        if stop and step < total:
+            for callback in callbacks:
+                if isinstance(callback, Progress):
+                    callback.close()
+            raise _signals.Stopped(stop[0], f"stopped on {_signals.name(stop[0])} at step {step} of {total}, after "
+                                   f"saving checkpoint {manager.latest_checkpoint}; rerun the same command to "
+                                   "resume.")
     for callback in callbacks:
         if isinstance(callback, Progress):
             callback.close()
