@@ -2,7 +2,8 @@
 
 `zoo.load(name)` returns a pretrained model (`zoo.list_models()` names them, `available=True` those
 that can load here, `zoo.model_sources()` where each would come from; `zoo.model_card(name)` gives
-its card). Importing `zoo` stays light: TensorFlow is imported when a model is built.
+its card). Importing `zoo` stays light: TensorFlow is imported when a model is built. It registers
+the zoo's classes with Keras once Keras is imported, so `keras.saving.load_model` reads a preset.
 """
 
 __version__ = "0.1.0"

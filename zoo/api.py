@@ -24,6 +24,11 @@ from zoo import cards, hub, manifest, presets
 from zoo.files import verify_files
 
 
+# `import zoo` registers the zoo's classes with Keras (once Keras is imported; zoo imports none), so
+# that plain `keras.saving.load_model` reads a preset folder or an `hf://` copy.
+presets.register_with_keras()
+
+
 class WeightsNotFoundError(FileNotFoundError):
     """No source holds a model's files; the message says what was tried."""
 

@@ -384,6 +384,19 @@ class RepresentationModel(keras.Model):
         `load_weights(...)` directly. Kept so recipes can call it without knowing that."""
         return self
 
+    def load_own_variables(self, store):
+        """Keras' hook, called on the model before its parts whenever weights load (`load_weights`,
+        `keras.saving.load_model` of a preset folder or `hf://` copy): the `TRAINING_ONLY`
+        networks a preset leaves out of its weights file (`zoo.presets.save_inference_weights`)
+        keep their fresh values, as under `zoo.load`, where plain Keras would fail on their
+        missing entries; a file that holds them (a training checkpoint) still loads them."""
+        for name in self.TRAINING_ONLY:
+            network = getattr(self, name, None)
+            if network is not None:
+                for layer in network._flatten_layers(include_self=True):
+                    _keep_fresh_when_absent(layer)
+        super().load_own_variables(store)
+
     def call(self, inputs, training=False):
         """The model's forward pass is its representation: `predict(x)` and `model(x)` give
         `encode_mean(x)` of the images checked and scaled as `representation` does (uint8 0..255
@@ -472,3 +485,18 @@ class RepresentationModel(keras.Model):
             return codes.concat()
 
         return tf.function(encode_all, input_signature=[tf.TensorSpec([None, *shape], tf.float32)])
+
+
+def _keep_fresh_when_absent(layer) -> None:
+    """Makes `layer.load_own_variables` keep the layer's values when the file has no entry for it."""
+    if getattr(layer, "_zoo_keeps_fresh", False):
+        return
+    load = layer.load_own_variables
+
+    def load_unless_absent(store):
+        if len(store):
+            load(store)
+
+    # object.__setattr__: Keras' own __setattr__ would try to track the function.
+    object.__setattr__(layer, "load_own_variables", load_unless_absent)
+    object.__setattr__(layer, "_zoo_keeps_fresh", True)
