@@ -8,6 +8,7 @@ benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see 
 `--runs_dir` goes to those whose `run` takes `runs_dirs`):
 
     zoo_scores        the zoo's scores as the manifest records them, and the zoo issue's targets
+    card_scores       every preset's card scores recomputed at the card's settings: largest difference per score
     data_bench        images/s of the dSprites pipeline, peak memory, fidelity to real frames
     train_bench       training steps/s of every objective vs a hand-written loop (and PyTorch if present)
     metrics_bench     the metric suite's time vs the reference implementation
@@ -46,8 +47,8 @@ from zoo import files
 
 ROOT = Path(__file__).resolve().parents[1]
 # Each step by its name (what --only, the logs and the tables use) and its module under benchmarks/.
-MODULES = {"zoo_scores": "papers.zoo_scores", "data_bench": "speed.data_bench", "train_bench": "speed.train_bench",
-           "metrics_bench": "speed.metrics_bench", "evaluate_bench": "speed.evaluate_bench",
+MODULES = {"zoo_scores": "papers.zoo_scores", "card_scores": "papers.card_scores", "data_bench": "speed.data_bench",
+           "train_bench": "speed.train_bench", "metrics_bench": "speed.metrics_bench", "evaluate_bench": "speed.evaluate_bench",
            "inference_bench": "speed.inference_bench", "betavae_table": "papers.betavae_table",
            "metric_agreement": "papers.metric_agreement", "population": "papers.population"}
 STEPS = list(MODULES)

@@ -267,3 +267,24 @@ def test_betavae_table_takes_extra_zoo_rows_only_from_the_same_dataset():
     assert _betavae.trained_on("infogan-mnist") == "mnist"
     assert _betavae.trained_on("annealedvae-color-dsprites") == "color_dsprites"
     assert _betavae.trained_on("factorvae-dsprites") == "dsprites"
+
+
+def test_card_scores_compares_each_card_score_and_keeps_the_largest_difference():
+    from benchmarks.papers import card_scores
+
+    card = {"mig.mig": 0.20, "sap.sap": 0.05, "timing.dci": 3.0, "irs.irs": None}
+    rows = card_scores.compare(card, {"mig.mig": 0.21, "sap.sap": 0.02, "timing.dci": 9.0, "irs.irs": 0.5,
+                                      "dci.completeness": 0.4})
+    assert [(r["score"], round(r["difference"], 9)) for r in rows] == [("mig.mig", 0.01), ("sap.sap", -0.03)]
+    worst = card_scores.largest([{"name": "a", "rows": rows},
+                                 {"name": "b", "rows": card_scores.compare(card, {"mig.mig": 0.15})},
+                                 {"name": "c", "skipped": "no digits"}])
+    assert [(w["score"], w["model"], round(w["difference"], 9)) for w in worst] == [("mig.mig", "b", -0.05),
+                                                                                    ("sap.sap", "a", -0.03)]
+    # The card's own settings, not the evaluate defaults; quick mode shrinks only the sizes.
+    entry = {"score_settings": {"metrics": ["mig", "dci"], "num_train": 10000, "num_test": 5000, "seed": 0,
+                                "dci_backend": "exact"}}
+    assert card_scores.settings_of(entry, quick=False) == {"metrics": ["mig", "dci"], "num_train": 10000,
+                                                           "num_test": 5000, "seed": 0,
+                                                           "metric_options": {"dci": {"backend": "exact"}}}
+    assert card_scores.settings_of(entry, quick=True)["num_train"] == 1000
