@@ -15,6 +15,7 @@ import tensorflow_probability as tfp
 import zoo.data
 import zoo.models
 from zoo import losses
+from zoo.data import pairs
 
 SMALL = {"input_shape": (16, 16, 1), "latent_dim": 4}
 SMALL_INFOGAN = {"input_shape": (16, 16, 1), "num_categorical": 2, "num_continuous": 2, "noise_dim": 8,
@@ -40,6 +41,24 @@ def batch(tiny):
     return tiny.sample_observations(32, rng=0)
 
 
+@pytest.fixture(scope="module")
+def pair_batch(tiny):
+    sample = pairs.sample_pairs(tiny, 32, k=pairs.RANDOM_K, rng=0)
+    return sample.images, sample.k
+
+
+def _training_data(model, tiny):
+    """What `fit` trains on: single images, or pairs for the weakly supervised VAEs (as zoo.runs feeds them)."""
+    if isinstance(model, zoo.models.WeakVAE):
+        return model.training_dataset(tiny, 32, seed=0)
+    return tiny.as_tf_dataset(batch_size=32, seed=0)
+
+
+def _step_batch(model, batch, pair_batch):
+    """`train_on_batch`'s arguments: `(images,)`, or `(pairs, k)` for the weakly supervised VAEs."""
+    return pair_batch if isinstance(model, zoo.models.WeakVAE) else (batch,)
+
+
 def _optimizers(model):
     return [model.optimizer] + ([model.discriminator_optimizer] if hasattr(model, "discriminator_optimizer") else [])
 
@@ -56,7 +75,7 @@ def _assert_same_outputs(a, b):
 
 
 @pytest.mark.parametrize("name, variant", VARIANTS)
-def test_model(name, variant, tiny, batch, tmp_path):
+def test_model(name, variant, tiny, batch, pair_batch, tmp_path):
     keras.utils.set_random_seed(0)
     model = small(name, **variant)
 
@@ -72,7 +91,7 @@ def test_model(name, variant, tiny, batch, tmp_path):
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert model.jit_compile is False  # "auto" on a CPU-only machine: plain tf.function
     assert model.get_compile_config()["jit_compile"] == "auto"  # and still "auto" when loaded elsewhere
-    history = model.fit(tiny.as_tf_dataset(batch_size=32, seed=0), epochs=3, steps_per_epoch=4, shuffle=False, verbose=0).history
+    history = model.fit(_training_data(model, tiny), epochs=3, steps_per_epoch=4, shuffle=False, verbose=0).history
     assert set(history) == set(model.METRIC_NAMES)
     assert all(np.isfinite(v).all() for v in history.values())
     assert history[FALLING[name]][-1] < history[FALLING[name]][0]
@@ -99,13 +118,13 @@ def test_model(name, variant, tiny, batch, tmp_path):
     # same optimizer state).
     for m in (model, loaded):
         for _ in range(2):
-            m.train_on_batch(batch)
+            m.train_on_batch(*_step_batch(m, batch, pair_batch))
     for a, b in zip(model.weights, loaded.weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("name, variant", VARIANTS)
-def test_jit_compile(name, variant, batch):
+def test_jit_compile(name, variant, batch, pair_batch):
     # Three steps compiled by XLA end with the weights (and batch-norm statistics, step counter) of
     # three steps without it, from the same start: the same training noise (zoo.noise; TF's own
     # stateless samplers draw different numbers under XLA) and the same math. SGD, as Adam turns
@@ -120,8 +139,8 @@ def test_jit_compile(name, variant, batch):
                       **({"discriminator_optimizer": keras.optimizers.SGD(1e-3)} if two_players else {}))
     assert jitted.jit_compile is True and plain.jit_compile is False
     for _ in range(3):
-        plain_logs = plain.train_on_batch(batch, return_dict=True)
-        jitted_logs = jitted.train_on_batch(batch, return_dict=True)
+        plain_logs = plain.train_on_batch(*_step_batch(plain, batch, pair_batch), return_dict=True)
+        jitted_logs = jitted.train_on_batch(*_step_batch(jitted, batch, pair_batch), return_dict=True)
     assert int(jitted.step.numpy()) == 3
     for key, value in plain_logs.items():
         assert float(jitted_logs[key]) == pytest.approx(float(value), rel=1e-4, abs=1e-5), key
@@ -135,8 +154,8 @@ def test_jit_compile(name, variant, batch):
 
 
 def test_registry_names_and_defaults():
-    assert zoo.models.names() == ["annealed_vae", "beta_tcvae", "beta_vae", "dip_vae_i", "dip_vae_ii", "factor_vae",
-                                  "infogan", "vae"]
+    assert zoo.models.names() == ["ada_gvae", "ada_ml_vae", "annealed_vae", "beta_tcvae", "beta_vae", "dip_vae_i",
+                                  "dip_vae_ii", "factor_vae", "infogan", "vae"]
     # The study's settings (Locatello et al. 2019).
     assert small("annealed_vae").hparams == {"gamma": 1000.0, "c_max": 25.0, "iteration_threshold": 100000}
     assert small("factor_vae").hparams == {"gamma": 10.0}
@@ -381,19 +400,22 @@ def test_infogan_interface(batch):
 
 
 @pytest.mark.parametrize("name", zoo.models.names())
-def test_evaluate_reports_the_test_step_terms_and_trains_nothing(name, batch):
+def test_evaluate_reports_the_test_step_terms_and_trains_nothing(name, batch, pair_batch):
     keras.utils.set_random_seed(3)
     model = small(name)
     model.compile()
-    model.train_on_batch(batch)  # step 1: optimizer state exists and the noise is step 1's
+    step_batch = _step_batch(model, batch, pair_batch)
+    model.train_on_batch(*step_batch)  # step 1: optimizer state exists and the noise is step 1's
     state = [w.numpy() for w in model.weights]
     iterations = [int(o.iterations.numpy()) for o in _optimizers(model)]
-    scores = model.evaluate(batch, batch_size=len(batch), verbose=0, return_dict=True)
+    scores = model.evaluate(*step_batch, batch_size=len(batch), verbose=0, return_dict=True)
     assert set(scores) == set(model.METRIC_NAMES)
     # One batch: each tracker is that batch's term, computed here in inference mode at step 1.
     images = tf.constant(batch)
     if name == "infogan":
         expected = {k: float(v) for k, v in model._terms(images, training=False).items()}
+    elif isinstance(model, zoo.models.WeakVAE):  # its terms by hand: tests/test_weak_vae.py
+        expected = {k: float(v) for k, v in model._terms(tuple(map(tf.constant, step_batch)), training=False).items()}
     else:
         outputs = model.forward(images, training=False)
         extra = {}

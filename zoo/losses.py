@@ -255,3 +255,51 @@ def gradient_penalty(critic, real, fake, eps):
     # g / ||g||); it moves a norm of 1 by 5e-13.
     norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + 1e-12)
     return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+# Divergences of a pair closer than this are taken as equal (float32 rounding; see shared_by_threshold).
+TIED_NATS = 1e-9
+
+
+def shared_by_threshold(delta):
+    """The latents a pair shares, by the adaptive threshold of Ada-GVAE (Locatello et al. 2020, sec. 4).
+
+    Latent i is shared when delta_i < tau = (min_j delta_j + max_j delta_j) / 2, per pair: the
+    divergences are split into two bins of equal width between their smallest and largest, and the
+    lower bin is shared (disentanglement_lib's `aggregate_argmax`, whose
+    `histogram_fixed_width_bins(delta, [min, max], nbins=2)` puts delta_i >= tau in the upper bin).
+    When every delta_i of a pair is equal (two identical posteriors, say), every latent is shared,
+    as in disentanglement_lib: its bins divide by max - min = 0 there, and the NaN becomes bin
+    -2^31, never the upper bin (tests/fixtures/weak_vae_reference.json, pair 2). "Equal" here is
+    within `TIED_NATS`: under XLA two copies of one image in a batch are encoded up to an ulp apart,
+    and their divergences (up to ~1e-13 nats) would otherwise split the latents at random. Either
+    way the decoded posteriors are the same, since the aggregate of two equal posteriors is that
+    posterior; only which latents count as shared differs.
+
+    Args:
+      delta: `[batch, latents]` KL(q(z_i|x1) || q(z_i|x2)) (any per-latent divergence).
+
+    Returns:
+      `[batch, latents]` bool, True where shared.
+    """
+    low, high = tf.reduce_min(delta, axis=1, keepdims=True), tf.reduce_max(delta, axis=1, keepdims=True)
+    return (delta < 0.5 * (low + high)) | (high - low <= TIED_NATS)
+
+
+def shared_by_count(delta, k):
+    """The latents a pair shares when it is known to differ in k factors: all but the k largest delta.
+
+    The known-k variant of Locatello et al. 2020 (sec. 4): the k latents whose posteriors differ most
+    are the changed ones. Ties are broken towards the lower index (a stable sort).
+
+    Args:
+      delta: `[batch, latents]` per-latent divergences.
+      k: an int or `[batch]` ints, 0 <= k <= latents.
+
+    Returns:
+      `[batch, latents]` bool, True where shared.
+    """
+    order = tf.argsort(delta, axis=1, direction="DESCENDING", stable=True)
+    rank = tf.argsort(order, axis=1, stable=True)  # rank of each latent, 0 = the largest delta
+    k = tf.reshape(tf.cast(k, rank.dtype), [-1, 1])
+    return rank >= k

@@ -114,37 +114,63 @@ class ObservationData(abc.ABC):
         start_batch = check_count(start_batch, "start_batch")
         if not isinstance(with_factors, (bool, np.bool_)):
             raise ValueError(f"with_factors must be True or False; got {with_factors!r}.")
-        import tensorflow as tf
-
         if with_factors and self.num_factors == 0:
             raise ValueError(f"{self.name or type(self).__name__} has no ground-truth factors; "
                              "as_tf_dataset(with_factors=True) needs a GroundTruthData.")
-        _StreamExitGuard.install()
         h, w, c = self.observation_shape
         k = self.num_factors
-        chunk = batch_size * batches
 
-        def render(call_index):
-            if _StreamExitGuard.closing:
-                return np.zeros((chunk, h, w, c), np.float32), np.zeros((chunk, k), np.int64)
-            with _StreamExitGuard.call():
-                rng = np.random.default_rng([seed, int(call_index)])
-                factors, images = self.sample(chunk, rng)
-                return images.astype(np.float32, copy=False), factors.astype(np.int64, copy=False)
+        def sample_chunk(call_index, rows):
+            factors, images = self.sample(rows, np.random.default_rng([seed, int(call_index)]))
+            images = images.astype(np.float32, copy=False)
+            # (factors are left out unless asked for: unbatching a zero-width tensor crashes TF 2.20)
+            return (images, factors.astype(np.int64, copy=False)) if with_factors else (images,)
 
-        def tf_render(call_index):
-            images, factors = tf.numpy_function(render, [call_index], [tf.float32, tf.int64], stateful=False)
-            # Whole batches are cut here, so unbatch below moves batches, not single images.
-            images = tf.reshape(images, (batches, batch_size, h, w, c))
-            if not with_factors:  # (factors are dropped here: unbatching a zero-width tensor crashes TF 2.20)
-                return images
-            return images, tf.reshape(factors, (batches, batch_size, k))
+        specs = [(np.float32, (h, w, c))] + ([(np.int64, (k,))] if with_factors else [])
+        return stream_batches(sample_chunk, specs, batch_size=batch_size, batches_per_call=batches,
+                              start_batch=start_batch)
 
-        # Two renders in flight (one per core on the target machines) and bounded buffers: with
-        # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
-        first_call, skip = divmod(start_batch, batches)
-        ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
-        return ds.unbatch().skip(skip).prefetch(2)
+
+def stream_batches(sample_chunk, specs, *, batch_size: int, batches_per_call: int, start_batch: int):
+    """An infinite, deterministic `tf.data.Dataset` of batches cut from numpy chunks.
+
+    The machinery behind `ObservationData.as_tf_dataset` and `zoo.data.pairs.as_pair_dataset`:
+    call `i` of `sample_chunk(i, rows)` returns numpy arrays of `rows = batch_size *
+    batches_per_call` rows each (seeded by `i` alone, so a stream started at `start_batch` sees
+    exactly the batches an uninterrupted one would), which are cut into `batches_per_call`
+    batches.
+
+    Args:
+      sample_chunk: `fn(call_index, rows) -> tuple of arrays`, one per entry of `specs`.
+      specs: `[(numpy dtype, shape of one row), ...]`.
+      batch_size, batches_per_call, start_batch: checked by the caller.
+
+    Returns:
+      a dataset of tensors (one spec) or tuples of tensors, `[batch_size, *shape]` each.
+    """
+    import tensorflow as tf
+
+    _StreamExitGuard.install()
+    rows = batch_size * batches_per_call
+    dtypes = [tf.as_dtype(dtype) for dtype, _ in specs]
+
+    def render(call_index):
+        if _StreamExitGuard.closing:
+            return tuple(np.zeros((rows, *shape), dtype) for dtype, shape in specs)
+        with _StreamExitGuard.call():
+            return tuple(sample_chunk(int(call_index), rows))
+
+    def tf_render(call_index):
+        arrays = tf.numpy_function(render, [call_index], dtypes, stateful=False)
+        # Whole batches are cut here, so unbatch below moves batches, not single rows.
+        batched = tuple(tf.reshape(a, (batches_per_call, batch_size, *shape)) for a, (_, shape) in zip(arrays, specs))
+        return batched if len(batched) > 1 else batched[0]
+
+    # Two renders in flight (one per core on the target machines) and bounded buffers: with
+    # AUTOTUNE the buffers keep growing, and the exit guard needs the producers to go idle.
+    first_call, skip = divmod(start_batch, batches_per_call)
+    ds = tf.data.Dataset.counter(start=first_call).map(tf_render, num_parallel_calls=2, deterministic=True)
+    return ds.unbatch().skip(skip).prefetch(2)
 
 
 class GroundTruthData(ObservationData):

@@ -1,8 +1,9 @@
 """The objectives of the zoo as Keras models, and a registry of them by name.
 
     >>> import zoo.models
-    >>> zoo.models.names()
-    ['annealed_vae', 'beta_tcvae', 'beta_vae', 'dip_vae_i', 'dip_vae_ii', 'factor_vae', 'infogan', 'vae']
+    >>> zoo.models.names()  # doctest: +NORMALIZE_WHITESPACE
+    ['ada_gvae', 'ada_ml_vae', 'annealed_vae', 'beta_tcvae', 'beta_vae', 'dip_vae_i', 'dip_vae_ii', 'factor_vae',
+     'infogan', 'vae']
     >>> model = zoo.models.get("dip_vae_ii", input_shape=(16, 16, 1))
     >>> model.hparams
     {'variant': 'ii', 'lambda_od': 10.0, 'lambda_d': 10.0}
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from zoo.models.ada_gvae import AdaGVAE
+from zoo.models.ada_ml_vae import AdaMLVAE
 from zoo.models.annealed_vae import AnnealedVAE
 from zoo.models.base import HParam, RepresentationModel
 from zoo.models.beta_tcvae import BetaTCVAE
@@ -25,6 +28,7 @@ from zoo.models.factor_vae import FactorVAE
 from zoo.models.infogan import InfoGAN
 from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE, VAEOutputs
+from zoo.models.weak_vae import WeakVAE
 from zoo.names import did_you_mean
 
 # name -> (class, the study's defaults for that name; Locatello et al. 2019, table 2)
@@ -37,6 +41,9 @@ _REGISTRY: dict[str, tuple[type[RepresentationModel], dict[str, Any]]] = {
     "beta_tcvae": (BetaTCVAE, {}),
     "factor_vae": (FactorVAE, {}),
     "infogan": (InfoGAN, {}),
+    # Weakly supervised (Locatello et al. 2020): trained on pairs, not in the 2019 study's table.
+    "ada_gvae": (AdaGVAE, {}),
+    "ada_ml_vae": (AdaMLVAE, {}),
 }
 
 
@@ -89,5 +96,5 @@ def get(name: str, **kwargs) -> RepresentationModel:
     return cls(**{**fixed, **kwargs})
 
 
-__all__ = ["AnnealedVAE", "BetaTCVAE", "BetaVAE", "DIPVAE", "FactorVAE", "FusedAdam", "HParam", "InfoGAN",
-           "RepresentationModel", "VAE", "VAEOutputs", "get", "get_class", "hparams", "names"]
+__all__ = ["AdaGVAE", "AdaMLVAE", "AnnealedVAE", "BetaTCVAE", "BetaVAE", "DIPVAE", "FactorVAE", "FusedAdam", "HParam",
+           "InfoGAN", "RepresentationModel", "VAE", "VAEOutputs", "WeakVAE", "get", "get_class", "hparams", "names"]

@@ -97,6 +97,7 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
         model.compile(steps_per_execution=steps_per_execution)
         if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings.learning_rate
+    _training_stream(model, data, settings, 0)  # refuses data the objective cannot train on, before run.json
     files.clean_staged(out / _folder.PRESET)  # a preset write killed half-way
     write_json(out / _folder.RUN_FILE, settings.to_json(), sort_keys=True, allow_nan=True)
     trackables = {"model": model, "optimizer": model.optimizer}
@@ -160,7 +161,7 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
         trace.record(model)
     while step < total:
         n = min(checkpoint_every - step % checkpoint_every, total - step)
-        dataset = data.as_tf_dataset(settings.batch_size, seed=settings.seed, start_batch=step)
+        dataset = _training_stream(model, data, settings, step)
         if steps_per_execution > 1:  # exactly n steps, though n need not be a multiple of it
             dataset, n = dataset.take(n), None
         model.fit(dataset, steps_per_epoch=n, epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
@@ -182,6 +183,18 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
         name = preset_name or zoo_name(settings.model, settings.dataset)
         write_run_preset(model, data, settings, out / _folder.PRESET, name=name)
     return out
+
+
+def _training_stream(model, data, settings: RunSettings, start_batch: int):
+    """The batches `fit` takes from `start_batch` on: single images, or what the objective trains on
+    when it says so by a `training_dataset` method (the weakly supervised VAEs' pairs)."""
+    make = getattr(model, "training_dataset", None)
+    if make is None:
+        return data.as_tf_dataset(settings.batch_size, seed=settings.seed, start_batch=start_batch)
+    try:
+        return make(data, settings.batch_size, seed=settings.seed, start_batch=start_batch)
+    except ValueError as e:  # a dataset the objective cannot train on (no factors, k out of range)
+        raise RunSettingsError(f"{settings.model} cannot train on {settings.dataset!r}: {e}") from None
 
 
 def write_run_preset(model, data, settings: RunSettings, directory: Path, name: str | None = None) -> Path:
