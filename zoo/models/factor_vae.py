@@ -47,7 +47,7 @@ class FactorVAE(VAE):
 
     def regularizer(self, kl, z_mean, z_logvar, z, discriminator_logits=None):
         if discriminator_logits is None:
-            discriminator_logits = self.discriminator(z, training=False)
+            discriminator_logits = tf.cast(self.discriminator(z, training=False), tf.float32)
         tc = losses.density_ratio_tc(discriminator_logits)
         return kl + self.gamma * tc, {"tc_loss": tc}
 
@@ -59,6 +59,10 @@ class FactorVAE(VAE):
         super().compile(optimizer=optimizer, **kwargs)
         if discriminator_optimizer is None:
             discriminator_optimizer = FusedAdam(learning_rate=1e-4, beta_1=0.5, beta_2=0.9)
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(discriminator_optimizer,
+                                                                        keras.optimizers.LossScaleOptimizer):
+            # As keras.Model.compile does for the VAE's optimizer: float16 gradients underflow unscaled.
+            discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
         self._compile_discriminator(discriminator_optimizer)
 
     @property
@@ -77,7 +81,7 @@ class FactorVAE(VAE):
     def _discriminate(self, z, training):
         z_permuted = self._permuted_codes(tf.stop_gradient(z))
         logits = self.discriminator(tf.concat([z, z_permuted], axis=0), training=training)
-        return tf.split(logits, 2, axis=0)
+        return tf.split(tf.cast(logits, tf.float32), 2, axis=0)  # the density ratio in float32
 
     def train_step(self, data):
         images = self._images(data)
@@ -86,8 +90,9 @@ class FactorVAE(VAE):
             logits_q, logits_permuted = self._discriminate(outputs.z, training=True)
             terms = self.loss_terms(images, outputs, discriminator_logits=logits_q)
             terms["discriminator_loss"] = losses.discriminator_loss(logits_q, logits_permuted)
-            vae_loss = scale_for_replicas(terms["loss"])
-            d_loss = scale_for_replicas(terms["discriminator_loss"])
+            # Loss scaling under mixed_float16 (each optimizer's scale_loss; the identity otherwise).
+            vae_loss = self.optimizer.scale_loss(scale_for_replicas(terms["loss"]))
+            d_loss = self.discriminator_optimizer.scale_loss(scale_for_replicas(terms["discriminator_loss"]))
         vae_variables = self.main_trainable_variables
         d_variables = self.discriminator.trainable_variables
         self.optimizer.apply(vae_tape.gradient(vae_loss, vae_variables), vae_variables)

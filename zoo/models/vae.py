@@ -81,11 +81,20 @@ class VAE(RepresentationModel):
     # ----------------------------------------------------------------- the forward pass and loss
 
     def forward(self, images, training=False) -> VAEOutputs:
-        """Encode, draw z ~ q(z|x) with this step's seeded noise, decode."""
-        z_mean, z_logvar = self.encoder(images, training=training)
+        """Encode, draw z ~ q(z|x) with this step's seeded noise, decode (every output float32)."""
+        z_mean, z_logvar = self._posterior(images, training=training)
         noise = self._draw(random_noise.normal, tf.shape(images)[0], [self.latent_dim], stream=0)
         z = losses.reparameterize(z_mean, z_logvar, noise)
-        return VAEOutputs(z_mean, z_logvar, z, self.decoder(z, training=training))
+        return VAEOutputs(z_mean, z_logvar, z, tf.cast(self.decoder(z, training=training), tf.float32))
+
+    def _posterior(self, images, training=False):
+        """The encoder's `(z_mean, z_logvar)` as float32. Under a mixed precision policy
+        (`keras.mixed_precision.set_global_policy("mixed_bfloat16")` or `"mixed_float16"`, set before
+        the model is built) the networks compute in bfloat16/float16 with float32 weights; their
+        outputs are cast here, so the sampling, the losses, the KL and the TC estimators all run in
+        float32 (Micikevicius et al., Mixed Precision Training, ICLR 2018)."""
+        z_mean, z_logvar = self.encoder(images, training=training)
+        return tf.cast(z_mean, tf.float32), tf.cast(z_logvar, tf.float32)
 
     def loss_terms(self, images, outputs: VAEOutputs, **regularizer_kwargs) -> dict:
         """The named loss terms of one batch; `"loss"` is what the optimizer minimises."""
@@ -99,7 +108,9 @@ class VAE(RepresentationModel):
         images = self._images(data)
         with tf.GradientTape() as tape:
             terms = self.loss_terms(images, self.forward(images, training=True))
-            loss = scale_for_replicas(terms["loss"])
+            # scale_loss: the identity, except under mixed_float16, where compile wraps the optimizer
+            # in Keras' LossScaleOptimizer (its apply unscales, and skips a step whose gradients overflow).
+            loss = self.optimizer.scale_loss(scale_for_replicas(terms["loss"]))
         variables = self.main_trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         self.step.assign_add(1)
@@ -113,15 +124,15 @@ class VAE(RepresentationModel):
 
     def encode(self, images):
         """The posterior q(z|x) = N(mu(x), diag(exp(logvar(x)))) as `tfd.MultivariateNormalDiag`."""
-        z_mean, z_logvar = self.encoder(self._checked(images), training=False)
+        z_mean, z_logvar = self._posterior(self._checked(images), training=False)
         return tfd.MultivariateNormalDiag(loc=z_mean, scale_diag=tf.exp(0.5 * z_logvar))
 
     def encode_mean(self, images, training=False):
-        return self.encoder(images, training=training)[0]
+        return self._posterior(images, training=training)[0]
 
     def decode_logits(self, codes):
         """Decoder logits `[batch, H, W, C]` for codes `[batch, latent_dim]`."""
-        return self.decoder(tf.convert_to_tensor(codes, tf.float32), training=False)
+        return tf.cast(self.decoder(tf.convert_to_tensor(codes, tf.float32), training=False), tf.float32)
 
     def decode(self, codes):
         return tf.sigmoid(self.decode_logits(codes))
