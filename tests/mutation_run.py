@@ -38,7 +38,7 @@ GROUPS = {
                   "_beta_vae", "_utils", "_cluster_accuracy")],
                 [f"tests/test_metrics_{name}.py" for name in
                  ("mig", "dci", "sap", "modularity_explicitness", "irs", "unsupervised", "factor_vae", "beta_vae",
-                  "cluster_accuracy", "errors", "scales")]),
+                  "cluster_accuracy", "errors", "scales", "defaults", "pinned")]),
     "models": ([f"zoo/models/{name}.py" for name in ("vae", "beta_vae", "annealed_vae", "dip_vae", "beta_tcvae",
                                                      "factor_vae")] + ["zoo/models/infogan*"],
                ["tests/test_models.py", "tests/test_regularisers.py", "tests/test_two_players.py",

@@ -1,0 +1,104 @@
+"""Each metric's defaults are the study's settings, and the edges of its arguments are where it says.
+
+The other tests pass their own small sizes, so a changed default (10,000 votes becoming 10,001, 20
+bins becoming 21) and a check moved by one (batch_size < 2 becoming <= 2) went unnoticed by them
+(mutation testing, docs/mutation.md). The values: disentanglement_lib's gin configs for the study
+(Locatello et al. 2019), as each function's docstring cites them.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import metrics_cases as cases
+import zoo.metrics
+from zoo.metrics import _beta_vae, _factor_vae
+
+STUDY = {
+    zoo.metrics.mig: {"num_bins": 20},
+    zoo.metrics.irs: {"diff_quantile": 0.99, "num_bins": 20},
+    zoo.metrics.unsupervised: {"num_bins": 20},
+    zoo.metrics.modularity_explicitness: {"num_bins": 20},
+    zoo.metrics.sap: {"continuous_factors": False},
+    zoo.metrics.dci: {"backend": "exact", "n_jobs": None, "seed": 0},
+    zoo.metrics.beta_vae_score: {"seed": 0, "batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
+                                 "encode_once": None},
+    _beta_vae.plan: {"seed": 0, "batch_size": 64, "num_train": 10_000, "num_eval": 5_000},
+    zoo.metrics.factor_vae_score: {"seed": 0, "batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
+                                   "num_variance_estimate": 10_000, "prune_threshold": 0.05, "encode_once": None},
+    _factor_vae.plan: {"seed": 0, "batch_size": 64, "num_train": 10_000, "num_eval": 5_000,
+                       "num_variance_estimate": 10_000, "prune_threshold": 0.05},
+}
+
+
+@pytest.mark.parametrize("function", list(STUDY), ids=lambda f: f"{f.__module__}.{f.__name__}")
+def test_defaults_are_the_studys(function):
+    defaults = {name: p.default for name, p in inspect.signature(function).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    assert defaults == STUDY[function]
+
+
+def test_factor_vae_score_edges():
+    data = cases.FactorsAsImages()
+    fn = cases.as_fn(cases.noisy)
+    # The smallest batch and variance sample that define a variance (two points) are accepted ...
+    out = zoo.metrics.factor_vae_score(data, fn, batch_size=2, num_train=50, num_eval=20, num_variance_estimate=2)
+    assert 0.0 <= out["eval_accuracy"] <= 1.0
+    # ... one fewer is refused; a threshold of 0 keeps every dimension that varies at all.
+    for bad in ({"batch_size": 1}, {"num_variance_estimate": 1}, {"prune_threshold": -0.1}):
+        with pytest.raises(ValueError):
+            zoo.metrics.factor_vae_score(data, fn, num_train=10, num_eval=10, **bad)
+    out = zoo.metrics.factor_vae_score(data, fn, num_train=50, num_eval=20, num_variance_estimate=100,
+                                       batch_size=8, prune_threshold=0.0)
+    assert out["num_active_dims"] == 4
+
+
+def test_beta_vae_score_needs_two_fixed_factors_among_its_training_points():
+    data = cases.FactorsAsImages()
+    # Two training points that drew two different factors are enough to fit the classifier.
+    seeds = [s for s in range(40) if len(set(np.random.default_rng(s).integers(4, size=2))) == 2]
+    out = zoo.metrics.beta_vae_score(data, cases.as_fn(cases.noisy), seed=seeds[0], batch_size=4, num_train=2,
+                                     num_eval=10)
+    assert 0.0 <= out["eval_accuracy"] <= 1.0
+
+
+def test_irs_refuses_a_quantile_above_one():
+    f = cases.factors(200)
+    assert zoo.metrics.irs(cases.noisy(f), f, diff_quantile=1.0)["irs"] > 0.0
+    with pytest.raises(ValueError, match="diff_quantile"):
+        zoo.metrics.irs(cases.noisy(f), f, diff_quantile=1.5)
+
+
+def test_cluster_accuracy_takes_integral_floats_of_any_width_and_names_the_bad_argument():
+    labels = np.array([0, 0, 1, 1, 2])
+    for dtype in (np.float32, np.float64, np.int8, np.int64):
+        assert zoo.metrics.cluster_accuracy(np.array([5, 5, 3, 3, 3], dtype), labels)["cluster_accuracy"] == 0.8
+    with pytest.raises(ValueError, match="^codes must hold integer ids"):
+        zoo.metrics.cluster_accuracy(np.array(["a", "b", "a", "b", "a"]), labels)
+    with pytest.raises(ValueError, match="^codes must hold integer ids"):
+        zoo.metrics.cluster_accuracy(np.array([0.5, 1, 1, 1, 1]), labels)
+    with pytest.raises(ValueError, match="^labels has 4 entries"):
+        zoo.metrics.cluster_accuracy([0, 1, 0, 1, 0], [0, 1, 0, 1])
+
+
+def test_unsupervised_uses_its_bins_and_normalises_small_traces():
+    f = cases.factors(600)
+    mix = np.array([[1.0, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.3], [0.0, 0.0, 0.0, 1.0]])
+    codes = cases.noisy(f) @ mix
+    # The mutual-information score at 3 bins: the mean over ordered pairs of discretised dimensions.
+    binned = zoo.metrics.histogram_discretize(codes, 3)
+    mi = zoo.metrics.mutual_information(binned, binned)
+    expected = (mi.sum() - np.trace(mi)) / (4 * 4 - 4)
+    assert zoo.metrics.unsupervised(codes, num_bins=3)["mutual_info_score"] == pytest.approx(expected, rel=1e-12)
+    assert zoo.metrics.unsupervised(codes, num_bins=3)["mutual_info_score"] != pytest.approx(
+        zoo.metrics.unsupervised(codes)["mutual_info_score"], rel=1e-3)
+    # W^2 / tr(Sigma) also when tr(Sigma) < 1 (codes scaled down: W^2 scales with Sigma, the ratio not).
+    small = zoo.metrics.unsupervised(codes * 0.05)
+    large = zoo.metrics.unsupervised(codes)
+    assert small["gaussian_wasserstein_correlation_norm"] == pytest.approx(
+        large["gaussian_wasserstein_correlation_norm"], rel=1e-9)
+    assert small["gaussian_wasserstein_correlation_norm"] > 0.001
+    # A duplicated dimension: Sigma singular, its eigenvalues clipped at 0 (no NaN from a -1e-17).
+    dup = zoo.metrics.unsupervised(np.concatenate([codes, codes[:, :1]], axis=1))
+    assert np.isfinite(dup["gaussian_wasserstein_correlation"]) and dup["gaussian_total_correlation"] == np.inf
