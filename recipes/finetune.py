@@ -16,6 +16,7 @@ from pathlib import Path
 
 from absl import flags
 
+import zoo.data
 import zoo.registry
 import zoo.runs
 from zoo import presets
@@ -29,6 +30,33 @@ flags.DEFINE_string("from", "betavae-dsprites", "Pretrained model: manifest name
                     "run folder.")
 
 
+def _check_source_fixes(settings) -> None:
+    """Refuses --model and --latent_dim where they differ from the pretrained model's: fine-tuning
+    keeps its objective and latents (the weights fix them), and silently training another would mislead."""
+    for flag, value in (("model", settings.model), ("latent_dim", settings.latent_dim)):
+        if FLAGS[flag].present and FLAGS[flag].value != value:
+            raise _common.UsageError(f"--{flag}={FLAGS[flag].value} differs from the pretrained model's {flag} "
+                                     f"({value}), which fine-tuning keeps; drop --{flag}, or train a new model with "
+                                     "recipes.train.")
+
+
+def _check_image_size(meta: dict, settings) -> None:
+    """The new dataset's images must have the pretrained model's height and width (the transfer
+    adapts only grey to colour channels)."""
+    trained = (meta.get("dataset") or {}).get("observation_shape")
+    if not trained:
+        return
+    try:
+        shape = zoo.data.load(settings.dataset, **settings.dataset_options).observation_shape
+    except TypeError as e:
+        raise _common.UsageError(f"--dataset_options do not fit dataset {settings.dataset!r} ({e}).") from None
+    if tuple(shape[:2]) != tuple(trained[:2]):
+        raise _common.UsageError(f"--dataset={settings.dataset} has {shape[0]}x{shape[1]} images, but "
+                                 f"{getattr(FLAGS, 'from')} was trained on {trained[0]}x{trained[1]} images; "
+                                 "fine-tuning keeps the image size (only grey -> colour channels are adapted): "
+                                 "choose a dataset of that size.")
+
+
 def main(argv):
     _common.start(argv)
     source_name = getattr(FLAGS, "from")
@@ -40,6 +68,8 @@ def main(argv):
                                      f"{', '.join(given) or '--hparams'}.")
         meta = presets.read_metadata(folder)
         settings = zoo.runs.finetune_settings(_flags.run_settings(model=meta["objective"]), source_name, meta)
+        _check_source_fixes(settings)
+        _check_image_size(meta, settings)
         out = Path(FLAGS.out)
         zoo.runs.check_run_folder(out, settings, FLAGS.resume)
     except (ValueError, LookupError, FileNotFoundError) as e:

@@ -31,13 +31,27 @@ flags.DEFINE_integer("num_reconstructions", 8, "Images in the reconstruction gri
 def main(argv):
     _common.start(argv)
     try:
+        if FLAGS.num_values < 2:
+            raise _common.UsageError(f"--num_values must be at least 2 (a traversal's columns); got "
+                                     f"{FLAGS.num_values}.")
+        if FLAGS.num_reconstructions < 1:
+            raise _common.UsageError(f"--num_reconstructions must be at least 1; got {FLAGS.num_reconstructions}.")
+        if FLAGS.seed < 0:
+            raise _common.UsageError(f"--seed must be a non-negative integer; got {FLAGS.seed}.")
+        _common.check_output_folder(FLAGS.out, "--out")
         model, folder, name = registry.resolve_model(FLAGS.model)
-    except (ValueError, LookupError, FileNotFoundError) as e:
+        meta = presets.read_metadata(folder)
+        dataset = FLAGS.dataset or meta.get("dataset", {}).get("name", "dsprites")
+        data = zoo.data.load(dataset)
+        trained = meta.get("dataset", {}).get("observation_shape")
+        if trained and tuple(trained) != tuple(data.observation_shape):
+            raise _common.UsageError(f"--dataset={dataset} has {'x'.join(map(str, data.observation_shape))} images, "
+                                     f"but the model takes {'x'.join(map(str, trained))}: choose a dataset of its "
+                                     "image size (its own by default).")
+    except (ValueError, LookupError, FileNotFoundError, TypeError) as e:
         return _common.fail(e)
-    dataset = FLAGS.dataset or presets.read_metadata(folder).get("dataset", {}).get("name", "dsprites")
-    paths = visualize.write_pictures(model, zoo.data.load(dataset), Path(FLAGS.out) / (name or folder.name),
-                                     seed=FLAGS.seed, num_values=FLAGS.num_values,
-                                     num_reconstructions=FLAGS.num_reconstructions)
+    paths = visualize.write_pictures(model, data, Path(FLAGS.out) / (name or folder.name), seed=FLAGS.seed,
+                                     num_values=FLAGS.num_values, num_reconstructions=FLAGS.num_reconstructions)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

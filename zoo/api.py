@@ -106,6 +106,13 @@ def resolve(name: str, *, revision: str | None = None,
 
 
 def _fetch(name: str, revision: str | None, manifest_path) -> tuple[Path, bool]:
+    if isinstance(name, os.PathLike):
+        name = os.fspath(name)
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a manifest name, an 'hf://org/repo' address or a preset folder (a str or "
+                        f"path); got {type(name).__name__} {name!r}.")
+    if revision is not None and not isinstance(revision, str):
+        raise TypeError(f"revision must be a commit or branch name (a str); got {type(revision).__name__}.")
     """`(local folder, whether its files were verified)`: look up, then fetch (and verify a manifest entry)."""
     if name.startswith(hub.HF_SCHEME):
         return _fetch_address(name, revision), False

@@ -218,6 +218,9 @@ def check_preset(directory: str | os.PathLike, *, required: tuple[str, ...] = (C
             raise PresetError(f"{directory / METADATA} records no size and sha256 for {name}; "
                               "re-save the preset with zoo.presets.save_preset.")
     for file_name, rec in records.items():
+        if not _inside(file_name):
+            raise PresetError(f"{directory / METADATA} lists {file_name!r}, a path outside the preset folder; a preset "
+                              "lists only its own files (plain names). Restore metadata.json or re-save the preset.")
         path = directory / file_name
         if not path.is_file():
             raise PresetError(f"{directory} lacks {file_name}, which its {METADATA} lists.")
@@ -225,6 +228,14 @@ def check_preset(directory: str | os.PathLike, *, required: tuple[str, ...] = (C
                               fix=f"The folder no longer matches its {METADATA}: restore the file or re-save "
                                   "the preset.")
     return meta
+
+
+def _inside(file_name: str) -> bool:
+    """Whether `file_name` names a file inside the preset folder: relative, no `..`, no drive."""
+    if not isinstance(file_name, str) or not file_name or "\\" in file_name or ":" in file_name:
+        return False
+    parts = file_name.split("/")
+    return not file_name.startswith("/") and not any(p in ("", ".", "..") for p in parts)
 
 
 def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: bool = True):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data import as_generator
+from zoo.data.base import check_count
 from zoo.data.sweep import save_png
 from zoo.files import to_uint8, write_bytes
 
@@ -90,6 +91,7 @@ def traversal_grid(model, data, *, seed: int = 0, num_values: int = 9, num_kl_im
       num_kl_images: images used to estimate each latent's KL.
       image: the image to traverse around (default: one drawn from `data`).
     """
+    num_values = check_count(num_values, "num_values", minimum=2)  # one value is no traversal
     rng = as_generator(seed)
     images = data.sample_observations(num_kl_images, rng)
     image = images[0] if image is None else image
@@ -145,13 +147,16 @@ def write_pictures(model, data, out, *, seed=0, num_values=9, num_reconstruction
       num_reconstructions: images in the reconstruction grid.
     """
     out = Path(out)
-    images = data.sample_observations(max(num_reconstructions, 1), seed)
+    num_values = check_count(num_values, "num_values", minimum=2)
+    num_reconstructions = check_count(num_reconstructions, "num_reconstructions", minimum=1)
+    images = data.sample_observations(num_reconstructions, seed)
+    # Both grids before any file: a failure leaves no half-written set of pictures.
+    traversal_picture = traversal_grid(model, data, seed=seed, num_values=num_values, image=images[0])
+    reconstructions = reconstruction_grid(model, images)
     return {
-        "traversal": save_png(traversal_grid(model, data, seed=seed, num_values=num_values, image=images[0]),
-                              out / "traversal.png"),
+        "traversal": save_png(traversal_picture, out / "traversal.png"),
         "gif": traversal_gif(model, images[0], out / "traversal.gif"),
-        "reconstructions": save_png(reconstruction_grid(model, images[:num_reconstructions]),
-                                    out / "reconstructions.png"),
+        "reconstructions": save_png(reconstructions, out / "reconstructions.png"),
     }
 
 

@@ -35,6 +35,9 @@ def check_name(name: str) -> str:
     """Returns `name` if `load` knows it (a registered name, or "tfds:<dataset>"); raises
     `ValueError` with the close names otherwise."""
     _ensure_builtin()
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a dataset's name (a str, one of zoo.data.names(), or tfds:<name>); got "
+                        f"{type(name).__name__} {name!r}.")
     if name in _REGISTRY or (name.startswith(TFDS_PREFIX) and len(name) > len(TFDS_PREFIX)):
         return name
     raise ValueError(f"Unknown dataset {name!r}.{did_you_mean(name, _REGISTRY)} Known datasets: "

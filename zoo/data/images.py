@@ -85,15 +85,28 @@ def fit_image(image, size: int, channels: int) -> np.ndarray:
     from PIL import Image, ImageOps
 
     image = ImageOps.exif_transpose(image)
+    if image.mode in ("I", "F") or image.mode.startswith("I;16"):
+        # 16-bit greyscale (PNG opens as I;16 or I): scaled to 8 bits, where convert("L") would clip at 255.
+        wide = np.asarray(image, np.float64)
+        image = Image.fromarray(np.clip(np.round(wide * (255.0 / 65535.0)), 0, 255).astype(np.uint8), "L")
     image = image.convert("L" if channels == 1 else "RGB")
     fitted = ImageOps.fit(image, (size, size), method=Image.LANCZOS, centering=(0.5, 0.5))
     return np.asarray(fitted, np.uint8).reshape(size, size, channels)
 
 
+def _whole(value, name: str, minimum: int) -> int:
+    """A whole number from an int, an integral float or the text of one (`--dataset_options` give text);
+    a fraction (size=2.7) or a number below `minimum` is refused, naming the option."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number >= {minimum}; got {value!r}.") from None
+    return check_count(value, name, minimum=minimum)
+
+
 def _size_and_channels(size, channels):
-    size, channels = int(size), int(channels)
-    if size < 1:
-        raise ValueError(f"size must be a positive number of pixels; got {size}.")
+    size, channels = _whole(size, "size", 1), _whole(channels, "channels", 1)
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (greyscale) or 3 (RGB); got {channels}.")
     return size, channels
@@ -121,8 +134,8 @@ def load_folder(path, size=64, channels=3, *, recursive=True, max_images=None, n
         raise FileNotFoundError(f"images: folder not found: {folder}.")
     walk = folder.rglob("*") if files.as_bool(recursive) else folder.iterdir()
     paths = sorted(p for p in walk if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if max_images is not None:
-        paths = paths[:int(max_images)]
+    if max_images is not None:  # -1 would drop the last image
+        paths = paths[:_whole(max_images, "max_images", 1)]
     if not paths:
         raise FileNotFoundError(f"images: no {'/'.join(s[1:].upper() for s in IMAGE_SUFFIXES)} files in {folder}"
                                 + (" or its subfolders." if files.as_bool(recursive) else "."))
@@ -133,6 +146,9 @@ def load_folder(path, size=64, channels=3, *, recursive=True, max_images=None, n
         try:
             with Image.open(p) as image:
                 return fit_image(image, size, channels)
+        except Image.DecompressionBombError as error:
+            raise files.DatasetFileError(f"images: {p} is larger than Pillow decodes by default ({error}). Shrink the "
+                                         "file, or raise PIL.Image.MAX_IMAGE_PIXELS if you trust it.") from error
         except (UnidentifiedImageError, OSError, ValueError) as error:
             raise files.DatasetFileError(f"images: cannot read {p} ({type(error).__name__}: {error}). Remove or "
                                          "replace the file.") from error
@@ -181,8 +197,8 @@ def load_tfds(dataset: str, data_dir=None, split: str = "train", size=64, channe
         channels = own if own in (1, 3) else 3
     size, channels = _size_and_channels(size, channels)
     ds = builder.as_dataset(split=split, shuffle_files=False)
-    if max_images is not None:
-        ds = ds.take(int(max_images))
+    if max_images is not None:  # take(-1) would take them all
+        ds = ds.take(_whole(max_images, "max_images", 1))
     images = []
     for example in tfds.as_numpy(ds):
         array = np.asarray(example[image_key])

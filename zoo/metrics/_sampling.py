@@ -51,6 +51,9 @@ def encode(representation_fn, observations, num_codes: int | None = None) -> np.
         raise ValueError(f"representation_fn returned {codes.shape[1]} dimensions, earlier {num_codes}.")
     if not (np.issubdtype(codes.dtype, np.number) or codes.dtype == np.bool_):
         raise ValueError(f"representation_fn must return numbers; got dtype {codes.dtype}.")
+    if np.issubdtype(codes.dtype, np.complexfloating):  # casting would drop the imaginary part
+        raise ValueError(f"representation_fn must return real codes; got {codes.dtype}. Return the real and "
+                         "imaginary parts as separate dimensions if both carry information.")
     if not np.all(np.isfinite(codes)):
         raise ValueError("representation_fn returned NaN/inf codes.")
     return codes if np.issubdtype(codes.dtype, np.floating) else codes.astype(np.float64)
@@ -97,6 +100,8 @@ def make_encoder(data, representation_fn, encode_once: bool | None = None, *, pr
 
     Raises if `encode_once=True` is asked of a dataset whose images are random given the factors.
     """
+    if encode_once is not None and not isinstance(encode_once, (bool, np.bool_)):  # "false" is truthy
+        raise TypeError(f"encode_once must be True, False or None; got {type(encode_once).__name__} {encode_once!r}.")
     deterministic = bool(getattr(data, "deterministic_observations", False))
     if encode_once is None:
         encode_once = deterministic

@@ -70,8 +70,9 @@ def check_factors(factors, num_points: int, name: str = "factors", *, discrete: 
                          "they must hold one row per data point.")
     if factors.shape[1] < 1:
         raise ValueError(f"{name} needs at least one column; got shape {factors.shape}.")
-    if not (np.issubdtype(factors.dtype, np.number) or factors.dtype == np.bool_):
-        raise ValueError(f"{name} must be numeric; got dtype {factors.dtype}.")
+    if not (np.issubdtype(factors.dtype, np.number) or factors.dtype == np.bool_) \
+            or np.issubdtype(factors.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be real numbers; got dtype {factors.dtype}.")
     if np.issubdtype(factors.dtype, np.floating):
         if not np.all(np.isfinite(factors)):
             raise ValueError(f"{name} contains NaN/inf.")

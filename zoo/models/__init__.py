@@ -53,6 +53,9 @@ def names() -> list[str]:
 
 
 def _lookup(name: str):
+    if not isinstance(name, str):
+        raise TypeError(f"name must be an objective's name (a str, one of {', '.join(names())}); got "
+                        f"{type(name).__name__} {name!r}.")
     if name not in _REGISTRY:
         raise ValueError(f"Unknown model {name!r}.{did_you_mean(name, _REGISTRY)} Known models: {', '.join(names())}.")
     return _REGISTRY[name]

@@ -46,6 +46,8 @@ from zoo.models.optimizers import FusedAdam
 
 # Batches per `representation` call (one compiled loop each): 16 x 256 images of 64x64x1 are 64 MiB.
 REPRESENTATION_CALL_BATCHES = 16
+# The largest seed numpy (`np.random.seed`) and Keras (`keras.utils.set_random_seed`) take.
+MAX_SEED = 2**32 - 1
 
 
 class HParam(NamedTuple):
@@ -166,6 +168,9 @@ class RepresentationModel(keras.Model):
     METRIC_NAMES: tuple[str, ...] = ("loss",)
     # Sub-networks (attribute names) that only training needs; presets may leave their weights out.
     TRAINING_ONLY: tuple[str, ...] = ()
+    # The smallest batch whose statistics the objective's loss means something on (a covariance,
+    # a total correlation or a permutation over the batch needs two samples); `zoo.runs.train` refuses less.
+    MIN_BATCH_SIZE: int = 1
 
     def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
         super().__init__(**kwargs)
@@ -175,6 +180,8 @@ class RepresentationModel(keras.Model):
                                        for d in input_shape)
         self.latent_dim = check_count(latent_dim, "latent_dim", minimum=1)
         self.seed = check_count(seed, "seed")
+        if self.seed > MAX_SEED:  # numpy's and Keras's seeds are 32-bit: later it would fail inside them
+            raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {seed!r}.")
         # Read by every train_step before its update and advanced after it. ONLY_FIRST_REPLICA:
         # under tf.distribute each replica adds 1, and the step must advance once, not per replica.
         self.step = self.add_weight(name="step", shape=(), dtype="int64", initializer="zeros",

@@ -25,6 +25,8 @@ class BetaTCVAE(VAE):
 
     HPARAMS = (HParam("beta", float, 6.0, "weight of the total correlation", low=0.0),)
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss",)
+    # The minibatch estimate of q(z) over one sample is q(z|x) itself, and TC is 0.
+    MIN_BATCH_SIZE = 2
 
     def __init__(self, beta=6.0, **kwargs):
         self.beta = self._hparam("beta", beta)

@@ -32,6 +32,8 @@ class DIPVAE(VAE):
         HParam("lambda_d", float, None, "weight of the diagonal penalty (default by variant)", low=0.0),
     )
     METRIC_NAMES = VAE.METRIC_NAMES + ("dip_penalty",)
+    # Cov_p(x)[mu(x)] over one sample is 0, and the penalty a constant.
+    MIN_BATCH_SIZE = 2
 
     def __init__(self, variant="i", lambda_od=10.0, lambda_d=None, **kwargs):
         self.variant = variant = self._hparam("variant", str(variant).lower())

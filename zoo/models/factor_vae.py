@@ -37,6 +37,8 @@ class FactorVAE(VAE):
     METRIC_NAMES = VAE.METRIC_NAMES + ("tc_loss", "discriminator_loss")
     # Presets ship what inference needs: the discriminator (5M weights, 20 MB) only trains.
     TRAINING_ONLY = ("discriminator",)
+    # The discriminator tells q(z) from its batch-permuted marginals: one sample permutes to itself.
+    MIN_BATCH_SIZE = 2
 
     def __init__(self, gamma=10.0, **kwargs):
         self.gamma = self._hparam("gamma", gamma)

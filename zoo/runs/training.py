@@ -78,6 +78,11 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
            checkpoint_every, keep_checkpoints, kill_at_step, initialize, preset_name, steps_per_execution) -> Path:
     """`train`'s work, while this process holds the run folder's lock."""
     resuming = _folder.check_run_folder(out, settings, resume=True)
+    done = max((step for step, _ in _folder.checkpoints_of(out)), default=0) if resuming else 0
+    if done > settings.steps:  # before run.json, which would otherwise say fewer steps than the checkpoints hold
+        raise RunSettingsError(f"--out={out} holds a checkpoint at step {done}, past --steps={settings.steps}; a run "
+                               f"does not train backwards: give --steps of at least {done} (its own count, to keep it "
+                               "as it is), or another --out.")
     # Everything that can refuse the settings (the data and its options, the strategy, the model and
     # its hyperparameters) comes before run.json, which pins the folder to these settings.
     if settings.deterministic:
@@ -94,6 +99,9 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
                                    latent_dim=settings.latent_dim, seed=settings.seed, **settings.hparams)
         except (ValueError, TypeError) as e:
             raise RunSettingsError(f"cannot build {settings.model} with these settings: {e}") from None
+        if settings.batch_size < model.MIN_BATCH_SIZE:
+            raise RunSettingsError(f"--batch_size={settings.batch_size} is too small for {settings.model}, whose loss "
+                                   f"takes statistics over the batch: give at least {model.MIN_BATCH_SIZE}.")
         model.compile(steps_per_execution=steps_per_execution)
         if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings.learning_rate
