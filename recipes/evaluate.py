@@ -43,6 +43,9 @@ flags.DEFINE_string("dataset_options", "", "k=v,... passed to zoo.data.load with
 flags.DEFINE_bool("new_score_settings", False, "With --update_card: a full scoring (every metric the card holds) "
                   "replaces the card's scores even at other --num_train, --num_test, --seed, --dataset or "
                   "--dci_backend than it records. Without it such an update is refused.")
+flags.DEFINE_enum("precision", "float32", ["float32", "bfloat16"], "Encoding precision: float32 (the reference, "
+                  "what cards record) or bfloat16 (the networks in bfloat16: faster on CPUs with AMX/AVX-512 BF16 "
+                  "and on GPUs; never written into a card).")
 flags.DEFINE_string("add_to_zoo", None, "After scoring, copy the preset to weights/<NAME>/ and list it in "
                     "weights_manifest.json under NAME (implies --update_card).")
 
@@ -66,6 +69,9 @@ def main(argv):
             raise _common.UsageError("--selection is written into the card: add --update_card or --add_to_zoo.")
         if FLAGS.new_score_settings and not update:
             raise _common.UsageError("--new_score_settings is about the card: add --update_card or --add_to_zoo.")
+        if FLAGS.precision != "float32" and update:
+            raise _common.UsageError(f"--precision={FLAGS.precision} scores are not the reference a card records: "
+                                     "drop --update_card/--add_to_zoo, or score in float32.")
         if FLAGS.json is not None:
             _common.check_output_file(FLAGS.json, "--json")
         model, folder, name = registry.resolve_model(FLAGS.model)
@@ -85,7 +91,8 @@ def main(argv):
         return _common.fail(e)
     start = time.time()
     scores, settings = registry.score(model, data, metrics=FLAGS.metrics, num_train=FLAGS.num_train,
-                                      num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend=FLAGS.dci_backend)
+                                      num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend=FLAGS.dci_backend,
+                                      precision=FLAGS.precision)
     print(f"\n{name or folder} on {data.name} ({FLAGS.num_train} / {FLAGS.num_test} points, seed {FLAGS.seed}, "
           f"{time.time() - start:.0f} s):")
     _common.print_table(scores, meta.get("scores") or None)

@@ -53,3 +53,43 @@ def test_every_vae_objective_trains_under_a_mixed_policy(name, policy):
     assert codes.dtype == np.float32 and codes.shape == (5, 4) and np.isfinite(codes).all()
     assert model.encode_mean(tf.constant(images[:5])).dtype == tf.float32
     assert model.decode(codes).dtype == tf.float32
+
+
+def test_bfloat16_encoding_option_of_evaluate():
+    """zoo.metrics.evaluate(model.representation, ..., precision="bfloat16") encodes with the model's
+    networks in bfloat16 (through the model's own representation_function; metrics know no models):
+    float32 codes near, not equal to, the float32 ones; float32 stays the default and the reference."""
+    import zoo.metrics
+    from zoo_testing import tiny_model
+
+    model = tiny_model()
+    _, images = zoo.data.load("tiny").sample(64, rng=0)
+    reference = model.representation(images)
+    assert model.representation_function() == model.representation
+    bf16 = model.representation_function("bfloat16")
+    codes = bf16(images)
+    assert keras.mixed_precision.global_policy().name == "float32"  # the copy's policy did not leak
+    assert codes.dtype == np.float32 and codes.shape == reference.shape
+    assert 0 < np.abs(codes - reference).max() < 0.05 * np.abs(reference).max() + 1e-3
+    assert zoo.metrics._evaluate.at_precision(model.representation, "bfloat16").precision == "bfloat16"
+    scores = zoo.metrics.evaluate(model.representation, zoo.data.load("tiny"), metrics=["mig", "sap"], num_train=200,
+                                  num_test=100, progress=False, precision="bfloat16")
+    assert 0.0 <= scores["mig.mig"] <= 1.0 and "timing.encode" in scores
+    with pytest.raises(ValueError, match=r"model's own `model.representation`"):
+        zoo.metrics.evaluate(lambda x: x.reshape(len(x), -1)[:, :4], zoo.data.load("tiny"), metrics=["mig"],
+                             num_train=100, num_test=50, progress=False, precision="bfloat16")
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16; got 'float16'"):
+        zoo.metrics.evaluate(model.representation, zoo.data.load("tiny"), metrics=["mig"], num_train=100,
+                             num_test=50, progress=False, precision="float16")
+
+
+def test_recipe_evaluate_never_writes_bfloat16_scores_into_a_card(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = subprocess.run([sys.executable, "-m", "recipes.evaluate", f"--model={tmp_path}", "--precision=bfloat16",
+                           "--update_card"], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert proc.returncode == 2 and "--precision=bfloat16 scores are not the reference a card records" in proc.stderr

@@ -35,13 +35,14 @@ def resolve_model(spec: str, *, manifest_path=None):
 
 
 def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, num_test: int = 5000, seed: int = 0,
-          dci_backend: str = "exact") -> tuple[dict, dict]:
+          dci_backend: str = "exact", precision: str = "float32") -> tuple[dict, dict]:
     """Runs `zoo.metrics.evaluate` on `model.representation`; returns `(scores, settings)`.
 
     Args:
       metrics: "all" (or None) or a comma list of metric functions ("mig,dci").
       num_train, num_test, seed: the sampling (the study's sizes by default).
       dci_backend: "exact" (the reference's gradient boosting), "fast" or "sklearn" (the reference itself).
+      precision: encoding precision, "float32" (the reference) or "bfloat16" (recorded in the settings).
 
     Returns:
       The flat score dict and the settings that produced it (what a card records beside them).
@@ -51,7 +52,9 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     chosen = settings["metrics"]
     options = {"dci": {"backend": dci_backend}} if "dci" in chosen else None
     scores = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed, num_train=num_train,
-                                  num_test=num_test, metric_options=options)
+                                  num_test=num_test, metric_options=options, precision=precision)
+    if precision != "float32":
+        settings["precision"] = precision
     return scores, settings
 
 

@@ -40,7 +40,7 @@ def check_metric_names(metrics) -> list[str]:
 
 def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 10_000, num_test: int = 5_000,
              batch_size: int = 64, metric_options: dict | None = None, progress: bool = True,
-             encode_once: bool | None = None) -> dict[str, float]:
+             encode_once: bool | None = None, precision: str = "float32") -> dict[str, float]:
     """Scores one representation with every requested metric and returns one flat dict.
 
     `num_train` training and `num_test` test points are sampled once (factors uniform on the
@@ -80,6 +80,12 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
       metric_options: extra keywords per metric, e.g. `{"dci": {"backend": "fast"}}`.
       progress: show tqdm progress bars.
       encode_once: encode each distinct image once (default: `data.deterministic_observations`).
+      precision: "float32" (default, the reference) or "bfloat16": encode with the model's networks
+        computing in bfloat16, for a zoo model's `model.representation` (the function comes from
+        the model's `representation_function(precision)`; this module knows no models), or a
+        function that says so itself (a `precision` attribute). Faster where the CPU has AMX or
+        AVX-512 BF16 units, or on a GPU; its score differences from float32:
+        `benchmarks.speed.evaluate_bench`.
 
     Returns:
       `dict[str, float]`.
@@ -107,6 +113,7 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
             raise TypeError(f"metric_options[{name!r}] must be a dict of keywords; got {type(kwargs).__name__}.")
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**31 - 1))
+    representation_fn = at_precision(representation_fn, precision)
     results: dict[str, float] = {}
     encoder = make_encoder(data, representation_fn, encode_once, progress=progress)
     start = time.perf_counter()
@@ -144,6 +151,24 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
         results[f"timing.{name}"] = results.get(f"timing.{name}", 0.0) + time.perf_counter() - start
         results.update({f"{name}.{key}": float(value) for key, value in scores.items()})
     return dict(sorted(results.items()))
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def at_precision(representation_fn, precision: str):
+    """`representation_fn` encoding in `precision`: itself for float32 (or when it says it encodes
+    in `precision`), else its model's `representation_function(precision)`."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}.")
+    if precision == "float32" or getattr(representation_fn, "precision", None) == precision:
+        return representation_fn
+    make = getattr(getattr(representation_fn, "__self__", None), "representation_function", None)
+    if make is None:
+        raise ValueError(f"precision={precision!r} encodes with a zoo model's networks computing in {precision}: pass "
+                         f"the model's own `model.representation` (or `model.representation_function({precision!r})`"
+                         f"); {representation_fn!r} is neither.")
+    return make(precision)
 
 
 def _request_shared(encoder, data, seed, num_points, batch_size, progress):

@@ -472,6 +472,43 @@ class RepresentationModel(keras.Model):
             return np.zeros((0, self.latent_dim), np.float32)
         return np.concatenate(out, axis=0)
 
+    def representation_function(self, precision: str = "float32"):
+        """`images -> codes` (numpy float32 `[N, latent_dim]`) encoded in `precision`.
+
+        "float32" is `self.representation`, the reference every card's scores use. "bfloat16" is
+        the same weights in a copy of this model built under Keras' `mixed_bfloat16` policy: the
+        networks compute in bfloat16 (8 bits of mantissa; float32 weights, float32 codes out),
+        which CPUs with AMX or AVX-512 BF16 units and GPUs run faster, and which moves codes in
+        their third significant digit. `zoo.metrics.evaluate(..., precision="bfloat16")` asks a
+        model's `representation` for this function; its score differences from float32 are
+        measured by `benchmarks.speed.evaluate_bench`.
+        """
+        if precision == "float32":
+            return self.representation
+        if precision != "bfloat16":
+            raise ValueError(f"precision must be 'float32' or 'bfloat16'; got {precision!r}.")
+        cache = self.__dict__.get("_precision_copies")
+        if cache is None:
+            cache = {}
+            object.__setattr__(self, "_precision_copies", cache)  # a cache, not state Keras tracks
+        if precision not in cache:
+            previous = keras.mixed_precision.global_policy()
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")
+            try:
+                copy = type(self).from_config(self.get_config())
+            finally:
+                keras.mixed_precision.set_global_policy(previous)
+            copy.build_for_inference()
+            copy.set_weights(self.get_weights())
+            cache[precision] = copy
+        copy = cache[precision]
+
+        def representation(images, batch_size: int = 256):
+            return copy.representation(images, batch_size)
+
+        representation.precision = precision
+        return representation
+
     def _batched_encoder(self, batch_size: int):
         """A `tf.function`: images `[n, H, W, C]` -> `encode_mean` `[n, D]`, `batch_size` at a time."""
         shape = tuple(self.observation_shape)
