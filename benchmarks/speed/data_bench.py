@@ -5,6 +5,9 @@
 Prints, and writes to `out/bench/data.json`:
 - images/s of `as_tf_dataset` (batch 64, float32 64x64 frames) for dSprites and its variants,
   the median of several timed repeats with min and max, after a warm-up;
+- pairs/s of `zoo.data.pairs.as_pair_dataset` (the weakly supervised models' data, k = rnd),
+  and its images per CPU-second over single images' in alternating repeats (dSprites only with
+  --quick);
 - images/s of the bare numpy renderer (no tf.data);
 - for both, images per CPU-second as well (process CPU time, all threads): on a shared machine
   the wall-clock rate depends on the neighbours' load, the CPU cost per image does not;
@@ -84,6 +87,37 @@ def pipeline_throughput(name: str, *, batch_size: int = 64, batches: int = 200, 
     return _stream_rates(iterator, batch_size=batch_size, batches=batches, repeats=repeats)
 
 
+def pair_pipeline_throughput(name: str, *, batch_size: int = 64, batches: int = 200, repeats: int = 5) -> dict:
+    """Pairs/s through `zoo.data.pairs.as_pair_dataset` (k = rnd), beside single images in the same process.
+
+    The weakly supervised models (Ada-GVAE, Ada-ML-VAE) train on pairs; a pair is two images. The two
+    pipelines are timed in alternating repeats (singles, pairs, singles, ...), each after a pause in
+    which the other's producers fill their bounded buffers and go idle, so that a window's CPU time is
+    its own pipeline's. `cost_ratio` is the median images per CPU-second of the pairs' pipeline (two
+    per pair) over that of single images: 1 when a pair costs what two single images cost. The
+    wall-clock ratio is given too; on a loaded machine it follows the neighbours more than the code.
+    """
+    from zoo.data import pairs
+
+    data = zoo.data.load(name)
+    singles = iter(data.as_tf_dataset(batch_size, seed=0))
+    doubles = iter(pairs.as_pair_dataset(data, batch_size, seed=0, k=pairs.RANDOM_K))
+    for _ in range(20):  # warm-up: graph tracing, buffers filled
+        next(singles), next(doubles)
+    single, double = {"wall": [], "cpu": []}, {"wall": [], "cpu": []}
+    for _ in range(repeats):
+        for iterator, rates, images_per_element in ((singles, single, 1), (doubles, double, 2)):
+            time.sleep(0.5)
+            wall, cpu = _timed(lambda: next(iterator), batches)
+            rates["wall"].append(batches * batch_size * images_per_element / wall)
+            rates["cpu"].append(batches * batch_size * images_per_element / cpu)
+    return {"pairs_per_s": _spread([r / 2 for r in double["wall"]], [r / 2 for r in double["cpu"]]),
+            "pair_images_per_s": _spread(double["wall"], double["cpu"]),
+            "single_images_per_s": _spread(single["wall"], single["cpu"]),
+            "cost_ratio": statistics.median(double["cpu"]) / statistics.median(single["cpu"]),
+            "wall_ratio": statistics.median(double["wall"]) / statistics.median(single["wall"])}
+
+
 def render_throughput(name: str, *, chunk: int = 256, calls: int = 40, repeats: int = 5) -> dict:
     """Images/s of `sample` alone (numpy, one thread), in pipeline-sized calls."""
     data = zoo.data.load(name)
@@ -130,7 +164,7 @@ def run(quick: bool, out: Path, *, reference: Path | None = None) -> dict:
     """Times the pipeline and the renderer, measures memory and fidelity; prints the report.
 
     Args:
-      quick: fewer, shorter repeats, and the pipeline of two of the four variants.
+      quick: fewer, shorter repeats, the pipeline of two of the four variants and the pairs of one.
       out: unused (the result is all this benchmark writes).
       reference: the real frames for the fidelity check (skipped when absent).
     """
@@ -146,9 +180,12 @@ def run(quick: bool, out: Path, *, reference: Path | None = None) -> dict:
         "render_images_per_s": {n: render_throughput(n, repeats=repeats, calls=10 if quick else 40) for n in names},
         "render_call_peak_mib": {n: render_peak_bytes(n) / 2**20 for n in names},
         "pipeline_images_per_s": {},
+        "pair_pipeline": {},
     }
     for name in names if not quick else names[:1] + names[3:]:
         results["pipeline_images_per_s"][name] = pipeline_throughput(name, batches=batches, repeats=repeats)
+    for name in names if not quick else names[:1]:
+        results["pair_pipeline"][name] = pair_pipeline_throughput(name, batches=batches, repeats=repeats)
     import tensorflow as tf
 
     results["machine"]["tensorflow"] = tf.__version__
@@ -176,6 +213,14 @@ def report(results: dict) -> str:
         for name, r in results[key].items():
             lines.append(f"  {name:16s} {r['median']:9,.0f} [{r['min']:,.0f}, {r['max']:,.0f}]; "
                          f"{r['per_cpu_second_median']:,.0f} per CPU-s")
+    if results.get("pair_pipeline"):
+        lines.append("pairs (zoo.data.pairs.as_pair_dataset, k = rnd, batch 64 pairs), pairs/s median [min, max]; "
+                     "images per CPU-second of pairs against single images, alternating repeats:")
+        for name, r in results["pair_pipeline"].items():
+            p, pair, single = r["pairs_per_s"], r["pair_images_per_s"], r["single_images_per_s"]
+            lines.append(f"  {name:16s} {p['median']:9,.0f} [{p['min']:,.0f}, {p['max']:,.0f}] pairs/s; "
+                         f"{pair['per_cpu_second_median']:,.0f} against {single['per_cpu_second_median']:,.0f} "
+                         f"images per CPU-s: x{r['cost_ratio']:.2f} (wall clock x{r['wall_ratio']:.2f})")
     lines.append("peak memory: process RSS {:.0f} MiB (TensorFlow included); one 256-image render call "
                  "allocates at most ".format(results["peak_rss_mib"])
                  + ", ".join(f"{n} {v:.1f} MiB" for n, v in results["render_call_peak_mib"].items()))

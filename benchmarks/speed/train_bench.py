@@ -14,7 +14,8 @@ when PyTorch is importable (`pip install -e .[bench]`), the same network in PyTo
 `torch.compile` (`benchmarks/references/_torch_beta_vae.py`; otherwise skipped with a note).
 
 Data: a fixed in-memory set of random binary 64x64 images, repeated, so that no time goes to
-rendering.
+rendering. The weakly supervised objectives (Ada-GVAE, Ada-ML-VAE) train on pairs: their step is a
+batch of 64 pairs of such images (128 images through the networks), as `zoo.runs.train` feeds them.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ def _dataset(tf):
     return tf.data.Dataset.from_tensor_slices(images).repeat().batch(BATCH, drop_remainder=True).prefetch(4)
 
 
+def _pair_dataset(tf):
+    """Batches of 64 pairs `[64, 2, 64, 64, 1]` with each pair's k, for the weakly supervised objectives."""
+    rng = np.random.default_rng(0)
+    pairs = (rng.uniform(size=(BATCH * 8, 2, *SHAPE)) < 0.1).astype(np.float32)
+    k = rng.integers(1, 5, size=BATCH * 8)
+    return tf.data.Dataset.from_tensor_slices((pairs, k)).repeat().batch(BATCH, drop_remainder=True).prefetch(4)
+
+
 class _FitRunner:
     """`model.fit` for `steps` steps on the shared dataset.
 
@@ -55,15 +64,21 @@ class _FitRunner:
     per call here under load) is recorded separately in `self.overheads`.
     """
 
-    def __init__(self, name, jit_compile="auto", **hparams):
+    def __init__(self, name, jit_compile="auto", policy=None, **hparams):
         import keras
         import tensorflow as tf
 
         import zoo.models
 
-        self.model = zoo.models.get(name, input_shape=SHAPE, **hparams)
-        self.model.compile(jit_compile=jit_compile)
-        self.data = _dataset(tf)
+        # A mixed precision policy applies to the layers built under it.
+        previous = keras.mixed_precision.global_policy()
+        keras.mixed_precision.set_global_policy(policy or previous)
+        try:
+            self.model = zoo.models.get(name, input_shape=SHAPE, **hparams)
+            self.model.compile(jit_compile=jit_compile)
+        finally:
+            keras.mixed_precision.set_global_policy(previous)
+        self.data = _pair_dataset(tf) if isinstance(self.model, zoo.models.WeakVAE) else _dataset(tf)
         self.overheads = []
 
         class Clock(keras.callbacks.Callback):
@@ -151,6 +166,10 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
     for name in objectives:
         runners[name] = lambda name=name: _FitRunner(name)
     runners["beta_vae_xla"] = lambda: _FitRunner("beta_vae", jit_compile=True)
+    if "beta_vae" in objectives:
+        # bfloat16 compute, float32 weights and losses: fast where the CPU has AMX or AVX-512 BF16
+        # units (report's machine.bfloat16_units), emulated and slower without them.
+        runners["beta_vae_mixed_bfloat16"] = lambda: _FitRunner("beta_vae", policy="mixed_bfloat16")
     notes = []
     try:
         import torch
@@ -206,6 +225,12 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
     for key, runner in built.items():
         if getattr(runner, "overheads", None):
             results[key]["fit_call_overhead_s_median"] = round(statistics.median(runner.overheads), 3)
+    mixed = None
+    if "beta_vae_mixed_bfloat16" in rates and "beta_vae" in rates:
+        ratios = [a / b for a, b in zip(rates["beta_vae_mixed_bfloat16"], rates["beta_vae"])]
+        mixed = {"ratio_median_of_rounds": round(statistics.median(ratios), 3),
+                 "ratio_min_max": [round(min(ratios), 3), round(max(ratios), 3)],
+                 "bfloat16_units": _report.bfloat16_units()}
     hand = results["hand_written_beta_vae"]["steps_per_s_median"]
     for key, value in results.items():
         value["ratio_to_hand_written"] = round(value["steps_per_s_median"] / hand, 3)
@@ -232,12 +257,15 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
                     "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]},
         "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__, "keras": keras.__version__},
         "jit_compile_auto_resolves_to": built[objectives[0]].model.jit_compile if objectives else None,
-        "beta_vae_vs_hand_written": paired, "results": results, "notes": notes,
+        "beta_vae_vs_hand_written": paired, "beta_vae_mixed_bfloat16_over_float32": mixed, "results": results,
+        "notes": notes,
     }
     print()
     print(_report.text_table(*table(report)))
     if paired:
         print(f"\n{paired_line(paired)}")
+    if mixed:
+        print(mixed_line(mixed))
     for note in notes:
         print(note)
     return report
@@ -261,11 +289,19 @@ def paired_line(paired: dict) -> str:
             f"{paired['cpu_ms_per_step_median']['hand_written_beta_vae']} (hand), ratio {paired['cpu_ratio_hand_over_ours']}")
 
 
+def mixed_line(mixed: dict) -> str:
+    units = ", ".join(mixed["bfloat16_units"]) or "none (bfloat16 emulated)"
+    return (f"beta_vae under mixed_bfloat16 vs float32, same rounds: median ratio {mixed['ratio_median_of_rounds']} "
+            f"(min {mixed['ratio_min_max'][0]}, max {mixed['ratio_min_max'][1]}); CPU bfloat16 units: {units}")
+
+
 def markdown(report: dict) -> str:
     lines = [f"{report['benchmark']}; {report['rounds']} interleaved rounds of {report['steps_per_round']} steps"
              + (" (quick)" if report["quick"] else "") + ".", "", _report.markdown_table(*table(report))]
     if report["beta_vae_vs_hand_written"]:
         lines += ["", paired_line(report["beta_vae_vs_hand_written"]) + "."]
+    if report.get("beta_vae_mixed_bfloat16_over_float32"):
+        lines += ["", mixed_line(report["beta_vae_mixed_bfloat16_over_float32"]) + "."]
     return "\n".join(lines + [f"\n{note}" for note in report["notes"]])
 
 
