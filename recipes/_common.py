@@ -21,19 +21,51 @@ def start(argv) -> None:
     logging.set_verbosity(logging.WARNING)
 
 
-def run_app(main, module: str) -> None:
+def run_app(main, module: str, help_sections=None) -> None:
     """`app.run(main)` for a recipe started as a console script (`zoo-train`, ...) or with `python -m`.
 
     absl's `--help` lists the key flags of the module that `sys.argv[0]` names: the recipe's file
     under `python -m`, but the script itself under a console script, whose module (`module`,
     `zoo.recipes.train`) owns the flags; they are declared key flags of the script too.
+
+    `help_sections`, `[(title, [flag names])]`, replaces that one alphabetical list under `--help`
+    (`-h`, `--helpshort`) by titled groups in order (the common flags first, then each objective's);
+    flags in no section are left out there and stay in `--helpfull`.
     """
     from absl import flags
 
     if module != "__main__":
         for flag in flags.FLAGS.get_key_flags_for_module(module):
             flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
-    app.run(main)
+    if help_sections is None:
+        app.run(main)
+        return
+
+    def parse(argv):
+        if any(arg in _HELP_ARGS for arg in argv[1:]):
+            print(_grouped_help(help_sections))
+            print("\nTry --helpfull to get a list of all flags.")
+            sys.exit(1)  # as absl's --help
+        return app.parse_flags_with_usage(argv)
+
+    app.run(main, flags_parser=parse)
+
+
+_HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
+
+
+def _grouped_help(sections) -> str:
+    """The main module's docstring and the flags of each section under its title, in absl's format
+    (each section's flags are registered as the key flags of a pseudo-module named by its title)."""
+    from absl import flags
+
+    doc = (sys.modules["__main__"].__doc__ or "").rstrip()
+    parts = [doc, "\nflags:"]
+    for title, names in sections:
+        for name in names:
+            flags.FLAGS.register_key_flag_for_module(title, flags.FLAGS[name])
+        parts.append(flags.FLAGS.module_help(title))
+    return "\n".join(parts)
 
 
 def fail(error, code: int = 2) -> int:

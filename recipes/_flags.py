@@ -61,6 +61,26 @@ flags.DEFINE_string("name", None, "The model's name in its preset and card (defa
 flags.DEFINE_integer("debug_kill_at_step", None, "Testing only: SIGKILL this process after this step.")
 
 
+# `--help` shows these first; each objective's hyperparameter flags follow in a group of their own,
+# and the testing-only flags appear only under --helpfull (`help_sections`).
+COMMON = ("model", "dataset", "dataset_options", "steps", "batch_size", "seed", "learning_rate", "latent_dim",
+          "hparams", "out", "strategy", "resume", "checkpoint_every", "keep_checkpoints", "deterministic", "progress",
+          "preset", "name")
+DEBUG = ("debug_kill_at_step",)
+
+
+def help_sections(title: str, *, extra=(), objectives: bool = True) -> list[tuple[str, list[str]]]:
+    """`--help`'s groups for a training recipe: `title` (the common flags and `extra`), then, with
+    `objectives`, one group per objective with the flags of its hyperparameters."""
+    sections = [(title, [*extra, *COMMON])]
+    if objectives:
+        for objective in zoo.models.names():
+            names = sorted(zoo.models.hparams(objective))
+            if names:
+                sections.append((f"{objective} hyperparameters (or --hparams=name=value,...)", names))
+    return sections
+
+
 def run_settings(*, model: str | None = None) -> RunSettings:
     """The run's settings from the flags, validated before any work is done.
 

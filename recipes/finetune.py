@@ -97,7 +97,8 @@ def main(argv):
 
 def run():
     """`zoo-finetune` where the zoo is installed (a console script); `python -m recipes.finetune` in a checkout."""
-    _common.run_app(main, __name__)
+    # Fine-tuning keeps the source's hyperparameters: no objective groups.
+    _common.run_app(main, __name__, _flags.help_sections("common flags", extra=("from",), objectives=False))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def main(argv):
 
 def run():
     """`zoo-train` where the zoo is installed (a console script); `python -m recipes.train` in a checkout."""
-    _common.run_app(main, __name__)
+    _common.run_app(main, __name__, _flags.help_sections("common flags"))
 
 
 if __name__ == "__main__":

@@ -115,3 +115,45 @@ def test_run_settings_check_names_every_bad_field():
                              ({"strategy": "nope"}, "unknown --strategy='nope'")]:
         with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
             good.replace(**changes).check()
+
+
+def test_a_garbled_kl_trace_is_a_clean_error_on_resume(tmp_path, capsys):
+    """It raised json's JSONDecodeError with a traceback (issue 32)."""
+    from recipes import train
+
+    out = tmp_path / "run"
+    code, err = _main(train, _train(out), capsys)
+    assert code == 0, err
+    (out / "kl_trace.json").write_text('{"steps": [0, 2], "kl_per')
+    code, err = _main(train, _train(out, "--steps=4"), capsys)
+    assert code == 2 and "kl_trace.json is damaged" in err and "delete it" in err and "Traceback" not in err, err
+    (out / "kl_trace.json").unlink()
+    code, err = _main(train, _train(out, "--steps=4"), capsys)  # the fix the message gives
+    assert code == 0, err
+
+
+def test_help_shows_common_flags_first_and_each_objective_in_its_group():
+    """`recipes.train --help` listed 52 flags alphabetically, 27 of them InfoGAN-only, with a debug
+    flag among them (issue 35): the common flags come first, then one titled group per objective
+    with its hyperparameters; the debug flag is only in --helpfull."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import zoo.models
+
+    def run(flag):
+        return subprocess.run([sys.executable, "-m", "recipes.train", flag], cwd=Path(__file__).resolve().parents[1],
+                              capture_output=True, text=True, timeout=300).stdout
+
+    text = run("--help")
+    common = text.index("\ncommon flags:\n")
+    groups = [text.index(f"\n{name} hyperparameters (or --hparams=name=value,...):\n") for name in zoo.models.names()
+              if zoo.models.hparams(name)]
+    assert common < min(groups) and groups == sorted(groups)
+    first_group = text[common:min(groups)]
+    assert "--model:" in first_group and "--out:" in first_group and "--steps:" in first_group
+    assert "--filters" not in first_group and "--beta:" not in first_group  # objectives' flags are in their groups
+    infogan = text[text.index("\ninfogan hyperparameters"):]
+    assert "--filters:" in infogan
+    assert "debug_kill_at_step" not in text and "debug_kill_at_step" in run("--helpfull")

@@ -97,8 +97,7 @@ class KLTrace:
         _, self._images = data.sample(num_images, rng=seed)
         self._entries = {}
         if self.path.exists():
-            previous = json.loads(self.path.read_text())
-            self._entries = dict(zip(previous["steps"], previous["kl_per_latent"]))
+            self._entries = _read_trace(self.path)
         self._header = {"num_images": num_images, "image_seed": seed}
 
     def record(self, model):
@@ -108,3 +107,20 @@ class KLTrace:
         steps = sorted(self._entries)
         write_json(self.path, {**self._header, "steps": steps, "kl_per_latent": [self._entries[s] for s in steps]},
                    sort_keys=True, allow_nan=True)
+
+
+def _read_trace(path: Path) -> dict:
+    """`{step: KL per latent}` of a run's `kl_trace.json`; a damaged file is a `RunFolderError` naming it."""
+    from zoo.runs.folder import RunFolderError
+
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        steps, kls = previous["steps"], previous["kl_per_latent"]
+        if not (isinstance(steps, list) and isinstance(kls, list) and len(steps) == len(kls)
+                and all(isinstance(s, int) for s in steps)):
+            raise ValueError("'steps' and 'kl_per_latent' must be lists of equal length")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as e:
+        raise RunFolderError(f"{path} is damaged ({type(e).__name__}: {e}). It holds only the KL-per-latent trace: "
+                             "delete it (or restore it) and rerun; the trace continues from the next checkpoint.") \
+            from None
+    return dict(zip(steps, kls))
