@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 import zoo.models
-from zoo.models import networks
+from zoo.models.infogan import networks_dcgan, networks_mnist, norms
 from zoo import losses
 from zoo import noise as random_noise
 from zoo.data.base import GroundTruthData
@@ -237,8 +237,9 @@ def test_noise_prior_is_the_authors_uniform_by_default():
     np.testing.assert_allclose(n_noise.numpy(), tf.math.ndtri((u_noise + 1) / 2).numpy(), atol=2e-3)
     np.testing.assert_array_equal(onehot, onehot_n)  # the codes do not depend on the noise prior
     np.testing.assert_array_equal(continuous, continuous_n)
-    # InfoGAN-CR's pairs share one draw from the same prior.
-    assert float(tf.reduce_max(tf.abs(uniform.contrastive_pairs(64)[1]))) < 1.0
+    # InfoGAN-CR's pairs share one draw from the same prior (the pairs are the contrastive variant's).
+    contrastive = zoo.models.InfoGAN(**{**SMALL, "noise_dim": 64, "lambda_contrastive": 1.0})
+    assert float(tf.reduce_max(tf.abs(contrastive.contrastive_pairs(64)[1]))) < 1.0
     # What pictures and benchmarks hold fixed is drawn from the prior too.
     drawn = uniform.draw_noise(np.random.default_rng(0), (4000, 3))
     assert drawn.dtype == np.float32 and np.abs(drawn).max() <= 1.0 and drawn.var() == pytest.approx(1 / 3, abs=0.02)
@@ -331,13 +332,13 @@ def test_wgan_gp_critic_has_no_batch_norm(network):
                            atol=1e-4)
 
 
-@pytest.mark.parametrize("build", [networks.dcgan_discriminator, networks.infogan_mnist_discriminator])
+@pytest.mark.parametrize("build", [networks_dcgan.dcgan_discriminator, networks_mnist.infogan_mnist_discriminator])
 def test_discriminator_normalizations(build):
     """"batch" (the default) is the papers' body; "layer" swaps each body batch norm for a one-group
     normalisation (statistics over height, width and channels of each image, scale and offset per
     channel); "none" drops them and gives their layers biases. Q's head keeps its batch norm."""
     kinds = {}
-    for normalization in networks.NORMALIZATIONS:
+    for normalization in norms.NORMALIZATIONS:
         d = build((16, 16, 1), 2, 2, filters=4, normalization=normalization)
         path = _critic_path(d)
         kinds[normalization] = [type(layer).__name__ for layer in path if "Normalization" in type(layer).__name__]
@@ -347,7 +348,7 @@ def test_discriminator_normalizations(build):
     assert kinds["none"] == [] and len(kinds["batch"]) == len(kinds["layer"]) > 0
     assert set(kinds["batch"]) == {"BatchNormalization"} and set(kinds["layer"]) == {"GroupNormalization"}
     # Layer norm by hand on one feature map: (h - mean) / sqrt(var + 1e-5) over all of H, W, C.
-    layer = networks._layer_norm("ln")
+    layer = norms._layer_norm("ln")
     h = np.random.default_rng(0).normal(2.0, 3.0, (2, 4, 4, 3)).astype(np.float32)
     mean, var = h.mean(axis=(1, 2, 3), keepdims=True), h.var(axis=(1, 2, 3), keepdims=True)
     np.testing.assert_allclose(layer(h).numpy(), (h - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)

@@ -9,7 +9,7 @@ import tensorflow as tf
 import zoo.data
 import zoo.models
 import zoo.presets
-from zoo.models import networks
+from zoo.models.infogan import norms
 
 SMALL = {"input_shape": (16, 16, 1), "num_categorical": 3, "num_continuous": 3, "noise_dim": 8, "filters": 8,
          "lambda_contrastive": 2.0}
@@ -151,7 +151,7 @@ def test_cr_networks_are_lin_et_al_s():
     assert d.get_layer("dense").units == 128 and d.get_layer("q_dense").units == 128
     assert not [layer for layer in d.layers if isinstance(layer, (keras.layers.BatchNormalization,
                                                                   keras.layers.GroupNormalization))]
-    assert {layer.name for layer in d.layers if isinstance(layer, networks.SpectralNorm)} == {
+    assert {layer.name for layer in d.layers if isinstance(layer, norms.SpectralNorm)} == {
         "conv1", "conv2", "conv3", "conv4", "dense", "d_logits", "q_dense", "q_logits", "q_mean"}
     assert [g.get_layer(n).units for n in ("dense1", "dense2")] == [128, 4 * 4 * 64]
     assert [g.get_layer(n).filters for n in ("deconv1", "deconv2", "deconv3", "logits")] == [64, 32, 32, 1]
@@ -186,7 +186,7 @@ def test_discriminator_learning_rate():
 
 def test_spectral_vectors_follow_the_real_batch_only(images):
     model = zoo.models.get("infogan", **CR)
-    normed = [layer for layer in model.discriminator.layers if isinstance(layer, networks.SpectralNorm)]
+    normed = [layer for layer in model.discriminator.layers if isinstance(layer, norms.SpectralNorm)]
     assert {id(v) for v in model._discriminator_moving_statistics()} == {id(layer.vector_u) for layer in normed}
     before = [layer.vector_u.numpy() for layer in normed]
     model._terms(images, training=True)

@@ -1,4 +1,4 @@
-"""Spectral normalisation (Miyato et al. 2018): `networks.SpectralDense` and `SpectralConv2D`
+"""Spectral normalisation (Miyato et al. 2018): `norms.SpectralDense` and `SpectralConv2D`
 compute with W / sigma(W), sigma from one power iteration per call, and differentiate through it."""
 
 import keras
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.models import networks
+from zoo.models.infogan import networks_dcgan, networks_mnist, norms
 
 
 def _dense(kernel, seed=0):
-    layer = networks.SpectralDense(kernel.shape[1], use_bias=False)
+    layer = norms.SpectralDense(kernel.shape[1], use_bias=False)
     layer.build((None, kernel.shape[0]))
     layer.kernel.assign(kernel)
     layer.vector_u.assign(np.random.default_rng(seed).normal(size=(1, kernel.shape[1])).astype(np.float32))
@@ -61,7 +61,7 @@ def test_gradient_goes_through_sigma():
 
 def test_conv_matches_conv2d_on_the_normalised_kernel():
     keras.utils.set_random_seed(4)
-    layer = networks.SpectralConv2D(5, 4, strides=2, padding="same")
+    layer = norms.SpectralConv2D(5, 4, strides=2, padding="same")
     images = np.random.default_rng(5).random((2, 8, 8, 3)).astype(np.float32)
     layer(images)
     plain = keras.layers.Conv2D(5, 4, strides=2, padding="same")
@@ -76,11 +76,11 @@ def test_conv_matches_conv2d_on_the_normalised_kernel():
     np.testing.assert_allclose(np.linalg.svd(matrix, compute_uv=False)[0], 1.0, rtol=1e-3)
 
 
-@pytest.mark.parametrize("build", [networks.dcgan_discriminator, networks.infogan_mnist_discriminator])
+@pytest.mark.parametrize("build", [networks_dcgan.dcgan_discriminator, networks_mnist.infogan_mnist_discriminator])
 def test_spectral_norm_option_swaps_d_path_layers(build):
     d = build((16, 16, 1), 2, 2, filters=4, spectral_norm=True)
-    normed = {layer.name for layer in d.layers if isinstance(layer, networks.SpectralNorm)}
+    normed = {layer.name for layer in d.layers if isinstance(layer, norms.SpectralNorm)}
     path = {layer.name for layer in d.layers if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
             and not layer.name.startswith("q_")}
     assert normed == path and "d_logits" in normed
-    assert not any(isinstance(layer, networks.SpectralNorm) for layer in build((16, 16, 1), 2, 2, filters=4).layers)
+    assert not any(isinstance(layer, norms.SpectralNorm) for layer in build((16, 16, 1), 2, 2, filters=4).layers)
