@@ -60,11 +60,12 @@ def file_digest(path: str | os.PathLike) -> tuple[int, str]:
 
 
 def verify_file(path: str | os.PathLike, *, size: int | None, sha256: str | None, label: str, fix: str,
-                error: type[IntegrityError] = IntegrityError) -> None:
+                error: type[IntegrityError] = IntegrityError, hash_wrong_size: bool = True) -> None:
     """Raises `error` naming the file, what was expected, what was found and `fix`, unless the file matches.
 
-    The size is checked first, from the file system: a file of the wrong size fails without being
-    read (a dataset file can be 13 GB), and only a file of the right size is hashed.
+    The size is checked first, from the file system; a file of the wrong size is hashed only to name
+    its sha256 in the message (`hash_wrong_size`: the dataset loaders do not read a 13 GB file that
+    has already failed).
 
     Args:
       path: the file to check.
@@ -72,14 +73,16 @@ def verify_file(path: str | os.PathLike, *, size: int | None, sha256: str | None
       label: what the file is, first in the message (e.g. "model 'factorvae-dsprites'").
       fix: the sentence that tells the user what to do.
       error: `IntegrityError` or a subclass (the dataset loaders raise `DatasetFileError`).
+      hash_wrong_size: name the sha256 of a file of the wrong size too (it reads the file).
     """
     path = Path(path)
     found_size = path.stat().st_size
     if size is not None and found_size != int(size):
         what = "is truncated" if found_size < int(size) else "has the wrong size"
+        found = f" (sha256 {file_digest(path)[1]})" if hash_wrong_size and sha256 else ""
         raise error(f"{label}: {path} {what}: expected {int(size):,} bytes"
                     + (f" with sha256 {sha256.lower()}" if sha256 else "")
-                    + f", found {found_size:,} bytes. Nothing was loaded. {fix}")
+                    + f", found {found_size:,} bytes{found}. Nothing was loaded. {fix}")
     if sha256 is not None:
         found = file_digest(path)[1]
         if found != sha256.lower():

@@ -87,9 +87,9 @@ def find_file(path, names: Sequence[str], *, dataset: str, source: str) -> Path:
 
 
 def verify_dataset_file(path, *, sha256: str | None, size: int | None, dataset: str, source: str) -> None:
-    """`zoo.files.verify_file` with a dataset's label and fix: the size (from the file system, so a
-    wrong size costs no read) and then the sha256, each skipped when None; raises `DatasetFileError`."""
-    verify_file(path, size=size, sha256=sha256, label=f"{dataset} file", error=DatasetFileError,
+    """`zoo.files.verify_file` with a dataset's label and fix: the size (from the file system: a file
+    of the wrong size is not read) and then the sha256, each skipped when None; raises `DatasetFileError`."""
+    verify_file(path, size=size, sha256=sha256, label=f"{dataset} file", error=DatasetFileError, hash_wrong_size=False,
                 fix=f"Download it again from {source}, or pass sha256= (and size=) for a copy you trust "
                     "(verify=False skips the check).")
 
