@@ -367,3 +367,19 @@ def test_npm_pins_match_the_registrys_integrity_string():
 
     integrity = "sha512-yNMiXGBeeSNgm/OnD4v/Ag2GCQ46Vs3oOqGtpztUpgs3MuGNzjZMDB2CmUITeAV2dvI7FhuWpBGkAw/k3RGoUw=="
     assert base64.b64decode(integrity.removeprefix("sha512-")).hex() == mnist_files.NPM_SHA512
+
+
+def test_absurd_idx_dimensions_are_the_files_error_under_verify_false(tmp_path):
+    """A header announcing 2**31-1 x 2**31-1 x 2**31-1 bytes (or a negative dimension) made read()
+    try to allocate them (issue 32); it is now the dataset's error naming the file."""
+    import struct
+
+    folder = write_idx_folder(tmp_path / "mnist", gzipped=False)
+    images = folder / IDX_FILES["train_images"][0]
+    body = images.read_bytes()[16:]
+    images.write_bytes(struct.pack(">4i", 2051, 2**31 - 1, 2**31 - 1, 2**31 - 1) + body)
+    with pytest.raises(DatasetFileError, match=r"train-images-idx3-ubyte: the header announces 2147483647 x "):
+        zoo.data.load("mnist", source="file", path=folder, verify=False)
+    images.write_bytes(struct.pack(">4i", 2051, -12, 28, 28) + body)
+    with pytest.raises(DatasetFileError, match="negative dimensions"):
+        zoo.data.load("mnist", source="file", path=folder, verify=False)

@@ -178,3 +178,10 @@ def test_tfds_prepared_set(tfds_dir):
         data.sample_observations_from_factors([[1, 1, 1, 1]])
     train_only = zoo.data.load("smallnorb", source="tfds", data_dir=tfds_dir, split="train")
     assert len(train_only._lookup.present) == 12
+
+
+def test_a_sha256_for_an_unknown_file_name_is_named(folder):
+    """`sha256s` keyed by a name that is none of the files was not the dataset's error (issue 32)."""
+    with pytest.raises(DatasetFileError, match=r"sha256s names 'smallnorb-train-dat\.mat', which is not one of its "
+                                               r"files"):
+        zoo.data.load("smallnorb", path=folder, sha256s={"smallnorb-train-dat.mat": "0" * 64})

@@ -193,9 +193,13 @@ def read_idx(path, *, expect_magic: int | None = None) -> np.ndarray:
             if len(dims_bytes) != 4 * ndim:
                 raise DatasetFileError(f"{path}: the IDX header is cut short (truncated?).")
             dims = struct.unpack(f">{ndim}i", dims_bytes)
-            count = int(np.prod(dims, dtype=np.int64))
-            data = f.read(count)
-            extra = f.read(1)
+            if min(dims) < 0:
+                raise DatasetFileError(f"{path}: the IDX header announces negative dimensions {dims} (corrupt?).")
+            count = int(np.prod(dims, dtype=object))
+            # Read what is there and compare: absurd dimensions (verify=False skips the sha256) must not
+            # make read() allocate their product, nor a negative count read everything.
+            data = f.read()
+            extra, data = data[count:count + 1], data[:count]
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise DatasetFileError(f"{path}: not a readable {'gzipped ' if gzipped else ''}IDX file (truncated or "
                                f"corrupt?): {type(error).__name__}: {error}") from error

@@ -230,6 +230,10 @@ def _read_files(path, sha256s):
         hint = (f" {len(gz)} of them are there gzipped: unpack them first (gunzip {folder}/smallnorb-*.mat.gz)." if gz
                 else f" Get them from {SOURCE_URL} (the .mat.gz files; gunzip them) and pass path=<their folder>.")
         raise FileNotFoundError(f"smallnorb files missing in {folder}: {', '.join(missing)}.{hint}")
+    unknown = sorted(set(sha256s or {}) - set(names))
+    if unknown:
+        raise files.DatasetFileError(f"smallnorb: sha256s names {', '.join(map(repr, unknown))}, which is not one of "
+                                     f"its files ({', '.join(names)}); key each sha256 by one of those names.")
     for name, digest in (sha256s or {}).items():
         files.verify_dataset_file(folder / name, sha256=digest, size=None, dataset="smallnorb", source=SOURCE_URL)
     readers, features = [], []
