@@ -210,3 +210,37 @@ def test_tfds_through_mock_data(tmp_path):
     factors = data.factors_of(FAKE_INDICES)
     np.testing.assert_array_equal(data.sprites(factors), imgs)
     assert data.sample_observations_from_factors(factors, 0).shape == (6, 64, 64, 3)
+
+
+def test_a_damaged_chunk_inside_a_valid_hdf5_is_the_files_error(hdf5):
+    """The header and layout read fine; a compressed chunk of imgs does not (issue 32)."""
+    import h5py
+
+    with h5py.File(hdf5, "r") as h5:
+        info = h5["imgs"].id.get_chunk_info(0)
+    raw = bytearray(hdf5.read_bytes())
+    for i in range(info.byte_offset + 4, info.byte_offset + info.size - 4):
+        raw[i] ^= 0x5A
+    hdf5.write_bytes(bytes(raw))
+    with pytest.raises(DatasetFileError, match="is not a readable dSprites hdf5 file .*Can't .*read data"):
+        zoo.data.load("dsprites", source="file", path=hdf5, verify=False)
+
+
+@pytest.mark.parametrize("header", [b"{'descr': <u1',}", b"{'descr':'zz','fortran_order':False,'shape':(6,64,64)}"])
+def test_a_garbled_npy_header_inside_an_npz_is_the_files_error(tmp_path, header):
+    import struct
+    import zipfile
+
+    import io
+
+    path = tmp_path / NPZ_NAME
+    _, classes, values = fake_arrays()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("imgs.npy", b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header) + 1) + header + b"\n"
+                         + bytes(100))
+        for name, array in (("latents_classes", classes), ("latents_values", values)):
+            buffer = io.BytesIO()
+            np.save(buffer, array)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+    with pytest.raises(DatasetFileError, match=f"{NPZ_NAME} is not a readable dSprites npz file"):
+        zoo.data.load("dsprites", source="file", path=path, verify=False)
