@@ -232,6 +232,14 @@ def test_single_images_everywhere_but_training():
     sample = pairs.sample_pairs(tiny, 6, k=2, rng=0)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=r"must lie in \[0, 1\]"):
         model.train_on_batch(sample.images * 255, sample.k)
+    # Under XLA (which drops assert ops) pairs are checked before the step: numpy at once, a dataset in its pipeline.
+    jitted = zoo.models.get("ada_ml_vae", **SMALL)
+    jitted.compile(jit_compile=True)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        jitted.train_on_batch(sample.images * 255, sample.k)
+    bad = tf.data.Dataset.from_tensors((sample.images * 255, sample.k))
+    with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=r"must lie in \[0, 1\]"):
+        jitted.fit(bad, verbose=0)
     known = zoo.models.get("ada_gvae", known_k=True, **SMALL)
     known.compile()
     with pytest.raises(ValueError, match="needs each pair's k as the target"):

@@ -18,12 +18,14 @@ shared latents is not differentiated (a step function of delta), as in the refer
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo import losses
 from zoo import noise as random_noise
 from zoo.data import pairs as data_pairs
+from zoo.data.base import image_problem
 from zoo.models.base import HParam, scale_for_replicas
 from zoo.models.vae import VAE
 
@@ -106,6 +108,15 @@ class WeakVAE(VAE):
         x1, x2 = tf.split(both, 2, axis=0)
         k = None if y is None else tf.reshape(tf.cast(y, tf.int32), [-1])
         return x1, x2, k
+
+    def _check_for_xla(self, x):
+        # Numpy pairs are checked here under XLA, as the base checks numpy images (it skips 5-D arrays).
+        if self.jit_compile and isinstance(x, (np.ndarray, tf.Tensor)) and len(x.shape) == 5:
+            problem = image_problem(x.numpy() if isinstance(x, tf.Tensor) else np.asarray(x))
+            if problem:
+                raise ValueError(f"{self.name}: {problem}")
+            return x
+        return super()._check_for_xla(x)
 
     def _checked_element(self, *element):
         # Under XLA the inputs are checked in the pipeline (RepresentationModel._check_for_xla); here
