@@ -21,8 +21,10 @@ class AdaGVAE(WeakVAE):
     z_mean_2`, `new_log_var = log(0.5 * var_1 + 0.5 * var_2)`).
 
     Args:
-      beta, k, known_k: as for `WeakVAE`.
-      input_shape, latent_dim, seed: as for `VAE`.
+      beta: weight of the KL terms, as for `WeakVAE`.
+      k: factors redrawn per training pair, as for `WeakVAE`.
+      known_k: the top-k rule instead of the adaptive threshold, as for `WeakVAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
 
     Example:
       >>> import numpy as np, zoo.models

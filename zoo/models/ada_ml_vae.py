@@ -25,8 +25,10 @@ class AdaMLVAE(WeakVAE):
     precision is the sum, 1/sigma_1^2 + 1/sigma_2^2).
 
     Args:
-      beta, k, known_k: as for `WeakVAE`.
-      input_shape, latent_dim, seed: as for `VAE`.
+      beta: weight of the KL terms, as for `WeakVAE`.
+      k: factors redrawn per training pair, as for `WeakVAE`.
+      known_k: the top-k rule instead of the adaptive threshold, as for `WeakVAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
 
     Example:
       >>> import zoo.models

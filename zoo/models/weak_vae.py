@@ -53,7 +53,7 @@ class WeakVAE(VAE):
       known_k: take the k latents with the largest delta as the changed ones instead of the
         adaptive threshold (the paper's variant for known k; the k of each pair comes with the
         data). Default False.
-      input_shape, latent_dim, seed: as for `VAE`.
+      **kwargs: `input_shape`, `latent_dim` and `seed`, as for `VAE`.
     """
 
     HPARAMS = (
@@ -80,7 +80,8 @@ class WeakVAE(VAE):
         """The one posterior that replaces both of a shared latent's (Locatello et al. 2020, sec. 4).
 
         Args:
-          q1, q2: the pair's posteriors, `tfd.Normal` of shape `[batch, latents]`.
+          q1: the first observation's posterior, `tfd.Normal` of shape `[batch, latents]`.
+          q2: the second observation's posterior, the same shape.
 
         Returns:
           a `tfd.Normal` of the same shape.
@@ -156,8 +157,10 @@ class WeakVAE(VAE):
         """The named loss terms of a batch of pairs from the encoder's outputs.
 
         Args:
-          x1, x2: `[batch, H, W, C]` images in [0, 1].
-          z_mean, z_logvar: `[2 * batch, latents]`, x1's rows first.
+          x1: `[batch, H, W, C]` the pairs' first images, in [0, 1].
+          x2: `[batch, H, W, C]` their second images.
+          z_mean: `[2 * batch, latents]` posterior means, x1's rows first.
+          z_logvar: `[2 * batch, latents]` posterior log-variances, in the same order.
           noise: `[2 * batch, latents]` standard normal draws for the reparameterisation.
           decode: `fn(z [2 * batch, latents]) -> logits [2 * batch, H, W, C]`.
           k: `[batch]` the pairs' k (read only with `known_k`).
