@@ -102,3 +102,41 @@ def test_unsupervised_uses_its_bins_and_normalises_small_traces():
     # A duplicated dimension: Sigma singular, its eigenvalues clipped at 0 (no NaN from a -1e-17).
     dup = zoo.metrics.unsupervised(np.concatenate([codes, codes[:, :1]], axis=1))
     assert np.isfinite(dup["gaussian_wasserstein_correlation"]) and dup["gaussian_total_correlation"] == np.inf
+
+
+def _mixed(f):
+    """Mid-range codes of unequal scales (one dimension's spread about 0.2, below 1, above 0.05)."""
+    mix = np.array([[1.0, 1.0, 0.0, 0.0], [1.0, -0.6, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, 0.3, 1.0, -0.7]])
+    return (cases.noisy(f) @ mix) * np.array(cases.SCALES)
+
+
+def test_calls_without_settings_use_the_studys():
+    """The same numbers with the settings left out as with the study's written out: what a caller
+    who omits them gets (a signature can keep its defaults while the body uses others)."""
+    f = cases.factors(1200, seed=4)
+    c = _mixed(f)
+    split = cases.split(c, f, 800)
+    assert zoo.metrics.mig(c, f) == zoo.metrics.mig(c, f, num_bins=20)
+    assert zoo.metrics.irs(c, f) == zoo.metrics.irs(c, f, diff_quantile=0.99, num_bins=20)
+    assert zoo.metrics.unsupervised(c) == zoo.metrics.unsupervised(c, num_bins=20)
+    assert zoo.metrics.modularity_explicitness(*split) == zoo.metrics.modularity_explicitness(*split, num_bins=20)
+    assert zoo.metrics.sap(*split) == zoo.metrics.sap(*split, continuous_factors=False)
+    small = cases.split(c[:300], f[:300], 200)
+    assert zoo.metrics.dci(*small, n_jobs=1) == zoo.metrics.dci(*small, backend="exact", n_jobs=1, seed=0)
+    # The sampled scores at their full default sizes (cheap here: the codes are a function of 4 numbers).
+    data, fn = cases.FactorsAsImages(), cases.as_fn(_mixed)
+    assert zoo.metrics.factor_vae_score(data, fn) == zoo.metrics.factor_vae_score(
+        data, fn, seed=0, batch_size=64, num_train=10_000, num_eval=5_000, num_variance_estimate=10_000,
+        prune_threshold=0.05)
+    assert zoo.metrics.beta_vae_score(data, fn) == zoo.metrics.beta_vae_score(
+        data, fn, seed=0, batch_size=64, num_train=10_000, num_eval=5_000)
+    # evaluate passes seed and sizes to the samplers' plans; their other settings are the plans' defaults.
+    spelled = {"factor_vae_score": {"batch_size": 64, "num_variance_estimate": 10_000, "prune_threshold": 0.05},
+               "beta_vae_score": {"batch_size": 64}}
+    a, b = (zoo.metrics.evaluate(fn, data, metrics=["factor_vae_score", "beta_vae_score"], num_train=400, num_test=200,
+                                 progress=False, metric_options=options) for options in (None, spelled))
+    assert {k: v for k, v in a.items() if not k.startswith("timing.")} == \
+           {k: v for k, v in b.items() if not k.startswith("timing.")}
+    # Mid-range, so that a changed draw shows; all four dimensions above the 0.05 pruning threshold.
+    assert 0.0 < a["factor_vae_score.eval_accuracy"] < 1.0 and 0.0 < a["beta_vae_score.eval_accuracy"] < 1.0
+    assert a["factor_vae_score.num_active_dims"] == 4
