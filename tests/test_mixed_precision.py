@@ -1,4 +1,4 @@
-"""Every VAE objective trains under Keras' mixed precision policies, the policy a GPU user sets first.
+"""Every objective trains under Keras' mixed precision policies, the policy a GPU user sets first.
 
 Under `mixed_bfloat16` and `mixed_float16` (set before the model is built) the networks compute in
 the policy's dtype with float32 weights; the losses, KL, TC estimators and density ratios are
@@ -33,7 +33,9 @@ def test_every_vae_objective_trains_under_a_mixed_policy(name, policy):
     data = zoo.data.load("tiny")
     _, images = data.sample(32, rng=0)
     model = zoo.models.get(name, input_shape=data.observation_shape, latent_dim=4)
-    model.compile()
+    # Eager steps take the same dtype paths as traced ones without each model's tracing; FactorVAE's
+    # two players (both optimizers loss-scaled under float16) run traced.
+    model.compile(run_eagerly=name != "factor_vae")
     networks = [model.encoder, model.decoder] + ([model.discriminator] if name == "factor_vae" else [])
     for network in networks:
         assert {layer.compute_dtype for layer in network.layers if layer.weights} == {compute}
@@ -93,3 +95,31 @@ def test_recipe_evaluate_never_writes_bfloat16_scores_into_a_card(tmp_path):
                            "--update_card"], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
     assert proc.returncode == 2 and "--precision=bfloat16 scores are not the reference a card records" in proc.stderr
+
+
+# The game with batch norm and both update orders' paths, and the WGAN-GP critic with InfoGAN-CR's
+# H (InfoWGANGPCR: both hooks, the gradient penalty, a third network on D's optimizer).
+INFOGANS = {"infogan": {"alternating": True, "separate_batches": True},
+            "infowgan_gp_cr": {"gan_loss": "wgan_gp", "n_critic": 2, "lambda_contrastive": 2.0}}
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
+@pytest.mark.parametrize("variant", sorted(INFOGANS))
+def test_the_infogan_family_trains_under_a_mixed_policy(variant, policy):
+    compute = policy.removeprefix("mixed_")
+    data = zoo.data.load("tiny")
+    _, images = data.sample(32, rng=0)
+    model = zoo.models.get("infogan", input_shape=data.observation_shape, num_categorical=3, num_continuous=2,
+                           noise_dim=4, filters=4, **INFOGANS[variant])
+    model.compile(run_eagerly=True)  # the dtype paths of a traced step, without the tracing
+    assert {layer.compute_dtype for layer in model.discriminator.layers if layer.weights} == {compute}
+    assert {v.dtype for v in model.generator.weights + model.discriminator.weights} == {"float32"}
+    for optimizer in (model.optimizer, model.discriminator_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer) == (compute == "float16")
+    terms = model._terms(tf.constant(images[:8]), training=True)
+    assert {t.dtype for t in terms.values()} == {tf.float32}, {k: t.dtype for k, t in terms.items()}
+    history = model.fit(images, batch_size=8, epochs=1, steps_per_epoch=2, verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values()), history
+    codes = model.representation(images[:5])
+    assert codes.dtype == np.float32 and np.isfinite(codes).all()
+    assert model.decode(codes).dtype == tf.float32

@@ -95,7 +95,8 @@ class InfoGANCR(InfoGAN):
         shared, noise, codes_a, codes_b = self.contrastive_pairs(batch)
         images = tf.sigmoid(self.generate_logits(tf.concat([noise, noise], 0), tf.concat([codes_a, codes_b], 0),
                                                  training=training))
-        logits = self.contrastive(tf.concat(tf.split(images, 2, axis=0), axis=-1), training=training)
+        logits = tf.cast(self.contrastive(tf.concat(tf.split(images, 2, axis=0), axis=-1), training=training),
+                         tf.float32)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=shared, logits=logits))
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1, output_type=tf.int32), shared), tf.float32))
         return loss, accuracy

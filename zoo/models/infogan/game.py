@@ -223,7 +223,13 @@ class InfoGAN(RepresentationModel):
         return info, mi, continuous_nll
 
     def generate_logits(self, noise, codes, training=False):
-        return self.generator(tf.concat([noise, codes], axis=1), training=training)
+        return tf.cast(self.generator(tf.concat([noise, codes], axis=1), training=training), tf.float32)
+
+    def _discriminate(self, images, training=False) -> dict:
+        """D's (and Q's) outputs as float32. Under a mixed precision policy (`mixed_bfloat16`,
+        `mixed_float16`, set before the model is built) the networks compute in the policy's dtype
+        with float32 weights; the GAN losses, Q's likelihoods and the penalties run in float32."""
+        return {k: tf.cast(v, tf.float32) for k, v in self.discriminator(images, training=training).items()}
 
     # ----------------------------------------------------------------- two players
 
@@ -238,6 +244,10 @@ class InfoGAN(RepresentationModel):
             discriminator_optimizer = FusedAdam(**self.DISCRIMINATOR_ADAM)
             if self.discriminator_learning_rate is not None:
                 discriminator_optimizer.learning_rate = self.discriminator_learning_rate
+        if self.dtype_policy.name == "mixed_float16" and not isinstance(discriminator_optimizer,
+                                                                        keras.optimizers.LossScaleOptimizer):
+            # As keras.Model.compile does for G's optimizer: float16 gradients underflow unscaled.
+            discriminator_optimizer = keras.optimizers.LossScaleOptimizer(discriminator_optimizer)
         self._compile_discriminator(discriminator_optimizer)
 
     @property
@@ -279,16 +289,16 @@ class InfoGAN(RepresentationModel):
             # moving statistics, which inference uses (reading the codes of real images), follow
             # the real batches only, so a real image is normalised as in training (updated by
             # both kinds, as in the authors' code, they would match neither).
-            real_outputs = self.discriminator(seen[:batch], training=training) if discriminator else None
+            real_outputs = self._discriminate(seen[:batch], training=training) if discriminator else None
             moving = self._discriminator_moving_statistics() if training else []
             kept = [tf.identity(v.value) for v in moving]
-            fake_outputs = self.discriminator(seen[batch:], training=training)
+            fake_outputs = self._discriminate(seen[batch:], training=training)
             for variable, value in zip(moving, kept):
                 variable.assign(value)
             logits_fake = fake_outputs["d_logits"]
             logits_real = real_outputs["d_logits"] if discriminator else None
         else:
-            outputs = self.discriminator(seen, training=training)
+            outputs = self._discriminate(seen, training=training)
             logits_real, logits_fake = tf.split(outputs["d_logits"], 2, axis=0)
             fake_outputs = {k: v[batch:] for k, v in outputs.items()}
         info, mi, continuous_nll = self.info_terms(fake_outputs, onehot, continuous)
@@ -328,7 +338,8 @@ class InfoGAN(RepresentationModel):
         for draw in range(1, self.n_critic):  # the critic's extra updates, each on its own draw
             with tf.GradientTape() as d_tape:
                 terms = self._terms(images, training=True, draw=draw)
-                d_loss = scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"])
+                d_loss = self.discriminator_optimizer.scale_loss(
+                    scale_for_replicas(terms["discriminator_loss"] + self.lambda_info * terms["info_loss"]))
             self.discriminator_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
         g_variables, d_variables = self.main_trainable_variables, self._second_player_variables
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
@@ -338,9 +349,10 @@ class InfoGAN(RepresentationModel):
             terms.update(regularizer.terms)
             if regularizer.trainer_loss is not None:
                 d_loss += regularizer.trainer_loss  # reaches H only: D and Q do not see its pairs
-            d_loss = scale_for_replicas(d_loss)
+            # scale_loss: the identity, except under mixed_float16 (LossScaleOptimizer).
+            d_loss = self.discriminator_optimizer.scale_loss(scale_for_replicas(d_loss))
             if not self.alternating:
-                g_loss = scale_for_replicas(self._generator_loss(terms, regularizer))
+                g_loss = self.optimizer.scale_loss(scale_for_replicas(self._generator_loss(terms, regularizer)))
         # Alternating, D and Q (and H) move first and every G update is a pass of its own against
         # them; simultaneous, G's first update comes from the pass that moves D, both gradients
         # taken before either player moves.
@@ -353,7 +365,8 @@ class InfoGAN(RepresentationModel):
             # of a step; the trackers keep the pass that updated D).
             with tf.GradientTape() as g_tape:
                 again = self._terms(images, training=True, discriminator=False)
-                g_loss = scale_for_replicas(self._generator_loss(again, self.regularizer(tf.shape(images)[0])))
+                g_loss = self.optimizer.scale_loss(
+                    scale_for_replicas(self._generator_loss(again, self.regularizer(tf.shape(images)[0]))))
             self.optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
         self.step.assign_add(1)
         return self._update_trackers(terms)
@@ -368,7 +381,7 @@ class InfoGAN(RepresentationModel):
 
     def encode(self, images):
         """Q(c | x): `tfd.Blockwise([OneHotCategorical, Independent(Normal)])` over `[latent_dim]`."""
-        outputs = self.discriminator(self._checked(images), training=False)
+        outputs = self._discriminate(self._checked(images), training=False)
         logits, mean, log_scale = self._q_heads(outputs)
         parts = []
         if self.num_categorical:
@@ -378,7 +391,7 @@ class InfoGAN(RepresentationModel):
         return tfd.Blockwise(parts)
 
     def encode_mean(self, images, training=False):
-        logits, mean, _ = self._q_heads(self.discriminator(images, training=training))
+        logits, mean, _ = self._q_heads(self._discriminate(images, training=training))
         return tf.concat([tf.nn.softmax(logits), mean], axis=1)
 
     def categorical_code(self, images, batch_size: int = 256) -> np.ndarray:

@@ -49,4 +49,4 @@ class InfoWGANGP(InfoGAN):
         its score holds no batch norm (nor anything else that trains differently), so this is what
         training mode computes, and Q's batch norm, which training mode would run on the
         interpolates too, keeps its moving statistics."""
-        return self.discriminator(images, training=False)["d_logits"]
+        return self._discriminate(images, training=False)["d_logits"]
