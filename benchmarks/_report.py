@@ -28,6 +28,17 @@ from zoo import files
 LIBRARIES = ("numpy", "scipy", "scikit-learn", "tensorflow", "keras", "tensorflow-probability", "pillow", "tqdm")
 
 
+def bfloat16_units() -> list[str]:
+    """The CPU's bfloat16 matrix units (/proc/cpuinfo flags `amx_bf16`, `avx512_bf16`); empty where
+    it has none, and bfloat16 compute is emulated in float32 (slower than float32 itself)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return [f for f in ("amx_bf16", "amx_tile", "avx512_bf16") if f in flags]
+
+
 def machine() -> dict:
     """CPU model (from /proc/cpuinfo), logical cores, memory (from /proc/meminfo), OS, load."""
     cpu = platform.processor() or platform.machine()
@@ -48,7 +59,8 @@ def machine() -> dict:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {"cpu": cpu, "logical_cores": os.cpu_count(), "usable_cores": usable, "memory_gib": memory_gib,
-            "platform": platform.platform(), "load_average_1min": round(os.getloadavg()[0], 2)}
+            "bfloat16_units": bfloat16_units(), "platform": platform.platform(),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def versions() -> dict:

@@ -85,7 +85,7 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
         the model's `representation_function(precision)`; this module knows no models), or a
         function that says so itself (a `precision` attribute). Faster where the CPU has AMX or
         AVX-512 BF16 units, or on a GPU; its score differences from float32:
-        `benchmarks.speed.evaluate_bench`.
+        `benchmarks.speed.precision_bench`.
 
     Returns:
       `dict[str, float]`.

@@ -481,7 +481,7 @@ class RepresentationModel(keras.Model):
         which CPUs with AMX or AVX-512 BF16 units and GPUs run faster, and which moves codes in
         their third significant digit. `zoo.metrics.evaluate(..., precision="bfloat16")` asks a
         model's `representation` for this function; its score differences from float32 are
-        measured by `benchmarks.speed.evaluate_bench`.
+        measured by `benchmarks.speed.precision_bench`.
         """
         if precision == "float32":
             return self.representation
