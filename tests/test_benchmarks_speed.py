@@ -36,3 +36,23 @@ def test_markdown_tables():
            "results": {"memory": {"1": {"steps_per_s_median": 5.0, "ratio_to_1": 1.0},
                                   "8": {"steps_per_s_median": 6.0, "ratio_to_1": 1.2}}}}
     assert "| memory | 8 | 6.00 | 1.200 |" in steps_per_execution_bench.markdown(spe)
+
+
+def test_bfloat16_rows_of_the_inference_and_precision_tables():
+    from benchmarks.speed import precision_bench
+
+    inference = {"images": 100, "rounds": 3, "best_batch": 256, "training_images_per_s": 100.0,
+                 "inference_images_per_s": {"256": 900.0}, "inference_over_training": {"256": 9.0},
+                 "machine": {"bfloat16_units": []},
+                 "mixed_bfloat16": {"encode_batch": 256, "encode_images_per_s": 2700.0, "encode_over_float32": 3.0,
+                                    "training_images_per_s": 130.0, "training_over_float32": 1.3}}
+    text = inference_bench.markdown(inference)
+    assert "| representation in bfloat16, batch 256 (3.00x float32's) | 2,700 | 27.0x |" in text
+    assert "training step under mixed_bfloat16 (1.30x float32's; CPU bfloat16 units: none) | 130 | 1.3x |" in text
+    precision = {"num_train": 1000, "num_test": 500, "metrics": ["mig"], "quick": True, "notes": ["x skipped"],
+                 "machine": {"bfloat16_units": ["amx_bf16"]},
+                 "models": {"m": {"largest_difference": ["mig.mig", -0.0123], "encode_s": {"float32": 6.0,
+                                                                                          "bfloat16": 2.0},
+                                  "encode_bfloat16_over_float32": 3.0}}}
+    text = precision_bench.markdown(precision)
+    assert "| m | `mig.mig` | -0.0123 | 6.0 | 2.0 | 3.00x |" in text and "units: amx_bf16" in text and "x skipped" in text
