@@ -280,3 +280,15 @@ def test_unit_interval_never_reaches_one_and_keeps_every_other_value():
     np.testing.assert_array_equal(u[:-1], naive[:-1])  # every other value as before
     assert u[0] == 2.0 ** -25 and u[2] == (2 ** 23 - 0.5) / 2 ** 24  # exact below 2^23
     assert np.all(np.isfinite(tf.math.ndtri(u).numpy())) and tf.math.ndtri(u[-1:]).numpy()[0] == pytest.approx(5.33, abs=0.05)
+
+
+def test_shared_by_threshold_per_row_and_at_the_tie():
+    # Each pair its own threshold (min + max) / 2, with more pairs than latents: rows (0, 1, 4) and
+    # (2, 2, 10) give tau 2 and 6 (mutation testing: a threshold of shape [batch] broadcast wrongly).
+    delta = tf.constant([[0.0, 1.0, 4.0], [2.0, 2.0, 10.0]])
+    np.testing.assert_array_equal(losses.shared_by_threshold(delta).numpy(), [[True, True, False], [True, True, False]])
+    # A spread of exactly TIED_NATS still counts as tied (every latent shared); the same spread
+    # above it splits the pair.
+    tied = tf.constant([[0.0, losses.TIED_NATS]], tf.float32)
+    np.testing.assert_array_equal(losses.shared_by_threshold(tied).numpy(), [[True, True]])
+    np.testing.assert_array_equal(losses.shared_by_threshold(tied * 4.0).numpy(), [[True, False]])
