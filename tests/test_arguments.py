@@ -17,7 +17,7 @@ import zoo.models
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("call, error, message", [
+ENTRY_POINTS = [
     (lambda: zoo.load(None), TypeError, "name must be a manifest name"),
     (lambda: zoo.load(5), TypeError, "got int 5"),
     (lambda: zoo.load(b"vae-dsprites"), TypeError, "got bytes"),
@@ -29,7 +29,44 @@ REPO = Path(__file__).resolve().parents[1]
     # Seeds numpy and Keras cannot take were accepted here and failed later inside them.
     (lambda: zoo.models.get("beta_vae", input_shape=(16, 16, 1), seed=2**32), ValueError,
      r"seed must be an integer in [0, 2**32 - 1]; got 4294967296"),
-])
+]
+
+
+def _tiny_run_settings(**changes):
+    import zoo.runs
+
+    return zoo.runs.RunSettings(dataset="tiny", steps=1, latent_dim=2, hparams={"beta": 1.0}).replace(**changes)
+
+
+# Found by this session's own adversarial pass (the closing note lists the probes).
+ADVERSARIAL = [
+    (lambda: zoo.metrics.evaluate(lambda x: x.reshape(len(x), -1)[:, :3], zoo.data.load("tiny"), metrics=[],
+                                  num_train=50, num_test=20), ValueError, "metrics is empty"),  # returned {}
+    (lambda: zoo.metrics.evaluate(None, zoo.data.load("tiny"), metrics=["mig"], num_train=50, num_test=20),
+     TypeError, "representation_fn must be a function"),  # 'NoneType' object is not callable
+    (lambda: zoo.models.get("beta_vae", input_shape=None), ValueError, "input_shape must be (H, W, C); got None"),
+    (lambda: zoo.load(""), ValueError, "name is empty"),  # loaded '.' as a preset folder
+    (lambda: __import__("zoo.presets").presets.load_preset(None), TypeError, "directory must be a preset folder"),
+    (lambda: __import__("zoo.registry").registry.resolve_model(None), TypeError, "model must be a manifest name"),
+    (lambda: _tiny_run_settings(seed=2**40).check(), ValueError, "--seed must be at most 2**32 - 1"),
+    (lambda: _tiny_run_settings(dataset=None).check(), ValueError, "--dataset must be a name (a str); got None"),
+    (lambda: _tiny_run_settings(model=5).check(), ValueError, "--model must be a name (a str); got 5"),
+    (lambda: __import__("zoo.runs").runs.train(None, "/nonexistent/x"), TypeError, "settings must be a RunSettings"),
+    (lambda: __import__("zoo.runs").runs.train(_tiny_run_settings(), None), TypeError, "out must be the run folder"),
+    (lambda: __import__("zoo.runs").runs.train(_tiny_run_settings(), "/nonexistent/x", checkpoint_every=True),
+     ValueError, "--checkpoint_every must be at least 1; got True"),  # True trained as 1
+    (lambda: __import__("zoo.study").study.jobs("study", "tiny"), TypeError, "got the str 'tiny'"),  # 4 "datasets"
+    (lambda: __import__("zoo.study").study.jobs("study", ("tiny",), -1), ValueError, "num_seeds must be a positive"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", ADVERSARIAL)
+def test_the_adversarial_pass_findings_are_refused(call, error, message):
+    with pytest.raises(error, match=_literal(message)):
+        call()
+
+
+@pytest.mark.parametrize("call, error, message", ENTRY_POINTS)
 def test_entry_points_name_a_wrong_argument(call, error, message):
     with pytest.raises(error, match=_literal(message)):
         call()

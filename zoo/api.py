@@ -111,6 +111,9 @@ def _fetch(name: str, revision: str | None, manifest_path) -> tuple[Path, bool]:
     if not isinstance(name, str):
         raise TypeError(f"name must be a manifest name, an 'hf://org/repo' address or a preset folder (a str or "
                         f"path); got {type(name).__name__} {name!r}.")
+    if not name.strip():
+        raise ValueError("name is empty: give a manifest name (zoo.list_models()), an 'hf://org/repo' address or a "
+                         "preset folder.")
     if revision is not None and not isinstance(revision, str):
         raise TypeError(f"revision must be a commit or branch name (a str); got {type(revision).__name__}.")
     """`(local folder, whether its files were verified)`: look up, then fetch (and verify a manifest entry)."""

@@ -251,6 +251,8 @@ def load_preset(directory: str | os.PathLike, *, compile: bool = False, verify: 
     """
     import keras
 
+    if not isinstance(directory, (str, os.PathLike)):
+        raise TypeError(f"directory must be a preset folder (a str or path); got {type(directory).__name__}.")
     directory = Path(directory)
     _import_models()
     if not (directory / CONFIG).exists() and (directory / KERAS_ARCHIVE).is_file():

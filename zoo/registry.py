@@ -14,6 +14,7 @@ preset folder's files afterwards, so its sha256 sums always match what is on dis
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -28,6 +29,9 @@ REFERENCE = "google-research/disentanglement_lib definitions (Locatello et al. 2
 def resolve_model(spec: str, *, manifest_path=None):
     """`(model, preset folder, manifest name or None)` for a manifest name, `hf://` address, preset
     folder or finished training-run folder (its `preset/`); the files are verified before building."""
+    if not isinstance(spec, (str, os.PathLike)):
+        raise TypeError(f"model must be a manifest name, an hf:// address, a preset folder or a run folder (a str or "
+                        f"path); got {type(spec).__name__}.")
     path = Path(spec)
     folder = path / PRESET if is_run(path) else api.resolve(spec, manifest_path=manifest_path)
     names = manifest.names(manifest.load_manifest(manifest_path))

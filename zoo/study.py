@@ -100,7 +100,12 @@ def jobs(grid: str = "study", datasets=("dsprites",), num_seeds: int = 1) -> lis
         "population" (30 models on dSprites; `datasets` and `num_seeds` do not apply).
     """
     if grid == "study":
-        return _study_jobs(tuple(datasets), int(num_seeds))
+        if isinstance(datasets, str):  # a str is a sequence of one-letter "datasets"
+            raise TypeError(f"datasets must be a sequence of dataset names; got the str {datasets!r} (write "
+                            f"({datasets!r},)).")
+        if isinstance(num_seeds, bool) or not isinstance(num_seeds, int) or num_seeds < 1:
+            raise ValueError(f"num_seeds must be a positive integer; got {num_seeds!r}.")
+        return _study_jobs(tuple(datasets), num_seeds)
     if grid == "population":
         return _population_jobs()
     raise ValueError(f"unknown grid {grid!r}; choose one of {', '.join(GRIDS)}.")

@@ -30,6 +30,8 @@ def check_metric_names(metrics) -> list[str]:
     if isinstance(metrics, str):
         metrics = [metrics]
     metrics = list(metrics)
+    if not metrics:
+        raise ValueError(f"metrics is empty: name at least one of {', '.join(ALL)}.")
     for name in metrics:
         if name not in ALL:
             raise ValueError(f"Unknown metric {name!r}.{did_you_mean(name, ALL, n=2)} Known metrics: {', '.join(ALL)}.")
@@ -103,6 +105,9 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
     """
     from tqdm.auto import tqdm
 
+    if not callable(representation_fn):
+        raise TypeError(f"representation_fn must be a function from images to codes (e.g. model.representation); "
+                        f"got {type(representation_fn).__name__}.")
     names = check_metric_names(metrics)
     check_data(data, min_factors=1)
     check_counts(num_train=num_train, num_test=num_test, batch_size=batch_size)

@@ -174,7 +174,8 @@ class RepresentationModel(keras.Model):
 
     def __init__(self, input_shape=(64, 64, 1), latent_dim=10, seed=0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(input_shape, (str, bytes)) or len(tuple(input_shape)) != 3:
+        if (isinstance(input_shape, (str, bytes)) or not hasattr(input_shape, "__iter__")
+                or len(tuple(input_shape)) != 3):
             raise ValueError(f"input_shape must be (H, W, C); got {input_shape!r}.")
         self.observation_shape = tuple(check_count(d, "input_shape (each of H, W, C)", minimum=1)
                                        for d in input_shape)

@@ -97,6 +97,11 @@ class RunSettings:
                 raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
         if not _is_int(self.seed) or self.seed < 0:
             raise RunSettingsError(f"--seed must be a non-negative integer; got {self.seed!r}.")
+        if self.seed > 2**32 - 1:  # numpy's and Keras's seeds are 32-bit
+            raise RunSettingsError(f"--seed must be at most 2**32 - 1 = {2**32 - 1}; got {self.seed!r}.")
+        for name in ("model", "dataset"):
+            if not isinstance(getattr(self, name), str):
+                raise RunSettingsError(f"--{name} must be a name (a str); got {getattr(self, name)!r}.")
         if self.learning_rate is not None and not (_is_finite(self.learning_rate) and self.learning_rate > 0):
             raise RunSettingsError(f"--learning_rate must be a positive finite number; got {self.learning_rate!r}. "
                                    "Leave it out to use the objective's own (Adam 1e-4 for the VAEs).")
@@ -133,7 +138,11 @@ def same_value(a, b) -> bool:
 
 def as_settings(settings: RunSettings | Mapping[str, Any]) -> RunSettings:
     """`settings` as `RunSettings` (a `run.json`-style dict is read with `RunSettings.from_json`)."""
-    return settings if isinstance(settings, RunSettings) else RunSettings.from_json(settings)
+    if isinstance(settings, RunSettings):
+        return settings
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"settings must be a RunSettings or a run.json-style dict; got {type(settings).__name__}.")
+    return RunSettings.from_json(settings)
 
 
 def resolve_hparams(objective: str, given: Mapping[str, Any]) -> dict[str, Any]:

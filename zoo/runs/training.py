@@ -9,6 +9,7 @@ term named, the last good checkpoint kept.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -62,10 +63,12 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
     On resume the latest intact checkpoint is restored: damaged ones are set aside with a message
     (`zoo.runs.checkpoints.prepare`), and temp folders of killed writes are removed.
     """
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out must be the run folder (a str or path); got {type(out).__name__}.")
     settings, out = as_settings(settings).check(), Path(out)
     for name, value in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints),
                         ("steps_per_execution", steps_per_execution)):
-        if not isinstance(value, int) or value < 1:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
     fresh_folder = not out.exists()
     with _lock.hold(out), _signals.stop_requests() as stop:  # one writer per run folder, for the life of the job
