@@ -28,6 +28,16 @@ ALLOWED = {
 }
 
 
+# Rooms inside a part (README, Layout): what each may import from its own part besides itself. The
+# InfoGAN family rests on the models' base and optimizers only (no other objective); DCI's boosting
+# engines are leaves of the metrics, imported by `_dci` alone.
+ROOMS = {
+    "zoo.models.infogan": {"zoo.models.base", "zoo.models.optimizers"},
+    "zoo.metrics._boosting": set(),
+}
+ROOM_USERS = {"zoo.metrics._boosting": {"zoo.metrics._dci"}}
+
+
 def _imports(path: Path, module: str) -> set[str]:
     """Every module `path` imports, at the top or inside functions, relative imports resolved."""
     package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
@@ -62,6 +72,23 @@ def test_package_imports_run_one_way():
             elif top == "zoo" and rest and rest.split(".")[0] not in ALLOWED[part] | {part}:
                 wrong.append(f"{module} imports {target}")
     assert not wrong, "imports against the layers:\n" + "\n".join(wrong)
+
+
+def test_rooms_import_only_what_their_table_allows():
+    wrong = []
+    for path, module in _modules("zoo"):
+        part = ".".join(module.split(".")[:2])
+        for target in _imports(path, module):
+            if not target.startswith(part + "."):
+                continue
+            for room, allowed in ROOMS.items():
+                inside, to_room = f"{module}.".startswith(room + "."), f"{target}.".startswith(room + ".")
+                if inside and not to_room and not any(f"{target}.".startswith(a + ".") for a in allowed):
+                    wrong.append(f"{module} imports {target} (the room {room} may import {sorted(allowed)})")
+                if to_room and not inside and room in ROOM_USERS and module not in ROOM_USERS[room] \
+                        and module != part:
+                    wrong.append(f"{module} imports {target} (only {sorted(ROOM_USERS[room])} use {room})")
+    assert not wrong, "\n".join(wrong)
 
 
 def test_recipes_import_no_other_recipe_and_benchmarks_nothing_from_tests():

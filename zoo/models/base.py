@@ -33,7 +33,7 @@ not checked under XLA).
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 import keras
 import numpy as np
@@ -42,109 +42,15 @@ import tensorflow as tf
 from zoo.data import check_images
 from zoo.data.base import FLOAT_RANGE_MESSAGE, IMAGE_TOLERANCE, UINT8_MASK_MESSAGE, check_count, image_problem
 from zoo.models.optimizers import FusedAdam
+# Re-exported: the objectives import them from here.
+from zoo.models.hparams import HParam  # noqa: F401
+from zoo.models.replicas import _multi_worker, gather_replicas, replica_context, scale_for_replicas  # noqa: F401
 
 
 # Batches per `representation` call (one compiled loop each): 16 x 256 images of 64x64x1 are 64 MiB.
 REPRESENTATION_CALL_BATCHES = 16
 # The largest seed numpy (`np.random.seed`) and Keras (`keras.utils.set_random_seed`) take.
 MAX_SEED = 2**32 - 1
-
-
-class HParam(NamedTuple):
-    """One hyperparameter of an objective: its name (the paper's symbol), type, default, meaning,
-    and the values it may take (`low`/`high` inclusive bounds for numbers, `choices` for strings).
-
-    Every objective checks all of its hyperparameters when it is built (`check`), so a NaN, an
-    infinity or a negative weight fails at once with the name, the value and the valid range,
-    instead of building and then filling the weights with NaN during `fit`.
-    """
-    name: str
-    type: type
-    default: Any
-    doc: str
-    low: float | None = None
-    high: float | None = None
-    choices: tuple = ()
-
-    def valid(self) -> str:
-        """The valid values in words, e.g. "a finite number in [0, inf)"."""
-        if self.choices:
-            return "one of " + ", ".join(map(repr, self.choices))
-        if self.type is bool:
-            return "True or False"
-        low = "-inf" if self.low is None else f"{self.low:g}"
-        high = "inf" if self.high is None else f"{self.high:g}"
-        kind = "an integer" if self.type is int else "a finite number"
-        return f"{kind} in [{low}, {high}]" if self.high is not None else f"{kind} in [{low}, inf)"
-
-    def check(self, value, owner: str = "") -> Any:
-        """`value` as `type` if it is one of the valid values, else `ValueError` naming the
-        objective (`owner`), the hyperparameter, the value and the valid range."""
-        if value is None and self.default is None:
-            return None  # resolved by the objective (DIPVAE's lambda_d, InfoGAN's num_continuous)
-
-        def refuse():
-            kind = "" if isinstance(value, (bool, int, float, str, np.number, np.bool_)) else \
-                f" of type {type(value).__name__}"
-            raise ValueError(f"{owner + ': ' if owner else ''}{self.name} must be {self.valid()}; got {value!r}{kind} "
-                             f"({self.name}: {self.doc}).")
-
-        if self.choices:
-            if value not in self.choices:
-                refuse()
-            return value
-        if self.type is bool:
-            if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
-                return bool(value)
-            refuse()
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            refuse()
-        number = float(value)
-        if not np.isfinite(number) or (self.type is int and not number.is_integer()):
-            refuse()
-        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-            refuse()
-        return int(value) if self.type is int else number
-
-
-def replica_context():
-    """The current replica context's `(num_replicas, replica_id)`; `(1, 0)` outside tf.distribute."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return 1, 0
-    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
-
-
-def gather_replicas(x):
-    """`x` from every replica, concatenated along axis 0 in replica order: the global batch's
-    `[num_replicas * batch, ...]` (`x` itself outside tf.distribute).
-
-    For statistics of the batch (a covariance, an aggregate posterior, a permutation), which
-    must be those of the global batch for an update not to depend on the number of replicas.
-    Gradients flow back to each replica's own rows: TF's `all_gather` sums the replicas' upstream
-    gradients and hands each replica its slice.
-    """
-    num_replicas, _ = replica_context()
-    if num_replicas == 1:
-        return x
-    return tf.distribute.get_replica_context().all_gather(x, axis=0)
-
-
-def _multi_worker() -> bool:
-    """Whether training runs under MultiWorkerMirroredStrategy with more than one worker (Keras's test)."""
-    strategy = tf.distribute.get_strategy()
-    return (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-            and strategy.extended._in_multi_worker_mode())
-
-
-def scale_for_replicas(loss):
-    """Divides a per-replica mean loss by the number of replicas.
-
-    The optimizers sum the replicas' gradients, so without this a mean over a replica's share of
-    the batch would count `num_replicas` times (a plain `reduce_mean` doubles the step on two).
-    """
-    num_replicas, _ = replica_context()
-    return loss if num_replicas == 1 else loss / num_replicas
 
 
 class RepresentationModel(keras.Model):
