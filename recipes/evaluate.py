@@ -65,6 +65,10 @@ def main(argv):
             if unknown:
                 raise _common.UsageError(f"unknown metric(s) {', '.join(unknown)}; choose from "
                                          f"{', '.join(zoo.metrics.ALL)} or 'all'.")
+            named = [m.strip() for m in FLAGS.metrics.split(",") if m.strip()]
+            twice = sorted({m for m in named if named.count(m) > 1})
+            if twice:
+                raise _common.UsageError(f"--metrics names {', '.join(twice)} more than once; name each metric once.")
         if FLAGS.selection is not None and not update:
             raise _common.UsageError("--selection is written into the card: add --update_card or --add_to_zoo.")
         if FLAGS.new_score_settings and not update:

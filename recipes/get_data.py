@@ -34,6 +34,8 @@ def main(argv):
                             "registry; the other real datasets' files are read from where you put them (see "
                             "zoo.data.load's source='file').")
     try:
+        if FLAGS.out:
+            _common.check_output_folder(FLAGS.out, "--out")
         folder = FETCHERS[FLAGS.dataset](FLAGS.out, **({"url": FLAGS.url} if FLAGS.url else {}))
     except (OSError, ValueError) as e:
         return _common.fail(e)

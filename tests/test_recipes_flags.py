@@ -89,3 +89,15 @@ def test_finetune_refuses_what_the_source_fixes(tmp_path, args, message):
                    *[a.format(file=tmp_path / "file") for a in args])
     _clean_error(proc, message)
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("recipe, args, message", [
+    # Found by this session's adversarial pass: each was a traceback or an unhelpful OSError.
+    ("evaluate", ["--model=vae-dsprites", "--metrics=mig,mig"], "--metrics names mig more than once"),
+    ("demo", ["--num_train=0"], "--num_train and --num_test must be positive; got 0"),
+    ("demo", ["--out={file}"], "is a file, not a folder"),
+    ("get_data", ["--dataset=mnist", "--out={file}"], "is a file, not a folder"),
+])
+def test_other_recipes_refuse_bad_flags(tmp_path, recipe, args, message):
+    (tmp_path / "file").write_text("x")
+    _clean_error(_recipe(recipe, *[a.format(file=tmp_path / "file") for a in args]), message)
