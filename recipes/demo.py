@@ -30,6 +30,7 @@ flags.DEFINE_string("out", "out/demo", "Output folder.")
 flags.DEFINE_integer("num_train", 3000, "Points per metric (quick; the cards use 10,000).")
 flags.DEFINE_integer("num_test", 1500, "Held-out points (quick; the cards use 5,000).")
 flags.DEFINE_integer("seed", 0, "Seeds the evaluation.")
+flags.DEFINE_string("metrics", "all", "'all' or a comma list of metric functions (a smoke run: mig,sap).")
 
 
 def show_dataset(out: Path):
@@ -70,8 +71,8 @@ def main(argv):
         return _common.fail(e, 1)
     print(f"\nLoaded {name} ({type(model).__name__}, {model.latent_dim} latents) offline in "
           f"{time.time() - start:.1f} s.")
-    scores, _ = registry.score(model, data, metrics="all", num_train=FLAGS.num_train, num_test=FLAGS.num_test,
-                               seed=FLAGS.seed, dci_backend="fast")
+    scores, _ = registry.score(model, data, metrics=FLAGS.metrics, num_train=FLAGS.num_train,
+                               num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend="fast")
     reference = manifest.load_manifest()["models"][name]["scores"]
     print(f"\nScores on rendered dSprites ({FLAGS.num_train} / {FLAGS.num_test} points, DCI fast backend) beside the "
           "card's (10,000 / 5,000 points):")
