@@ -56,3 +56,32 @@ def test_bfloat16_rows_of_the_inference_and_precision_tables():
                                   "encode_bfloat16_over_float32": 3.0}}}
     text = precision_bench.markdown(precision)
     assert "| m | `mig.mig` | -0.0123 | 6.0 | 2.0 | 3.00x |" in text and "units: amx_bf16" in text and "x skipped" in text
+
+
+def test_train_bench_reports_the_mixed_bfloat16_ratio(monkeypatch, tmp_path):
+    """train_bench's report from runners that time nothing: the beta-VAE under mixed_bfloat16 beside
+    float32, their same-round ratio, and the CPU's bfloat16 units."""
+    import sys
+
+    from benchmarks.speed import train_bench
+
+    class Fake:
+        rates = {None: 2.0, "mixed_bfloat16": 1.0}
+
+        def __init__(self, name="hand", jit_compile="auto", policy=None):
+            self.rate, self.overheads = self.rates.get(policy, 2.0), []
+            self.model = type("M", (), {"jit_compile": False})()
+
+        def __call__(self, steps):
+            return steps, steps / self.rate, 0.01 * steps
+
+    monkeypatch.setattr(train_bench, "_FitRunner", Fake)
+    monkeypatch.setattr(train_bench, "_HandWrittenRunner", Fake)
+    # The PyTorch runners, where torch is installed, time nothing either.
+    fake_torch = type(sys)("fake_torch_beta_vae")
+    fake_torch.TorchRunner = lambda compile=False: Fake()
+    monkeypatch.setitem(sys.modules, "benchmarks.references._torch_beta_vae", fake_torch)
+    report = train_bench.run(True, tmp_path, objectives=["beta_vae"], log=lambda *a: None)
+    mixed = report["beta_vae_mixed_bfloat16_over_float32"]
+    assert mixed["ratio_median_of_rounds"] == 0.5 and isinstance(mixed["bfloat16_units"], list)
+    assert "beta_vae under mixed_bfloat16 vs float32, same rounds: median ratio 0.5" in train_bench.markdown(report)
