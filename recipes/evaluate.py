@@ -19,7 +19,7 @@ from absl import flags
 
 import zoo.data
 import zoo.metrics
-from zoo import presets, registry
+from zoo import manifest, presets, registry
 from zoo.files import write_json
 
 from . import _common
@@ -48,6 +48,12 @@ flags.DEFINE_enum("precision", "float32", ["float32", "bfloat16"], "Encoding pre
                   "and on GPUs; never written into a card).")
 flags.DEFINE_string("add_to_zoo", None, "After scoring, copy the preset to weights/<NAME>/ and list it in "
                     "weights_manifest.json under NAME (implies --update_card).")
+flags.DEFINE_bool("as_seed", False, "With --add_to_zoo: add the preset as one more training seed of the existing "
+                  "zoo name (its training seed is the preset's), refused unless it was trained with the name's "
+                  "recipe (recipes.train --recipe_of=NAME --seed=N); the name then serves the seed its rule "
+                  "picks (docs/seeds_rule.md). Weights over 10 MB are recorded by scores, config and command.")
+flags.DEFINE_enum("seed_status", "ok", ["ok", "collapsed"], "With --as_seed: 'collapsed' marks a degenerate seed "
+                  "(still scored and counted).")
 
 
 def main(argv):
@@ -73,6 +79,9 @@ def main(argv):
             raise _common.UsageError("--selection is written into the card: add --update_card or --add_to_zoo.")
         if FLAGS.new_score_settings and not update:
             raise _common.UsageError("--new_score_settings is about the card: add --update_card or --add_to_zoo.")
+        if (FLAGS.as_seed or FLAGS.seed_status != "ok") and not FLAGS.add_to_zoo:
+            raise _common.UsageError("--as_seed and --seed_status add a training seed to a zoo name: give "
+                                     "--add_to_zoo=NAME.")
         if FLAGS.precision != "float32" and update:
             raise _common.UsageError(f"--precision={FLAGS.precision} scores are not the reference a card records: "
                                      "drop --update_card/--add_to_zoo, or score in float32.")
@@ -91,6 +100,8 @@ def main(argv):
                                           seed=FLAGS.seed, dataset=data.name, dci_backend=FLAGS.dci_backend)
         if update:  # refused before the work, not after it
             registry.check_rescore(folder, planned, new_settings=FLAGS.new_score_settings)
+        if FLAGS.as_seed:
+            _check_seed(meta, planned)
     except (ValueError, LookupError, FileNotFoundError, TypeError) as e:
         return _common.fail(e)
     start = time.time()
@@ -109,10 +120,37 @@ def main(argv):
         print(f"updated the card in {folder}" + (f" and the manifest entry {name!r}" if name else "")
               + (f"; the hub copy {stale['repo_id']}@{stale['revision'][:8]} is now stale: run "
                  f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))
-    if FLAGS.add_to_zoo:
+    if FLAGS.add_to_zoo and FLAGS.as_seed:
+        seed = presets.read_metadata(folder)["training"]["seed"]
+        try:
+            target = registry.add_to_zoo(folder, FLAGS.add_to_zoo, seed=seed, status=FLAGS.seed_status)
+        except (ValueError, LookupError) as e:
+            return _common.fail(e)
+        print(f"added seed {seed} to {FLAGS.add_to_zoo!r}: " + (f"{target}" if target else "recorded by its scores, "
+              "config and command (weights over 10 MB)") + f"; zoo.load({FLAGS.add_to_zoo!r}) serves seed "
+              f"{manifest.load_manifest()['models'][FLAGS.add_to_zoo]['training']['seed']}.")
+    elif FLAGS.add_to_zoo:
         target = registry.add_to_zoo(folder, FLAGS.add_to_zoo)
         print(f"added {FLAGS.add_to_zoo!r} to the zoo: {target} and weights_manifest.json")
     return 0
+
+
+def _check_seed(meta: dict, planned: dict) -> None:
+    """Before scoring: the preset is a run of the name's recipe, to be scored at the name's settings."""
+    entry = manifest.get_entry(manifest.load_manifest(), FLAGS.add_to_zoo)
+    differences = registry.recipe_differences(registry.recipe_of(entry), registry.recipe_of(meta))
+    if differences:
+        raise registry.RecipeMismatchError(f"the preset was not trained with {FLAGS.add_to_zoo!r}'s recipe: "
+                                           + "; ".join(differences) + ". Train the seed with `"
+                                           + registry.seed_command(FLAGS.add_to_zoo, meta["training"]["seed"]) + "`.")
+    recorded = entry.get("score_settings") or {}
+    differ = [f"--{k}={planned[k]}" for k in registry.COMPARED_SETTINGS if k in recorded and k != "dataset"
+              and planned.get(k) != recorded[k]]
+    if differ:
+        raise _common.UsageError(f"{FLAGS.add_to_zoo!r}'s seeds are scored at "
+                                 + ", ".join(f"--{k}={recorded[k]}" for k in registry.COMPARED_SETTINGS
+                                             if k in recorded and k != "dataset")
+                                 + f"; drop {', '.join(differ)}.")
 
 
 def _load_data(meta: dict):

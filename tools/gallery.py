@@ -122,14 +122,14 @@ def score_table(rows: list[dict], link=lambda name: f"#{name}") -> str:
         cells = [f"[`{row['name']}`]({link(row['name'])})", cards.OBJECTIVES.get(row["objective"], (row["objective"],))[0],
                  cards.DATASET_NAMES.get(row["dataset"], row["dataset"]),
                  f"{row['total_steps'] or row['steps'] or 0:,}"]
-        cells += [_fmt(row["scores"][key]) for key, _ in zoo_scores.COLUMNS]
+        cells += [zoo_scores.cell(row, key) for key, _ in zoo_scores.COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def tile(row: dict, entry: dict, card_path: str) -> str:
     name = row["name"]
-    scores = [f"{title} {_fmt(row['scores'][key])}" for key, title in zoo_scores.COLUMNS
+    scores = [f"{title} {zoo_scores.cell(row, key)}" for key, title in zoo_scores.COLUMNS
               if row["scores"][key] is not None]
     if not scores:  # a model scored on its own terms (InfoGAN on MNIST: cluster accuracy, codes' rho)
         scores = [f"`{key}` {value:+.3f}" if "rho" in key else f"`{key}` {value:.3f}"

@@ -2,12 +2,13 @@
 
 `zoo.load(name)` returns a pretrained model (`zoo.list_models()` names them, `available=True` those
 that can load here, `zoo.model_sources()` where each would come from; `zoo.model_card(name)` gives
-its card). Importing `zoo` stays light: TensorFlow is imported when a model is built. It registers
+its card, `zoo.seeds(name)` its training seeds, `zoo.load(name, seed=N)` one of them). Importing
+`zoo` stays light: TensorFlow is imported when a model is built. It registers
 the zoo's classes with Keras once Keras is imported, so `keras.saving.load_model` reads a preset.
 """
 
 __version__ = "0.1.0"
 
-from zoo.api import list_models, load, model_card, model_sources  # noqa: E402  (stdlib-only imports)
+from zoo.api import list_models, load, model_card, model_sources, seeds  # noqa: E402  (stdlib-only imports)
 
-__all__ = ["list_models", "load", "model_card", "model_sources"]
+__all__ = ["list_models", "load", "model_card", "model_sources", "seeds"]

@@ -59,12 +59,28 @@ def model_sources(*, manifest_path: str | os.PathLike | None = None) -> dict[str
     return {name: _source(entry, manifest_path) for name, entry in data["models"].items()}
 
 
-def load(name: str, *, revision: str | None = None, compile: bool = False,
+def seeds(name: str, *, manifest_path: str | os.PathLike | None = None) -> list[int]:
+    """The training seeds of a manifest name, ascending: every seed of its setting that gave a model
+    (failed ones are on its card, not here), those recorded by scores alone included.
+
+    `zoo.load(name)` serves one of them, chosen by the rule in docs/seeds_rule.md (`zoo.manifest.choose_served`);
+    an entry written before names had several seeds has one, its training seed.
+
+    Example:
+      >>> zoo.seeds("factorvae-dsprites")  # doctest: +SKIP
+      [0]
+    """
+    return manifest.seeds_of(manifest.get_entry(manifest.load_manifest(manifest_path), name))
+
+
+def load(name: str, *, seed: int | None = None, revision: str | None = None, compile: bool = False,
          manifest_path: str | os.PathLike | None = None):
     """Loads a pretrained model, ready for `model.representation(images)`.
 
     Args:
       name: a manifest name (`zoo.list_models()`), `"hf://org/repo[@revision]"`, or a preset folder.
+      seed: for a manifest name, one of its training seeds (`zoo.seeds(name)`); None serves the one
+        the rule in docs/seeds_rule.md picks (the median seed by MIG; by cluster accuracy for MNIST).
       revision: for `hf://` addresses, the branch, tag or commit (same as `@revision`); for a
         manifest name it may only repeat the pinned commit.
       compile: also compile the model with its default optimizers (to train it further).
@@ -75,6 +91,9 @@ def load(name: str, *, revision: str | None = None, compile: bool = False,
 
     Raises:
       zoo.manifest.UnknownModelError: the name is unknown (the message lists close matches).
+      zoo.manifest.UnknownSeedError: `seed` is not one of the name's (the message lists them).
+      zoo.manifest.SeedNotShippedError: the seed is recorded by its scores alone (weights over 10 MB);
+        the message names the command that trains it again.
       zoo.files.IntegrityError (also `zoo.manifest.IntegrityError`): a file differs from its
         recorded sha256.
       WeightsNotFoundError: no source holds the files (the message says what was tried).
@@ -84,8 +103,37 @@ def load(name: str, *, revision: str | None = None, compile: bool = False,
       >>> model.representation(np.zeros((2, 64, 64, 1), np.float32)).shape  # doctest: +SKIP
       (2, 10)
     """
-    folder, verified = _fetch(name, revision, manifest_path)
+    if seed is not None:
+        folder, verified = _fetch_seed(name, seed, revision, manifest_path), True
+    else:
+        folder, verified = _fetch(name, revision, manifest_path)
     return presets.load_preset(folder, compile=compile, verify=not verified)
+
+
+def _fetch_seed(name: str, seed: int, revision: str | None, manifest_path) -> Path:
+    """The verified local folder of one training seed of a manifest name; the served seed by `_fetch`,
+    the others from the repository's weights folder (their files are not on any hub copy)."""
+    if not isinstance(name, str):
+        raise TypeError(f"seed= takes a manifest name (zoo.list_models()); got {type(name).__name__} {name!r}.")
+    data = manifest.load_manifest(manifest_path)
+    record = manifest.get_seed(data, name, seed)
+    entry = data["models"][name]
+    if seed == entry["training"]["seed"]:
+        return _fetch(name, revision, manifest_path)[0]
+    if revision is not None:
+        raise ValueError(f"revision= pins the hub copy of {name!r}'s served seed; seed {seed} is not on the hub.")
+    root = manifest.root_of(manifest_path)
+    folder = root / manifest.preset_folder(record)
+    missing = _missing_here(record, root)
+    if manifest.is_packaged(manifest_path) or missing:
+        raise WeightsNotFoundError(_not_found(f"{name} (seed {seed})", [
+            f"the repository's weights folder ({folder}) lacks {', '.join(missing) or 'every file'}",
+            "seeds other than the served one are not on the hub"],
+            f"use a checkout of the zoo that holds {manifest.preset_folder(record)} (ZOO_MANIFEST naming its "
+            f"weights_manifest.json), or rebuild it: {record.get('command') or 'see its card'}."))
+    verify_files([(root / f["path"], f) for f in record["files"]], label=f"model {name!r} seed {seed}",
+                 fix="Restore the file from git (`git checkout -- <file>` in the checkout).")
+    return folder
 
 
 def model_card(name: str, *, revision: str | None = None,

@@ -230,6 +230,8 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
                 "that produced it, is in the preset's `metadata.json` and the zoo's `weights_manifest.json`."]
     else:
         out.append("Not evaluated yet.")
+    if meta.get("seed_spread"):
+        out += _seed_section(meta["seed_spread"])
 
     out += ["", "## Limits", ""]
     if dataset.get("source") == "rendered" and "dsprites" in str(dataset.get("name", "")):
@@ -262,6 +264,49 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     batch = f"np.zeros((8, {', '.join(str(d) for d in input_shape)}), np.float32)" if input_shape else "images"
     out += [f"codes = model.representation({batch})  # [N, {latent_dim or 'latent_dim'}] latent means", "```", ""]
     return "\n".join(out)
+
+
+def _seed_section(spread: Mapping[str, Any]) -> list[str]:
+    """The card's "Over training seeds" section from `zoo.manifest.seed_spread`: every score as mean ± sd
+    over the setting's training seeds with each seed's value, the served seed's beside them, the
+    evaluation-seed sd of the sampled scores where recorded, the rule, and every seed ever trained."""
+    served, seeds = spread["served_seed"], list(spread.get("seeds") or [])
+    status = {int(k): v for k, v in (spread.get("status") or {}).items()}
+    scores = spread.get("scores") or {}
+    with_eval = any("eval_sd" in row for row in scores.values())
+    out = ["", "## Over training seeds", "",
+           f"This setting was trained at {spread['trained']} training seed{'s' if spread['trained'] != 1 else ''}, "
+           "every one reported here, failed or collapsed ones included"
+           + (f" ({', '.join(f'seed {s}: {v}' for s, v in sorted(status.items()))})" if status else "")
+           + f". This card's model is seed **{served}**, the one `zoo.load(\"{spread.get('name', '')}\")` serves, "
+           f"chosen by a rule fixed before the extra seeds trained: {spread['rule']}. Any seed loads with "
+           "`zoo.load(name, seed=N)` (`zoo.seeds(name)` lists them)"
+           + (f"; seed{'s' if len(spread.get('scores_only') or []) > 1 else ''} "
+              f"{', '.join(map(str, spread['scores_only']))} "
+              "are recorded by scores, config and training command alone (weights over 10 MB): loading one names "
+              "the command that rebuilds it" if spread.get("scores_only") else "") + ".", ""]
+    header = ["metric", "key", "mean ± sd", f"seed {served} (served)"] + [f"seed {s}" for s in seeds]
+    if with_eval:
+        header.append("evaluation-seed sd")
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for key, row in scores.items():
+        sd = "n/a" if row.get("sd") is None else f"{row['sd']:.4f}"
+        per_seed = row.get("per_seed") or {}
+        cells = [metric_name(key), f"`{key}`", f"{row['mean']:.4f} ± {sd} (n={row['n']})",
+                 _value(per_seed.get(str(served)))] + [_value(per_seed.get(str(s))) for s in seeds]
+        if with_eval:
+            cells.append(f"{row['eval_sd']:.4f} ({row['eval_sd_seeds']} training seeds)" if "eval_sd" in row else "")
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "sd: the sample standard deviation over training seeds (n - 1). "
+            + ("Evaluation-seed sd: the spread of a sampled score (BetaVAE, FactorVAE) over evaluation seeds at "
+               "one training seed, averaged over the training seeds scored so; set it beside the training-seed sd "
+               "to tell training-seed spread from evaluation noise. " if with_eval else "")
+            + "The model-index in this card's header carries the served seed's values only."]
+    return out
+
+
+def _value(value) -> str:
+    return "-" if value is None else f"{value:.4f}"
 
 
 def _adam_epsilon(optimizers) -> str | None:

@@ -130,13 +130,16 @@ def save_preset(model, directory: str | os.PathLike, *, objective: str | None = 
 
 def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | None],
                   score_settings: Mapping[str, Any] | None = None, *, repo_id: str | None = None,
-                  images: Mapping[str, Any] | None = None, selection: str | None = None) -> Path:
+                  images: Mapping[str, Any] | None = None, selection: str | None = None,
+                  seed_spread: Mapping[str, Any] | None = None) -> Path:
     """Rewrites a preset's metadata.json and model card with new scores (atomically).
 
     `images` (file name -> PNG path or uint8 array) are added to (or replace) the preset's pictures;
     their sizes and sha256 join `files`, and the card shows them. `selection`, how the model was
     picked from the runs tried (e.g. "the best training-digit accuracy of 13 runs"), is kept in
     metadata.json and shown in the card's limits; None keeps the one recorded, "" removes it.
+    `seed_spread`, the scores over the setting's training seeds (`zoo.manifest.seed_spread`), is the
+    card's seed section; None keeps the one recorded, {} removes it.
     """
     directory = Path(directory)
     check_preset(directory)
@@ -150,6 +153,11 @@ def update_scores(directory: str | os.PathLike, scores: Mapping[str, float | Non
             meta.pop("selection", None)
     if score_settings is not None:
         meta["score_settings"] = _jsonable(dict(score_settings))
+    if seed_spread is not None:
+        if seed_spread:
+            meta["seed_spread"] = _jsonable(dict(seed_spread))
+        else:
+            meta.pop("seed_spread", None)
     with files.staged_folder(directory) as tmp:
         for p in directory.iterdir():
             if p.is_file() and p.name not in (METADATA, CARD):

@@ -9,6 +9,7 @@ preset folder's files afterwards, so its sha256 sums always match what is on dis
     rescore(folder, scores, settings, name)                       # card, metadata.json (and manifest)
     note_selection("factorvae-dsprites", "...")                   # how it was picked, into its card
     add_to_zoo(folder, "factorvae-dsprites")                      # weights/<name>/ + manifest entry
+    add_to_zoo(run_preset, "factorvae-dsprites", seed=2)          # another training seed of that name
     pin("factorvae-dsprites", "org/factorvae-dsprites")           # push to the hub, pin the commit
 """
 
@@ -22,6 +23,7 @@ import zoo.metrics
 from zoo import api, hub, manifest, presets
 from zoo.files import copy_folder
 from zoo.runs.folder import PRESET, is_run
+from zoo.runs.settings import recipe_differences, recipe_of
 
 REFERENCE = "google-research/disentanglement_lib definitions (Locatello et al. 2019)"
 
@@ -161,14 +163,23 @@ def note_selection(model: str, selection: str, *, manifest_path=None) -> dict | 
                    selection=selection)
 
 
-def add_to_zoo(preset: Path, name: str, *, manifest_path=None) -> Path:
-    """Copies a scored preset folder to `weights/<name>/` (atomically) and lists it in the manifest.
+def add_to_zoo(preset: Path, name: str, *, seed: int | None = None, status: str = "ok",
+               eval_scores: Mapping[str, Mapping[str, Any]] | None = None, manifest_path=None) -> Path | None:
+    """Copies a scored preset folder to `weights/<name>/` (atomically) and lists it in the manifest;
+    with `seed`, adds it as another training seed of the existing name `name` (`add_seed`).
 
     Raises:
-      ValueError: the preset is named otherwise in its card.
+      ValueError: the preset is named otherwise in its card; or, without `seed`, the name already
+        has several training seeds (replacing it would drop them).
     """
+    if seed is not None:
+        return add_seed(preset, name, seed, status=status, eval_scores=eval_scores, manifest_path=manifest_path)
     if presets.read_metadata(preset).get("name") != name:
         raise ValueError(f"the preset at {preset} is named otherwise in its card; add it under that name.")
+    existing = manifest.load_manifest(manifest_path)["models"].get(name)
+    if existing is not None and existing.get("seeds"):
+        raise ValueError(f"{name!r} has {len(manifest.seed_records(existing))} training seeds; replacing the entry "
+                         "would drop them. Add the preset as one more seed (seed=N, recipes.evaluate --as_seed).")
     root = manifest.root_of(manifest_path)
     target = copy_folder(preset, root / "weights" / name)
     manifest.set_entry(name, manifest.entry_from_preset(target, root=root, hub=None), manifest_path)
@@ -192,3 +203,136 @@ def pin(model: str, repo_id: str | None, *, revision=None, create_pr=False, dry_
                                                              hub={"repo_id": repo_id, "revision": commit}),
                            manifest_path)
     return commit
+
+
+# ---------------------------------------------------------------------------- training seeds
+
+
+class RecipeMismatchError(ValueError):
+    """A run offered as a seed of a zoo name was not trained with the name's recipe."""
+
+
+def seed_command(name: str, seed: int) -> str:
+    """The command that trains training seed `seed` of zoo name `name` with its recorded recipe."""
+    return (f"python -m recipes.train --recipe_of={name} --seed={seed} --progress=false "
+            f"--out=runs/seeds/{name}/seed{seed}")
+
+
+def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
+             eval_scores: Mapping[str, Mapping[str, Any]] | None = None, manifest_path=None) -> Path | None:
+    """Adds a scored preset as training seed `seed` of the zoo name `name`, and serves the rule's seed.
+
+    The preset must be named `name`, trained at `seed` (a seed the name does not have yet) with
+    exactly the name's recorded recipe (`zoo.runs.settings.recipe_of`: objective, hyperparameters,
+    steps of each run of the chain, batch, optimizers with their rates, betas and epsilon, data),
+    and scored at the name's score settings (num_train, num_test, evaluation seed, dataset). Its
+    weights are copied to `weights/seeds/<name>/seed<seed>/` unless they exceed 10 MB
+    (`zoo.manifest.MAX_SHIPPED_WEIGHTS`): then it is recorded by its scores, config and training
+    command alone. The entry is then arranged so that its own fields are the seed the rule in
+    docs/seeds_rule.md serves (`zoo.manifest.choose_served`), and the served seed's card gets the
+    seed section (`zoo.manifest.seed_spread`); a hub pin is dropped (the card changed).
+
+    Args:
+      status: "ok" or "collapsed" (a degenerate model, still scored and counted).
+      eval_scores: `{evaluation seed: flat scores}` at other evaluation seeds (the sampled scores'
+        noise), shown in the card's seed section.
+
+    Returns:
+      The seed's folder, or None for a seed recorded by its scores alone.
+
+    Raises:
+      RecipeMismatchError: naming every difference from the recorded recipe.
+      ValueError: a wrong name, seed or status, or scores at other settings.
+    """
+    data = manifest.load_manifest(manifest_path)
+    entry = manifest.get_entry(data, name)
+    meta = presets.read_metadata(preset)
+    if meta.get("name") != name:
+        raise ValueError(f"the preset at {preset} is named {meta.get('name')!r} in its card, not {name!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a training seed (an int >= 0); got {seed!r}.")
+    if (meta.get("training") or {}).get("seed") != seed:
+        raise ValueError(f"the preset at {preset} was trained at seed {(meta.get('training') or {}).get('seed')!r}, "
+                         f"not {seed}; add it as that seed.")
+    if status not in ("ok", "collapsed"):
+        raise ValueError(f"status must be 'ok' or 'collapsed' for a seed with a model; got {status!r} "
+                         "(a seed that gave no model: add_failed_seed).")
+    records = manifest.seed_records(entry)
+    if seed in records:
+        raise ValueError(f"{name!r} has training seed {seed} already ({records[seed]['status']}); seeds are never "
+                         "replaced (every seed ever trained is reported). Train another seed.")
+    differences = recipe_differences(recipe_of(entry), recipe_of(meta))
+    if differences:
+        raise RecipeMismatchError(f"the preset at {preset} was not trained with {name!r}'s recipe: "
+                                  + "; ".join(differences) + f". Train the seed with `{seed_command(name, seed)}`.")
+    _check_seed_scores(entry, meta, name, preset)
+    root = manifest.root_of(manifest_path)
+    record = {"status": status, "config": meta.get("config", {}), "training": meta.get("training", {}),
+              "scores": meta.get("scores", {}), "score_settings": meta.get("score_settings", {}),
+              "command": seed_command(name, seed)}
+    if eval_scores:
+        record["eval_scores"] = {str(k): dict(v) for k, v in eval_scores.items()}
+    target = None
+    if (Path(preset) / presets.WEIGHTS).stat().st_size <= manifest.MAX_SHIPPED_WEIGHTS:
+        target = copy_folder(preset, root / manifest.seed_folder(name, seed))
+        record["files"] = _folder_files(target, root)
+    records[seed] = record
+    _store_seeds(name, entry, records, data, manifest_path)
+    return target
+
+
+def add_failed_seed(name: str, seed: int, reason: str, *, manifest_path=None) -> None:
+    """Records training seed `seed` of `name` as failed (no model came out: `reason`, e.g. a NaN loss at
+    step 12,000): it has no scores, but the card counts it among the seeds ever trained."""
+    data = manifest.load_manifest(manifest_path)
+    entry = manifest.get_entry(data, name)
+    records = manifest.seed_records(entry)
+    if seed in records:
+        raise ValueError(f"{name!r} has training seed {seed} already ({records[seed]['status']}).")
+    if not reason or not reason.strip():
+        raise ValueError("say why the seed failed (reason), for the card.")
+    training = {k: v for k, v in entry["training"].items() if k != "versions"}
+    records[seed] = {"status": "failed", "training": {**training, "seed": seed, "failure": " ".join(reason.split())},
+                     "command": seed_command(name, seed)}
+    _store_seeds(name, entry, records, data, manifest_path)
+
+
+def _check_seed_scores(entry: dict, meta: dict, name: str, preset: Path) -> None:
+    """A new seed is scored like the name's served seed: the rule's score, every score the entry has,
+    at its num_train, num_test, evaluation seed and dataset."""
+    recorded, settings = entry.get("score_settings") or {}, meta.get("score_settings") or {}
+    scores = meta.get("scores") or {}
+    missing = [k for k in entry.get("scores") or {} if not k.startswith("timing.") and k not in scores]
+    differ = [f"{k}={settings.get(k)!r} where {name!r} has {recorded[k]!r}" for k in COMPARED_SETTINGS
+              if k in recorded and settings.get(k) != recorded[k]]
+    if missing or differ:
+        raise ValueError(f"the preset at {preset} is not scored as {name!r}'s seeds are: "
+                         + "; ".join(([f"it lacks {', '.join(missing[:5])}" + (", ..." if len(missing) > 5 else "")]
+                                      if missing else []) + differ)
+                         + ". Score it with recipes.evaluate --update_card at the name's settings first.")
+
+
+def _folder_files(folder: Path, root: Path) -> list[dict]:
+    return [manifest.file_record(p, root) for p in sorted(Path(folder).iterdir())
+            if p.is_file() and not p.name.startswith(".")]
+
+
+def _store_seeds(name: str, entry: dict, records: dict, data: dict, manifest_path) -> None:
+    """Arranges the entry so the rule's seed is served, writes the seed section into the served
+    seed's card (and takes it out of a card no longer served), and writes the manifest."""
+    root = manifest.root_of(manifest_path)
+    before = int(entry["training"]["seed"])
+    arranged = manifest.arrange_seeds(entry, records)
+    served = int(arranged["training"]["seed"])
+    if served != before and manifest.is_shipped(records[before]):
+        old = root / manifest.preset_folder(records[before])
+        presets.update_scores(old, presets.read_metadata(old).get("scores") or {}, None, seed_spread={})
+        records[before]["files"] = _folder_files(old, root)
+        arranged = manifest.arrange_seeds(entry, records)
+    folder = root / manifest.preset_folder(arranged)
+    presets.update_scores(folder, presets.read_metadata(folder).get("scores") or {}, None,
+                          seed_spread=manifest.seed_spread(arranged, name) or {})
+    arranged["files"] = _folder_files(folder, root)
+    arranged["hub"] = None  # the served card changed: a hub copy no longer matches until `pin` uploads it
+    data["models"][name] = arranged
+    manifest.write_manifest(data, manifest_path)

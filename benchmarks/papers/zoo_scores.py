@@ -10,6 +10,10 @@ The targets (the zoo issue): beta-VAE, beta-TCVAE and FactorVAE each reach a Bet
 least 0.80 and a MIG of at least 0.15, and every disentangling objective beats `vae-dsprites` on
 both (only the models trained on dSprites, as the baseline is). A target whose model is not in the
 zoo reads "not in the zoo yet".
+
+A name trained at several seeds (`zoo.seeds(name)`) shows each score as mean ± sd over its seeds
+(failed seeds have no scores; the served seed's own values are on its card), and each target it is
+held to reads "met by k of n seeds"; a name with one seed reads as before.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from absl import flags
 
 from benchmarks import _report
 from zoo import cards
-from zoo.manifest import dataset_name, load_manifest
+from zoo.manifest import dataset_name, load_manifest, seed_records
 from zoo.runs.settings import recorded_hparams
 
 NAME = "zoo_scores"
@@ -63,8 +67,26 @@ def rows(manifest: dict) -> list[dict]:
                     "total_steps": cards.total_steps(entry.get("training", {})),
                     "first_run_steps": cards.first_run_steps(entry.get("training", {})),
                     "scores": {key: entry.get("scores", {}).get(key) for key, _ in COLUMNS},
+                    "seed_scores": _seed_scores(entry, [key for key, _ in COLUMNS] + list(TARGETS)),
                     "score_settings": entry.get("score_settings")})
     return out
+
+
+def _seed_scores(entry: dict, keys) -> dict[str, list[float]]:
+    """`{score key: [its value at each training seed that has it, by seed]}` (failed seeds have none)."""
+    records = seed_records(entry) if entry.get("seeds") else {0: {"status": "ok", "scores": entry.get("scores") or {}}}
+    return {key: [r["scores"][key] for r in records.values() if r["status"] != "failed"
+                  and isinstance((r.get("scores") or {}).get(key), (int, float))] for key in dict.fromkeys(keys)}
+
+
+def cell(row: dict, key: str) -> str:
+    """A table cell: the value, or `mean ± sd` over the name's training seeds when it has several."""
+    values = row.get("seed_scores", {}).get(key) or []
+    if len(values) < 2:
+        return _fmt(row["scores"][key])
+    import statistics
+
+    return f"{statistics.fmean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
 def target_checks(table: list[dict]) -> list[dict]:
@@ -76,7 +98,8 @@ def target_checks(table: list[dict]) -> list[dict]:
         for key, bar in TARGETS.items():
             value = by_name[name]["scores"][key] if name in by_name else None
             checks.append({"model": name, "score": key, "value": value, "bar": f">= {bar}",
-                           "met": None if value is None else bool(value >= bar)})
+                           "met": None if value is None else bool(value >= bar),
+                           **_met_by(by_name.get(name), key, lambda v, bar=bar: v >= bar)})
     for row in table:
         # The baseline is trained on dSprites; a model of another dataset is not held to it.
         if row["name"] == BASELINE or row["objective"] == "vae" or row.get("dataset", "dsprites") != "dsprites":
@@ -86,8 +109,22 @@ def target_checks(table: list[dict]) -> list[dict]:
             reference = None if baseline is None else baseline["scores"][key]
             checks.append({"model": row["name"], "score": key, "value": value,
                            "bar": f"> {BASELINE}" + ("" if reference is None else f" ({reference:.3f})"),
-                           "met": None if value is None or reference is None else bool(value > reference)})
+                           "met": None if value is None or reference is None else bool(value > reference),
+                           **({} if reference is None else _met_by(row, key, lambda v, r=reference: v > r))})
     return checks
+
+
+def _met_by(row: dict | None, key: str, meets) -> dict:
+    """For a name with several seeds: `{"met_by": k, "seeds": n}` (k of its n scored seeds meet the
+    bar; the baseline's bar is its served seed's value); {} otherwise."""
+    values = (row or {}).get("seed_scores", {}).get(key) or []
+    return {"met_by": sum(bool(meets(v)) for v in values), "seeds": len(values)} if len(values) > 1 else {}
+
+
+def _met(check: dict) -> str:
+    if "seeds" in check:
+        return f"met by {check['met_by']} of {check['seeds']} seeds"
+    return {True: "yes", False: "**no**", None: "not in the zoo yet"}[check["met"]]
 
 
 def _fmt(value) -> str:
@@ -107,7 +144,7 @@ def _score_table(table: list[dict], *, for_markdown: bool) -> tuple[list[str], l
     header = ["model", "hyperparameters", "steps"] + [title for _, title in COLUMNS]
     cells = [[f"`{r['name']}`" if for_markdown else r["name"], r["hparams"] or "-",
               _steps(r, for_markdown) if r["steps"] else "-"]
-             + [_fmt(r["scores"][key]) for key, _ in COLUMNS] for r in table]
+             + [cell(r, key) for key, _ in COLUMNS] for r in table]
     return header, cells, "lll" + "r" * len(COLUMNS)
 
 
@@ -117,8 +154,8 @@ def tables_markdown(table: list[dict], checks: list[dict]) -> str:
     if checks:
         lines += ["", _report.markdown_table(
             ["target", "model", "value", "met"],
-            [[f"{c['score'].split('.')[0]} {c['bar']}", f"`{c['model']}`", _fmt(c["value"]),
-              {True: "yes", False: "**no**", None: "not in the zoo yet"}[c["met"]]] for c in checks],
+            [[f"{c['score'].split('.')[0]} {c['bar']}", f"`{c['model']}`", _fmt(c["value"]), _met(c)]
+             for c in checks],
             align="llrl")]
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@
 |---|---|
 | `settings`    | `RunSettings` (the typed `run.json`), `resolve_hparams`, `finetune_settings`, `job_settings`, `zoo_name` |
 | `folder`      | a run folder's layout; `check_run_folder`, `read_settings`, `find_runs`, `checkpoints_of`, `restore` |
-| `training`    | `train` (checkpoints, resume, KL trace, preset) and `write_run_preset` |
+| `training`    | `train` (checkpoints, resume, KL trace, preset), `train_chain`, `write_run_preset` |
 | `callbacks`   | `NonFiniteLossError`, the guard, the progress bar, `KLTrace` |
 | `strategy`    | `make_strategy` (`tf.distribute` by name) |
 | `parallel`    | `run_side_by_side`: single-threaded child processes, one run folder each |
@@ -31,12 +31,14 @@ from zoo.runs.settings import (IDENTITY, RunSettings, RunSettingsError, finetune
 from zoo.runs.signals import Stopped  # noqa: F401
 from zoo.runs.strategy import make_strategy  # noqa: F401
 
-_TRAINING = {"train": "zoo.runs.training", "write_run_preset": "zoo.runs.training",
+_TRAINING = {"train": "zoo.runs.training", "train_chain": "zoo.runs.training",
+             "write_run_preset": "zoo.runs.training",
              "NonFiniteLossError": "zoo.runs.callbacks", "KLTrace": "zoo.runs.callbacks"}
 
 
 def __getattr__(name):
-    """`train`, `write_run_preset`, `NonFiniteLossError` and `KLTrace`, imported (with TensorFlow) on first use."""
+    """`train`, `train_chain`, `write_run_preset`, `NonFiniteLossError` and `KLTrace`, imported (with TensorFlow)
+    on first use."""
     if name in _TRAINING:
         return getattr(importlib.import_module(_TRAINING[name]), name)
     raise AttributeError(f"module 'zoo.runs' has no attribute {name!r}")
@@ -45,4 +47,4 @@ def __getattr__(name):
 __all__ = ["IDENTITY", "KLTrace", "NonFiniteLossError", "RunFolderError", "RunLockedError", "RunSettings",
            "RunSettingsError", "Stopped", "check_run_folder", "checkpoints_of", "find_runs", "finetune_settings",
            "is_finished", "is_run", "job_settings", "make_strategy", "preset_name", "read_run_file", "read_settings",
-           "resolve_hparams", "restore", "run_side_by_side", "train", "write_run_preset", "zoo_name"]
+           "resolve_hparams", "restore", "run_side_by_side", "train", "train_chain", "write_run_preset", "zoo_name"]

@@ -105,7 +105,7 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
         if settings.batch_size < model.MIN_BATCH_SIZE:
             raise RunSettingsError(f"--batch_size={settings.batch_size} is too small for {settings.model}, whose loss "
                                    f"takes statistics over the batch: give at least {model.MIN_BATCH_SIZE}.")
-        model.compile(steps_per_execution=steps_per_execution)
+        model.compile(steps_per_execution=steps_per_execution, **recorded_optimizers(model, settings.optimizer))
         if settings.learning_rate is not None:  # the objective's own optimizer, at another rate
             model.optimizer.learning_rate = settings.learning_rate
     _training_stream(model, data, settings, 0)  # refuses data the objective cannot train on, before run.json
@@ -129,6 +129,66 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
         if not resuming and manager.latest_checkpoint is None:  # nothing to resume: leave the folder as it was
             _undo_start(out, fresh_folder)
         raise
+
+
+def chain_folders(out: str | Path, count: int) -> list[Path]:
+    """The run folders of a chain of `count` runs ending in `out`: `<out>.run1`, ... beside it, then `out`."""
+    out = Path(out)
+    return [out.with_name(f"{out.name}.run{i + 1}") for i in range(count - 1)] + [out]
+
+
+def train_chain(runs: list[RunSettings], out: str | Path, *, preset_name: str | None = None, **options) -> Path:
+    """Trains a chain of runs, each after the first starting from the one before's weights with fresh
+    optimizers (as `recipes.finetune` does): a zoo recipe trained on from itself (betavae-dsprites:
+    3 x 30,000 steps). One run is `train`. Resumable: a finished run is skipped, the first unfinished
+    resumes. The earlier runs' folders are `chain_folders(out, len(runs))`; the last is `out`.
+
+    Args:
+      runs: the runs' settings, first first (`zoo.runs.settings.recipe_stages`).
+      out: the last run's folder, which holds the chain's model.
+      preset_name, **options: as `train` (each run writes its preset, the next run starts from it).
+    """
+    from zoo.models.transfer import transfer_weights
+
+    if not runs:
+        raise RunSettingsError("a chain needs at least one run.")
+    folders = chain_folders(out, len(runs))
+    previous = None
+    for settings, folder in zip(runs, folders):
+        settings = as_settings(settings)
+        initialize = None
+        if previous is not None:
+            meta = presets.read_metadata(previous / _folder.PRESET)
+            settings = settings.replace(init_from=str(previous / _folder.PRESET), init_from_training={
+                k: v for k, v in meta.get("training", {}).items() if k != "versions"})
+            source = previous / _folder.PRESET
+
+            def initialize(model, source=source):
+                transfer_weights(presets.load_preset(source), model)
+        if not _folder.is_finished(folder):
+            train(settings, folder, initialize=initialize, preset_name=preset_name, write_preset=True, **options)
+        previous = folder
+    return Path(out)
+
+
+def recorded_optimizers(model, optimizers: Mapping[str, Any] | None) -> dict:
+    """`compile` arguments that rebuild a recorded optimizer summary (`RunSettings.optimizer`, as a
+    preset's `training.optimizer`) exactly: Keras's Adam for "adam", `zoo.models.FusedAdam` (the same
+    update in one fused kernel) for "fused_adam", at the recorded rate, beta_1, beta_2 and epsilon.
+    None: {} (the objective's own optimizers)."""
+    if optimizers is None:
+        return {}
+    from zoo.runs.settings import OPTIMIZER_KEYS, optimizer_kind
+
+    import inspect
+
+    roles = {"optimizer"} | ({"discriminator_optimizer"} & set(inspect.signature(model.compile).parameters))
+    if set(optimizers) != roles:
+        raise RunSettingsError(f"the recorded optimizers ({', '.join(sorted(optimizers))}) do not fit "
+                               f"{type(model).__name__}, which trains with {', '.join(sorted(roles))}.")
+    kinds = {"adam": keras.optimizers.Adam, "fused_adam": zoo.models.FusedAdam}
+    return {role: kinds[optimizer_kind(spec["name"])](**{k: float(spec[k]) for k in OPTIMIZER_KEYS})
+            for role, spec in optimizers.items()}
 
 
 def _load_data(settings: RunSettings):

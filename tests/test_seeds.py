@@ -1,0 +1,284 @@
+"""A zoo name over training seeds (issue 31) on a small fixture manifest of tiny models in tmp:
+`zoo.seeds`, `zoo.load(name, seed=)` (default, explicit, missing, scores-only, failed), the served-seed
+rule of docs/seeds_rule.md (odd and even counts, ties, the unshipped fallback), adding a seed only with
+the name's recipe, the card's seed section, and the tables' mean ± sd and "met by k of n seeds"."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import manifest, presets, registry
+from zoo.runs.settings import optimizer_kind, recipe_differences, recipe_of, recipe_stages, stage_seeds
+
+NAME = "betavae-tiny"
+ADAM = {"optimizer": {"name": "fused_adam", "learning_rate": 9.999999747378752e-05, "beta_1": 0.9, "beta_2": 0.999,
+                      "epsilon": 1e-07}}
+SETTINGS = {"metrics": ["mig"], "num_train": 100, "num_test": 50, "seed": 0, "dataset": "dsprites"}
+
+
+def tiny_preset(directory, seed, mig, *, epsilon=1e-07, steps=3, name=NAME):
+    """A 16x16 beta-VAE preset trained (nominally) at `seed` with the recipe above, scored `mig`."""
+    import keras
+
+    import zoo.models
+
+    keras.utils.set_random_seed(seed)
+    model = zoo.models.get("beta_vae", input_shape=(16, 16, 1), latent_dim=4, beta=4.0, seed=seed)
+    optimizer = {"optimizer": {**ADAM["optimizer"], "epsilon": epsilon}}
+    metadata = {"dataset": {"name": "dsprites", "source": "rendered", "observation_shape": [16, 16, 1]},
+                "training": {"steps": steps, "batch_size": 8, "seed": seed, "optimizer": optimizer,
+                             "hparams": {"beta": 4.0}, "latent_dim": 4}}
+    return presets.save_preset(model, directory, objective="beta_vae", metadata=metadata,
+                               scores={"mig.mig": mig, "beta_vae_score.eval_accuracy": 0.5 + mig},
+                               score_settings=SETTINGS, name=name)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    """A repository holding one name with one seed (seed 0, MIG 0.3), as every entry is today."""
+    folder = tiny_preset(tmp_path / "weights" / NAME, 0, 0.3)
+    path = tmp_path / manifest.MANIFEST_NAME
+    manifest.write_manifest({"schema_version": 1, "models": {
+        NAME: manifest.entry_from_preset(folder, root=tmp_path)}}, path)
+    return path
+
+
+def _codes(model):
+    return np.asarray(model.representation(np.full((2, 16, 16, 1), 0.5, np.float32)))
+
+
+def _add(repo, seed, mig, **kw):
+    run = tiny_preset(repo.parent / "runs" / f"seed{seed}" / "preset", seed, mig, **kw)
+    return registry.add_to_zoo(run, NAME, seed=seed, manifest_path=repo)
+
+
+def test_an_entry_of_today_is_one_seed_and_loads_as_before(repo):
+    assert zoo.seeds(NAME, manifest_path=repo) == [0]
+    card = (repo.parent / "weights" / NAME / "README.md").read_text()
+    np.testing.assert_array_equal(_codes(zoo.load(NAME, manifest_path=repo)),
+                                  _codes(zoo.load(NAME, seed=0, manifest_path=repo)))
+    assert manifest.seed_spread(manifest.load_manifest(repo)["models"][NAME]) is None
+    assert "Over training seeds" not in card
+
+
+def test_seeds_load_by_number_and_the_rule_picks_the_served_one(repo):
+    _add(repo, 1, 0.5)
+    _add(repo, 2, 0.1)
+    entry = manifest.load_manifest(repo)["models"][NAME]
+    assert zoo.seeds(NAME, manifest_path=repo) == [0, 1, 2]
+    assert entry["training"]["seed"] == 0  # MIG 0.1, 0.3, 0.5: the median is seed 0's
+    _add(repo, 3, 0.2)  # 0.1, 0.2, 0.3, 0.5: the lower middle value, seed 3's
+    data = manifest.load_manifest(repo)
+    entry = data["models"][NAME]
+    assert entry["training"]["seed"] == 3 and sorted(entry["seeds"]) == ["0", "1", "2"]
+    assert entry["files"][0]["path"].startswith(f"weights/seeds/{NAME}/seed3/")
+    served = _codes(zoo.load(NAME, manifest_path=repo))
+    np.testing.assert_array_equal(served, _codes(zoo.load(NAME, seed=3, manifest_path=repo)))
+    assert not np.array_equal(served, _codes(zoo.load(NAME, seed=1, manifest_path=repo)))
+    # Every seed's files are pinned: a changed byte in a non-served seed is refused.
+    weights = repo.parent / f"weights/seeds/{NAME}/seed1/model.weights.h5"
+    weights.write_bytes(weights.read_bytes()[:-1] + bytes([weights.read_bytes()[-1] ^ 1]))
+    with pytest.raises(manifest.IntegrityError):
+        zoo.load(NAME, seed=1, manifest_path=repo)
+
+    # The served seed's card carries the spread; the seed no longer served has no seed section.
+    body, header = zoo.model_card(NAME, manifest_path=repo)
+    assert "## Over training seeds" in body and "trained at 4 training seeds" in body
+    assert "0.2750 ± 0.1708 (n=4)" in body  # MIG 0.3, 0.5, 0.1, 0.2: mean 0.275, sd 0.1708
+    assert "| 0.2000 | 0.3000 | 0.5000 | 0.1000 | 0.2000 |" in body  # served, then seeds 0..3
+    assert "median" in body and "lowest seed" in body
+    from zoo import cards
+
+    assert cards.scores_from_card(repo.parent / f"weights/seeds/{NAME}/seed3/README.md")["mig.mig"] == 0.2
+    assert "Over training seeds" not in (repo.parent / "weights" / NAME / "README.md").read_text()
+    # The manifest's sha256s are the files' own after the card rewrites.
+    for seed in (0, 2, 3):
+        zoo.load(NAME, seed=seed, manifest_path=repo)
+
+
+def test_a_missing_seed_names_the_seeds_there_are(repo):
+    _add(repo, 1, 0.5)
+    with pytest.raises(manifest.UnknownSeedError, match=r"no training seed 7; its seeds are 0, 1"):
+        zoo.load(NAME, seed=7, manifest_path=repo)
+    with pytest.raises(TypeError):
+        zoo.load(NAME, seed="1", manifest_path=repo)
+
+
+def test_a_seed_over_the_size_limit_is_recorded_by_scores_and_names_its_command(repo, monkeypatch):
+    monkeypatch.setattr(manifest, "MAX_SHIPPED_WEIGHTS", 10)
+    assert _add(repo, 1, 0.3) is None
+    entry = manifest.load_manifest(repo)["models"][NAME]
+    assert "files" not in entry["seeds"]["1"] and not (repo.parent / f"weights/seeds/{NAME}/seed1").exists()
+    assert zoo.seeds(NAME, manifest_path=repo) == [0, 1]
+    with pytest.raises(manifest.SeedNotShippedError,
+                       match=rf"recipes.train --recipe_of={NAME} --seed=1 .*--out=runs/seeds/{NAME}/seed1"):
+        zoo.load(NAME, seed=1, manifest_path=repo)
+    assert "recorded by scores, config and training command alone" in zoo.model_card(NAME, manifest_path=repo)[0]
+
+
+def test_a_failed_seed_is_counted_but_not_loadable(repo):
+    registry.add_failed_seed(NAME, 5, "NaN loss at step 2", manifest_path=repo)
+    assert zoo.seeds(NAME, manifest_path=repo) == [0]
+    with pytest.raises(manifest.UnknownSeedError, match="trained but failed"):
+        zoo.load(NAME, seed=5, manifest_path=repo)
+    body = zoo.model_card(NAME, manifest_path=repo)[0]
+    assert "trained at 2 training seeds" in body and "seed 5: failed" in body
+
+
+def _records(migs, shipped=None):
+    return {seed: {"status": "ok", "scores": {"mig.mig": mig},
+                   "files": [{"path": "x"}] if shipped is None or seed in shipped else None}
+            for seed, mig in migs.items()}
+
+
+@pytest.mark.parametrize("migs, served", [
+    ({0: 0.3, 1: 0.1, 2: 0.2}, 2),                  # odd: the median
+    ({0: 0.4, 1: 0.1, 2: 0.3, 3: 0.2}, 3),          # even: the lower middle value
+    ({0: 0.2, 1: 0.2, 2: 0.2, 3: 0.5}, 0),          # the median value held by three: the lowest seed
+    ({4: 0.1, 2: 0.3, 1: 0.3}, 1),                   # ties at the median: the lowest seed
+    ({0: 0.5}, 0),
+])
+def test_the_rule_of_docs_seeds_rule(migs, served):
+    assert manifest.choose_served(_records(migs), "mig.mig") == served
+
+
+def test_the_rule_passes_over_an_unshipped_seed_and_a_failed_one():
+    records = _records({0: 0.1, 1: 0.3, 2: 0.5, 3: 0.35}, shipped={0, 2, 3})  # the median 0.3 is seed 1's
+    assert manifest.choose_served(records, "mig.mig") == 3  # the shipped one closest to 0.3
+    records = _records({0: 0.1, 1: 0.2, 2: 0.3})
+    records[1] = {"status": "failed"}
+    assert manifest.choose_served(records, "mig.mig") == 0  # 0.1, 0.3: the lower middle
+    with pytest.raises(manifest.ManifestError, match="none of the seeds"):
+        manifest.choose_served(_records({0: 0.1}, shipped=set()), "mig.mig")
+    assert manifest.rule_score({"dataset": {"name": "mnist"}}) == "infogan_codes.cluster_accuracy"
+
+
+def test_a_run_of_another_recipe_is_refused_with_the_differences(repo):
+    before = repo.read_bytes()
+    run = tiny_preset(repo.parent / "runs" / "eps", 1, 0.4, epsilon=1e-08, steps=4)
+    with pytest.raises(registry.RecipeMismatchError) as e:
+        registry.add_to_zoo(run, NAME, seed=1, manifest_path=repo)
+    assert "optimizer.epsilon: 1e-07 recorded, 1e-08 here" in str(e.value)
+    assert "steps: 3 recorded, 4 here" in str(e.value)
+    assert repo.read_bytes() == before and not (repo.parent / "weights" / "seeds").exists()
+    with pytest.raises(ValueError, match="has training seed 0 already"):
+        registry.add_to_zoo(tiny_preset(repo.parent / "runs" / "again", 0, 0.4), NAME, seed=0, manifest_path=repo)
+    with pytest.raises(ValueError, match="trained at seed 2, not 1"):
+        registry.add_to_zoo(tiny_preset(repo.parent / "runs" / "two", 2, 0.4), NAME, seed=1, manifest_path=repo)
+    # A name with several seeds is not replaced whole by a plain add (its seeds would be lost).
+    _add(repo, 2, 0.4)
+    with pytest.raises(ValueError, match="has 2 training seeds"):
+        registry.add_to_zoo(tiny_preset(repo.parent / "runs" / "plain", 0, 0.4), NAME, manifest_path=repo)
+
+
+def test_recipe_of_a_shipped_preset_reproduces_its_optimizers_and_chain():
+    import keras
+
+    import zoo.models
+    from zoo.runs.training import recorded_optimizers
+
+    data = manifest.load_manifest()["models"]
+    factor = recipe_of(data["factorvae-dsprites"])
+    (run,) = recipe_stages(factor, 1)
+    assert (run.seed, run.steps, run.batch_size, run.hparams["gamma"]) == (1, 30000, 64, 40.0)
+    model = zoo.models.get("factor_vae", input_shape=(16, 16, 1), latent_dim=2)
+    made = recorded_optimizers(model, run.optimizer)
+    assert type(made["optimizer"]) is keras.optimizers.Adam  # Keras's own, as the preset was trained
+    assert made["optimizer"].epsilon == 1e-07 and made["discriminator_optimizer"].beta_1 == 0.5
+    assert made["discriminator_optimizer"].beta_2 == 0.9
+    assert recipe_differences(factor, recipe_of(data["factorvae-dsprites"])) == []
+    beta = recipe_of(data["betavae-dsprites"])
+    assert [s["steps"] for s in beta["stages"]] == [30000] * 3 and stage_seeds(beta, 1) == [201, 101, 1]
+    assert [r.optimizer["optimizer"]["epsilon"] for r in recipe_stages(beta, 0)] == [1e-07] * 3
+    assert recipe_of(data["infogan-mnist"])["stages"][0]["optimizer"]["optimizer"]["epsilon"] == 1e-08
+
+
+def test_tables_show_mean_sd_and_met_by_k_of_n():
+    from benchmarks.papers import zoo_scores
+
+    entry = json.loads(json.dumps(manifest.load_manifest()["models"]["betavae-dsprites"]))
+    other = {k: entry[k] for k in ("config", "training", "scores", "score_settings")}
+    low = {**other, "training": {**other["training"], "seed": 0},
+           "scores": {**other["scores"], "mig.mig": 0.05, "beta_vae_score.eval_accuracy": 0.70}}
+    entry["seeds"] = {"0": low, "1": {**other, "training": {**other["training"], "seed": 1}}}
+    rows = zoo_scores.rows({"models": {"betavae-dsprites": entry}})
+    mig = entry["scores"]["mig.mig"]
+    values = [0.05, mig, mig]
+    assert zoo_scores.cell(rows[0], "mig.mig") == f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+    text = zoo_scores.tables_markdown(rows, zoo_scores.target_checks(rows))
+    assert "met by 2 of 3 seeds" in text
+
+
+def test_a_recipe_trains_to_a_run_that_matches_it(tmp_path):
+    """A two-run chain with a recorded Keras Adam at epsilon 1e-7 on the tiny data (2 steps each) gives a
+    preset whose recipe equals the one asked for, so `add_seed` accepts it; seeds per run as documented."""
+    import zoo.runs
+    from zoo.runs.training import chain_folders
+
+    stage = {"steps": 2, "batch_size": 4, "optimizer": {"optimizer": {
+        "name": "adam", "learning_rate": 9.999999747378752e-05, "beta_1": 0.8, "beta_2": 0.999, "epsilon": 1e-07}}}
+    recipe = {"objective": "beta_vae", "latent_dim": 3, "hparams": zoo.runs.resolve_hparams("beta_vae", {"beta": 2.0}),
+              "dataset": {"name": "tiny", "source": "rendered", "observation_shape": [16, 16, 1]},
+              "stages": [stage, {**stage, "steps": 3}]}
+    out = tmp_path / "seed5"
+    zoo.runs.train_chain(recipe_stages(recipe, 5), out, progress=False, preset_name="tiny-chain")
+    meta = presets.read_metadata(out / "preset")
+    assert meta["training"]["seed"] == 5 and meta["training"]["init_from_training"]["seed"] == 105
+    assert meta["training"]["optimizer"]["optimizer"]["epsilon"] == 1e-07
+    assert optimizer_kind(meta["training"]["optimizer"]["optimizer"]["name"]) == "adam"  # Keras's, not fused
+    assert recipe_differences(recipe, recipe_of(meta)) == []
+    assert chain_folders(out, 2)[0].name == "seed5.run1"
+    # Rerunning skips the finished runs (nothing is trained or rewritten).
+    before = (out / "preset" / "metadata.json").read_bytes()
+    zoo.runs.train_chain(recipe_stages(recipe, 5), out, progress=False, preset_name="tiny-chain")
+    assert (out / "preset" / "metadata.json").read_bytes() == before
+
+
+def test_evaluate_adds_a_seed_and_refuses_a_run_of_another_recipe(tmp_path):
+    """`recipes.evaluate --add_to_zoo=NAME --as_seed`, end to end on tiny runs: a run of the name's recipe
+    is scored and added as its seed; one with another beta is refused before scoring, naming it."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import zoo.data
+    import zoo.runs
+
+    path = tmp_path / "repo" / manifest.MANIFEST_NAME
+    path.parent.mkdir()
+    manifest.write_manifest(manifest.empty_manifest(), path)
+    base = {"model": "beta_vae", "dataset": "tiny", "batch_size": 8, "latent_dim": 3, "steps": 2}
+    runs = {label: zoo.runs.train({**base, "seed": seed, "hparams": {"beta": 1.0}}, tmp_path / label,
+                                  progress=False, checkpoint_every=2) for label, seed in (("s0", 0), ("s1", 1))}
+    # A run of another beta: the record is what the check reads (training it would only cost time).
+    runs["other"] = tmp_path / "other"
+    shutil.copytree(runs["s1"], runs["other"])
+    meta = json.loads((runs["other"] / "preset" / "metadata.json").read_text())
+    meta["training"]["hparams"]["beta"] = 2.0
+    (runs["other"] / "preset" / "metadata.json").write_text(json.dumps(meta))
+    preset = runs["s0"] / "preset"
+    scores, settings = registry.score(presets.load_preset(preset), zoo.data.load("tiny"), metrics="mig",
+                                      num_train=100, num_test=50)
+    registry.rescore(preset, scores, settings)
+    registry.add_to_zoo(preset, "betavae-tiny", manifest_path=path)
+
+    def evaluate(run, *extra):
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": "", "ZOO_MANIFEST": str(path)}
+        return subprocess.run([sys.executable, "-m", "recipes.evaluate", f"--model={run}", "--metrics=mig",
+                               "--num_train=100", "--num_test=50", "--add_to_zoo=betavae-tiny", "--as_seed", *extra],
+                              cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    refused = evaluate(runs["other"], f"--json={tmp_path / 'other.json'}")
+    assert refused.returncode == 2 and "hparams.beta: 1.0 recorded, 2.0 here" in refused.stderr, refused.stderr[-2000:]
+    assert not (tmp_path / "other.json").exists()  # refused before scoring
+    added = evaluate(runs["s1"], f"--json={tmp_path / 's1.json'}")
+    assert added.returncode == 0, added.stderr[-3000:]
+    assert zoo.seeds("betavae-tiny", manifest_path=path) == [0, 1]
+    zoo.load("betavae-tiny", seed=1, manifest_path=path)
