@@ -140,3 +140,27 @@ def test_calls_without_settings_use_the_studys():
     # Mid-range, so that a changed draw shows; all four dimensions above the 0.05 pruning threshold.
     assert 0.0 < a["factor_vae_score.eval_accuracy"] < 1.0 and 0.0 < a["beta_vae_score.eval_accuracy"] < 1.0
     assert a["factor_vae_score.num_active_dims"] == 4
+
+
+def test_edges_found_by_the_last_mutation_run():
+    """Survivors of the last `make mutation` run that are not equivalent (docs/mutation.md)."""
+    f = cases.factors(300, seed=2)
+    c = cases.noisy(f)
+    # DCI with n_jobs left out picks its own number of workers: the same scores as one worker.
+    small = cases.split(c[:200], f[:200], 150)
+    assert zoo.metrics.dci(*small, backend="fast") == zoo.metrics.dci(*small, backend="fast", n_jobs=1)
+    # Modularity needs two factors, and two are enough.
+    two = cases.split(c[:, :2], f[:, :2], 200)
+    assert 0.0 < zoo.metrics.modularity_explicitness(*two)["modularity"] <= 1.0
+    with pytest.raises(ValueError, match="at least 2 factors"):
+        zoo.metrics.modularity_explicitness(*cases.split(c[:, :2], f[:, :1], 200))
+    # SAP checks factors as classes unless they are continuous values.
+    halves = f + 0.5
+    with pytest.raises(ValueError):
+        zoo.metrics.sap(*cases.split(c, halves, 200))
+    assert zoo.metrics.sap(*cases.split(c, halves, 200), continuous_factors=True)["sap"] > 0.1
+    # Mutual information of every pair, also after a constant column (its row or column is 0).
+    a = np.stack([f[:, 0], f[:, 1]], axis=1)
+    b = np.stack([np.zeros(len(f), int), f[:, 1]], axis=1)
+    mi = zoo.metrics.mutual_information(a, b)
+    assert mi[0, 0] == 0.0 and mi[1, 1] == pytest.approx(zoo.metrics.entropy(f[:, 1:2])[0])
