@@ -29,9 +29,12 @@ def _model_files() -> list[str]:
 
 
 def on_config(config):
-    cards = [path for path in _model_files() if path.endswith("/README.md")]
+    # Labelled by the model's name: a served seed other than the first sits in weights/seeds/<name>/seed<N>/.
+    models = json.loads(MANIFEST.read_text())["models"]
+    cards = sorted((name, entry["path"]) for name in models for entry in models[name].get("files", [])
+                   if entry["path"].endswith("/README.md"))
     nav = [item for item in config["nav"] if not (isinstance(item, dict) and "Model cards" in item)]
-    nav.append({"Model cards": [{Path(path).parent.name: path} for path in cards]})
+    nav.append({"Model cards": [{name: path} for name, path in cards]})
     config["nav"] = nav
     return config
 
