@@ -89,7 +89,7 @@ def test_seeds_load_by_number_and_the_rule_picks_the_served_one(repo):
     body, header = zoo.model_card(NAME, manifest_path=repo)
     assert "## Over training seeds" in body and "trained at 4 training seeds" in body
     assert "0.2750 ± 0.1708 (n=4)" in body  # MIG 0.3, 0.5, 0.1, 0.2: mean 0.275, sd 0.1708
-    assert "| 0.2000 | 0.3000 | 0.5000 | 0.1000 | 0.2000 |" in body  # served, then seeds 0..3
+    assert "| 0.1000 – 0.5000 | 0.2000 | 0.3000 | 0.5000 | 0.1000 | 0.2000 |" in body  # range, served, seeds 0..3
     assert "median" in body and "lowest seed" in body
     from zoo import cards
 
@@ -282,3 +282,19 @@ def test_evaluate_adds_a_seed_and_refuses_a_run_of_another_recipe(tmp_path):
     assert added.returncode == 0, added.stderr[-3000:]
     assert zoo.seeds("betavae-tiny", manifest_path=path) == [0, 1]
     zoo.load("betavae-tiny", seed=1, manifest_path=path)
+
+
+def test_infogan_mnist_seeds_are_counted_against_its_bar():
+    entry = {"dataset": {"name": "mnist"}, "training": {"seed": 2},
+             "scores": {"infogan_codes.cluster_accuracy": 0.95}, "files": [{"path": "w/x/config.json"}],
+             "seeds": {str(seed): {"training": {"seed": seed}, "scores": {"infogan_codes.cluster_accuracy": acc},
+                                   "command": "python -m recipes.train ..."}
+                       for seed, acc in ((0, 0.76), (1, 0.91), (3, 0.88))}}
+    spread = manifest.seed_spread(entry, "infogan-mnist")
+    row = spread["scores"]["infogan_codes.cluster_accuracy"]
+    assert (row["min"], row["max"], row["met_by"], row["n"]) == (0.76, 0.95, 2, 4)
+    assert spread["scores_only"] == [0, 1, 3] and spread["rule_score"] == "infogan_codes.cluster_accuracy"
+    from zoo import cards
+
+    text = "\n".join(cards._seed_section(spread))
+    assert ">= 0.9: met by 2 of 4 seeds" in text and "0.7600 – 0.9500" in text

@@ -285,7 +285,7 @@ def _seed_section(spread: Mapping[str, Any]) -> list[str]:
               f"{', '.join(map(str, spread['scores_only']))} "
               "are recorded by scores, config and training command alone (weights over 10 MB): loading one names "
               "the command that rebuilds it" if spread.get("scores_only") else "") + ".", ""]
-    header = ["metric", "key", "mean ± sd", f"seed {served} (served)"] + [f"seed {s}" for s in seeds]
+    header = ["metric", "key", "mean ± sd", "min – max", f"seed {served} (served)"] + [f"seed {s}" for s in seeds]
     if with_eval:
         header.append("evaluation-seed sd")
     out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -293,10 +293,14 @@ def _seed_section(spread: Mapping[str, Any]) -> list[str]:
         sd = "n/a" if row.get("sd") is None else f"{row['sd']:.4f}"
         per_seed = row.get("per_seed") or {}
         cells = [metric_name(key), f"`{key}`", f"{row['mean']:.4f} ± {sd} (n={row['n']})",
+                 f"{_value(row.get('min'))} – {_value(row.get('max'))}",
                  _value(per_seed.get(str(served)))] + [_value(per_seed.get(str(s))) for s in seeds]
         if with_eval:
             cells.append(f"{row['eval_sd']:.4f} ({row['eval_sd_seeds']} training seeds)" if "eval_sd" in row else "")
         out.append("| " + " | ".join(cells) + " |")
+    for key, row in scores.items():
+        if "bar" in row:
+            out += ["", f"{metric_name(key)} `{key}` >= {row['bar']:g}: met by {row['met_by']} of {row['n']} seeds."]
     out += ["", "sd: the sample standard deviation over training seeds (n - 1). "
             + ("Evaluation-seed sd: the spread of a sampled score (BetaVAE, FactorVAE) over evaluation seeds at "
                "one training seed, averaged over the training seeds scored so; set it beside the training-seed sd "

@@ -317,6 +317,8 @@ MAX_SHIPPED_WEIGHTS = 10 * 1000 * 1000
 RULE_SCORES = {"mnist": "infogan_codes.cluster_accuracy"}
 RULE_SCORE = "mig.mig"
 SEED_STATUSES = ("ok", "collapsed", "failed")
+# Bars a card counts the seeds against ("met by k of n seeds"): the cluster accuracy infogan-mnist is held to.
+SEED_BARS = {"infogan_codes.cluster_accuracy": 0.90}
 _SEED_FIELDS = ("config", "training", "files", "scores", "score_settings", "eval_scores", "command", "status")
 
 
@@ -446,7 +448,11 @@ def seed_spread(entry: dict, name: str | None = None) -> dict | None:
             continue
         row = {"mean": statistics.fmean(values.values()),
                "sd": statistics.stdev(values.values()) if len(values) > 1 else None,
+               "min": min(values.values()), "max": max(values.values()),
                "n": len(values), "per_seed": {str(seed): value for seed, value in values.items()}}
+        if key in SEED_BARS:
+            row["bar"] = SEED_BARS[key]
+            row["met_by"] = sum(value >= SEED_BARS[key] for value in values.values())
         eval_sds = []
         for seed in values:
             draws = [e[key] for e in (records[seed].get("eval_scores") or {}).values()
