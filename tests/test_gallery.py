@@ -43,3 +43,9 @@ def test_a_changed_model_shows_as_stale_and_changes_the_page():
     entry["scores"]["mig.mig"] = 0.4321
     page = gallery.page(manifest)
     assert page != gallery.page(_manifest()) and "MIG 0.432" in page
+
+
+def test_readme_zoo_table_is_current():
+    readme = gallery.README.read_text()
+    assert readme == gallery.with_readme_table(readme, _manifest()), (
+        "README.md's zoo table is not what the manifest gives today; run: python -m tools.gallery")
