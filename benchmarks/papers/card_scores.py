@@ -10,8 +10,8 @@ settings (the MNIST InfoGAN's with `benchmarks.infogan.infogan_codes` on the dig
 names), and reports, per score, the card's value, ours and the difference, and the largest
 absolute difference over the zoo. With the same code, weights and libraries the differences are 0
 (every draw is seeded); a difference says the metric code, a library or the weights changed since
-the card was written. The tests re-check the cheap scores (MIG or IRS, SAP and
-modularity/explicitness at 2,000 points, tests/preset_pins.py); this recomputes them all, DCI and
+the card was written. The test suite re-checks the cheap scores (MIG or IRS, SAP and
+modularity/explicitness at 2,000 points, the preset pins); this recomputes them all, DCI and
 the BetaVAE and FactorVAE scores included, which takes minutes a preset.
 
 `--quick` only checks that the benchmark works: one preset at small sizes (1,000 / 500 points,
