@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test docs bench bench-quick mutation install install-bench mnist-data clean
+.PHONY: demo test test-slow docs bench bench-quick mutation install install-bench mnist-data clean
 
 $(VENV)/bin/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11) on PATH, or run: make PYTHON=/path/to/python3.11"; exit 1; }
@@ -27,7 +27,12 @@ demo: $(STAMP)
 	$(PY) -m recipes.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q tests
+	$(PY) -m pytest -n 2 -q -m "not slow" tests
+
+# The end-to-end tests (two real training processes, a real SIGTERM, the wheel in a fresh venv, the
+# site in Chromium, mixed precision and seed chains): CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m slow tests
 
 # The documentation site into site/; --strict (in mkdocs.yml): a broken link, a missing reference or a
 # docstring that fails to render fails the build.

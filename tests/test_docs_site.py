@@ -22,6 +22,9 @@ from pathlib import Path
 
 import pytest
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("ZOO_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -33,6 +33,9 @@ CHILD = r"""
 import importlib.util, json, sys
 import numpy as np
 import zoo, zoo.manifest
+
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
 out = {"zoo": zoo.__file__, "manifest": str(zoo.manifest.default_manifest_path()), "models": zoo.list_models(),
        "available": zoo.list_models(available=True), "sources": zoo.model_sources(),
        "recipes": importlib.util.find_spec("recipes") is not None}

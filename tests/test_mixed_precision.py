@@ -14,6 +14,9 @@ import tensorflow as tf
 import zoo.data
 import zoo.models
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 VAES = ["vae", "beta_vae", "annealed_vae", "dip_vae_i", "dip_vae_ii", "beta_tcvae", "factor_vae"]
 
 

@@ -15,6 +15,9 @@ import pytest
 
 from zoo.runs import lock
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=2", "--noprogress", "--nopreset"]
 

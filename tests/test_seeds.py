@@ -14,6 +14,9 @@ import zoo
 from zoo import manifest, presets, registry
 from zoo.runs.settings import optimizer_kind, recipe_differences, recipe_of, recipe_stages, stage_seeds
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 NAME = "betavae-tiny"
 ADAM = {"optimizer": {"name": "fused_adam", "learning_rate": 9.999999747378752e-05, "beta_1": 0.9, "beta_2": 0.999,
                       "epsilon": 1e-07}}
