@@ -25,6 +25,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 NAME, REPO_ID, COMMIT = "factorvae-dsprites", "zoo-test/factorvae-dsprites", "0123456789abcdef0123456789abcdef01234567"
 SCRIPTS = ("zoo-train", "zoo-evaluate", "zoo-finetune", "zoo-traverse", "zoo-push", "zoo-sweep", "zoo-demo")
@@ -34,8 +37,6 @@ import importlib.util, json, sys
 import numpy as np
 import zoo, zoo.manifest
 
-# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
-pytestmark = pytest.mark.slow
 out = {"zoo": zoo.__file__, "manifest": str(zoo.manifest.default_manifest_path()), "models": zoo.list_models(),
        "available": zoo.list_models(available=True), "sources": zoo.model_sources(),
        "recipes": importlib.util.find_spec("recipes") is not None}

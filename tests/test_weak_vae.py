@@ -20,6 +20,9 @@ import zoo.models
 from zoo import losses
 from zoo.data import pairs
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 tfd = tfp.distributions
 FIXTURE = Path(__file__).parent / "fixtures" / "weak_vae_reference.json"
 SMALL = {"input_shape": (16, 16, 1), "latent_dim": 4}
