@@ -17,13 +17,15 @@ ALLOWED = {
     "data": {"files", "names"},
     "models": {"data", "losses", "augment", "noise", "names"},
     "metrics": {"data", "names"},
-    "presets": {"files", "cards", "models"},
+    "keras_registration": {"models"},
+    "presets": {"files", "cards", "models", "keras_registration"},
     "manifest": {"files", "names", "presets"},
+    "seed_rule": {"manifest"},
     "hub": {"files", "cards", "presets"},
-    "api": {"files", "names", "cards", "presets", "manifest", "hub"},
+    "api": {"files", "names", "cards", "keras_registration", "presets", "manifest", "seed_rule", "hub"},
     "visualize": {"files", "data"},
     "runs": {"files", "data", "losses", "models", "presets", "visualize"},
-    "registry": {"files", "presets", "manifest", "hub", "api", "metrics", "runs"},
+    "registry": {"files", "presets", "manifest", "seed_rule", "hub", "api", "metrics", "runs"},
     "__init__": {"api"},
 }
 

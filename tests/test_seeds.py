@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import manifest, presets, registry
+from zoo import manifest, presets, registry, seed_rule
 from zoo.runs.settings import optimizer_kind, recipe_differences, recipe_of, recipe_stages, stage_seeds
 
 # Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
@@ -64,7 +64,7 @@ def test_an_entry_of_today_is_one_seed_and_loads_as_before(repo):
     card = (repo.parent / "weights" / NAME / "README.md").read_text()
     np.testing.assert_array_equal(_codes(zoo.load(NAME, manifest_path=repo)),
                                   _codes(zoo.load(NAME, seed=0, manifest_path=repo)))
-    assert manifest.seed_spread(manifest.load_manifest(repo)["models"][NAME]) is None
+    assert seed_rule.seed_spread(manifest.load_manifest(repo)["models"][NAME]) is None
     assert "Over training seeds" not in card
 
 
@@ -105,19 +105,19 @@ def test_seeds_load_by_number_and_the_rule_picks_the_served_one(repo):
 
 def test_a_missing_seed_names_the_seeds_there_are(repo):
     _add(repo, 1, 0.5)
-    with pytest.raises(manifest.UnknownSeedError, match=r"no training seed 7; its seeds are 0, 1"):
+    with pytest.raises(seed_rule.UnknownSeedError, match=r"no training seed 7; its seeds are 0, 1"):
         zoo.load(NAME, seed=7, manifest_path=repo)
     with pytest.raises(TypeError):
         zoo.load(NAME, seed="1", manifest_path=repo)
 
 
 def test_a_seed_over_the_size_limit_is_recorded_by_scores_and_names_its_command(repo, monkeypatch):
-    monkeypatch.setattr(manifest, "MAX_SHIPPED_WEIGHTS", 10)
+    monkeypatch.setattr(seed_rule, "MAX_SHIPPED_WEIGHTS", 10)
     assert _add(repo, 1, 0.3) is None
     entry = manifest.load_manifest(repo)["models"][NAME]
     assert "files" not in entry["seeds"]["1"] and not (repo.parent / f"weights/seeds/{NAME}/seed1").exists()
     assert zoo.seeds(NAME, manifest_path=repo) == [0, 1]
-    with pytest.raises(manifest.SeedNotShippedError,
+    with pytest.raises(seed_rule.SeedNotShippedError,
                        match=rf"recipes.train --recipe_of={NAME} --seed=1 .*--out=runs/seeds/{NAME}/seed1"):
         zoo.load(NAME, seed=1, manifest_path=repo)
     assert "recorded by scores, config and training command alone" in zoo.model_card(NAME, manifest_path=repo)[0]
@@ -126,7 +126,7 @@ def test_a_seed_over_the_size_limit_is_recorded_by_scores_and_names_its_command(
 def test_a_failed_seed_is_counted_but_not_loadable(repo):
     registry.add_failed_seed(NAME, 5, "NaN loss at step 2", manifest_path=repo)
     assert zoo.seeds(NAME, manifest_path=repo) == [0]
-    with pytest.raises(manifest.UnknownSeedError, match="trained but failed"):
+    with pytest.raises(seed_rule.UnknownSeedError, match="trained but failed"):
         zoo.load(NAME, seed=5, manifest_path=repo)
     body = zoo.model_card(NAME, manifest_path=repo)[0]
     assert "trained at 2 training seeds" in body and "seed 5: failed" in body
@@ -146,18 +146,18 @@ def _records(migs, shipped=None):
     ({0: 0.5}, 0),
 ])
 def test_the_rule_of_docs_seeds_rule(migs, served):
-    assert manifest.choose_served(_records(migs), "mig.mig") == served
+    assert seed_rule.choose_served(_records(migs), "mig.mig") == served
 
 
 def test_the_rule_passes_over_an_unshipped_seed_and_a_failed_one():
     records = _records({0: 0.1, 1: 0.3, 2: 0.5, 3: 0.35}, shipped={0, 2, 3})  # the median 0.3 is seed 1's
-    assert manifest.choose_served(records, "mig.mig") == 3  # the shipped one closest to 0.3
+    assert seed_rule.choose_served(records, "mig.mig") == 3  # the shipped one closest to 0.3
     records = _records({0: 0.1, 1: 0.2, 2: 0.3})
     records[1] = {"status": "failed"}
-    assert manifest.choose_served(records, "mig.mig") == 0  # 0.1, 0.3: the lower middle
+    assert seed_rule.choose_served(records, "mig.mig") == 0  # 0.1, 0.3: the lower middle
     with pytest.raises(manifest.ManifestError, match="none of the seeds"):
-        manifest.choose_served(_records({0: 0.1}, shipped=set()), "mig.mig")
-    assert manifest.rule_score({"dataset": {"name": "mnist"}}) == "infogan_codes.cluster_accuracy"
+        seed_rule.choose_served(_records({0: 0.1}, shipped=set()), "mig.mig")
+    assert seed_rule.rule_score({"dataset": {"name": "mnist"}}) == "infogan_codes.cluster_accuracy"
 
 
 def test_a_run_of_another_recipe_is_refused_with_the_differences(repo):
@@ -293,7 +293,7 @@ def test_infogan_mnist_seeds_are_counted_against_its_bar():
              "seeds": {str(seed): {"training": {"seed": seed}, "scores": {"infogan_codes.cluster_accuracy": acc},
                                    "command": "python -m recipes.train ..."}
                        for seed, acc in ((0, 0.76), (1, 0.91), (3, 0.88))}}
-    spread = manifest.seed_spread(entry, "infogan-mnist")
+    spread = seed_rule.seed_spread(entry, "infogan-mnist")
     row = spread["scores"]["infogan_codes.cluster_accuracy"]
     assert (row["min"], row["max"], row["met_by"], row["n"]) == (0.76, 0.95, 2, 4)
     assert spread["scores_only"] == [0, 1, 3] and spread["rule_score"] == "infogan_codes.cluster_accuracy"

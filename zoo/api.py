@@ -20,13 +20,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from zoo import cards, hub, manifest, presets
+from zoo import cards, hub, keras_registration, manifest, presets, seed_rule
 from zoo.files import verify_files
 
 
 # `import zoo` registers the zoo's classes with Keras (once Keras is imported; zoo imports none), so
 # that plain `keras.saving.load_model` reads a preset folder or an `hf://` copy.
-presets.register_with_keras()
+keras_registration.register_with_keras()
 
 
 class WeightsNotFoundError(FileNotFoundError):
@@ -63,14 +63,14 @@ def seeds(name: str, *, manifest_path: str | os.PathLike | None = None) -> list[
     """The training seeds of a manifest name, ascending: every seed of its setting that gave a model
     (failed ones are on its card, not here), those recorded by scores alone included.
 
-    `zoo.load(name)` serves one of them, chosen by the rule in docs/seeds_rule.md (`zoo.manifest.choose_served`);
+    `zoo.load(name)` serves one of them, chosen by the rule in docs/seeds_rule.md (`zoo.seed_rule.choose_served`);
     an entry written before names had several seeds has one, its training seed.
 
     Example:
       >>> zoo.seeds("factorvae-dsprites")  # doctest: +SKIP
       [0]
     """
-    return manifest.seeds_of(manifest.get_entry(manifest.load_manifest(manifest_path), name))
+    return seed_rule.seeds_of(manifest.get_entry(manifest.load_manifest(manifest_path), name))
 
 
 def load(name: str, *, seed: int | None = None, revision: str | None = None, compile: bool = False,
@@ -91,8 +91,8 @@ def load(name: str, *, seed: int | None = None, revision: str | None = None, com
 
     Raises:
       zoo.manifest.UnknownModelError: the name is unknown (the message lists close matches).
-      zoo.manifest.UnknownSeedError: `seed` is not one of the name's (the message lists them).
-      zoo.manifest.SeedNotShippedError: the seed is recorded by its scores alone (weights over 10 MB);
+      zoo.seed_rule.UnknownSeedError: `seed` is not one of the name's (the message lists them).
+      zoo.seed_rule.SeedNotShippedError: the seed is recorded by its scores alone (weights over 10 MB);
         the message names the command that trains it again.
       zoo.files.IntegrityError (also `zoo.manifest.IntegrityError`): a file differs from its
         recorded sha256.
@@ -116,7 +116,7 @@ def _fetch_seed(name: str, seed: int, revision: str | None, manifest_path) -> Pa
     if not isinstance(name, str):
         raise TypeError(f"seed= takes a manifest name (zoo.list_models()); got {type(name).__name__} {name!r}.")
     data = manifest.load_manifest(manifest_path)
-    record = manifest.get_seed(data, name, seed)
+    record = seed_rule.get_seed(data, name, seed)
     entry = data["models"][name]
     if seed == entry["training"]["seed"]:
         return _fetch(name, revision, manifest_path)[0]

@@ -267,7 +267,7 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
 
 
 def _seed_section(spread: Mapping[str, Any]) -> list[str]:
-    """The card's "Over training seeds" section from `zoo.manifest.seed_spread`: every score as mean ± sd
+    """The card's "Over training seeds" section from `zoo.seed_rule.seed_spread`: every score as mean ± sd
     over the setting's training seeds with each seed's value, the served seed's beside them, the
     evaluation-seed sd of the sampled scores where recorded, the rule, and every seed ever trained."""
     served, seeds = spread["served_seed"], list(spread.get("seeds") or [])

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import zoo.metrics
-from zoo import api, hub, manifest, presets
+from zoo import api, hub, manifest, presets, seed_rule
 from zoo.files import copy_folder
 from zoo.runs.folder import PRESET, is_run
 from zoo.runs.settings import recipe_differences, recipe_of
@@ -178,7 +178,7 @@ def add_to_zoo(preset: Path, name: str, *, seed: int | None = None, status: str 
         raise ValueError(f"the preset at {preset} is named otherwise in its card; add it under that name.")
     existing = manifest.load_manifest(manifest_path)["models"].get(name)
     if existing is not None and existing.get("seeds"):
-        raise ValueError(f"{name!r} has {len(manifest.seed_records(existing))} training seeds; replacing the entry "
+        raise ValueError(f"{name!r} has {len(seed_rule.seed_records(existing))} training seeds; replacing the entry "
                          "would drop them. Add the preset as one more seed (seed=N, recipes.evaluate --as_seed).")
     root = manifest.root_of(manifest_path)
     target = copy_folder(preset, root / "weights" / name)
@@ -227,10 +227,10 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
     steps of each run of the chain, batch, optimizers with their rates, betas and epsilon, data),
     and scored at the name's score settings (num_train, num_test, evaluation seed, dataset). Its
     weights are copied to `weights/seeds/<name>/seed<seed>/` unless they exceed 10 MB
-    (`zoo.manifest.MAX_SHIPPED_WEIGHTS`): then it is recorded by its scores, config and training
+    (`zoo.seed_rule.MAX_SHIPPED_WEIGHTS`): then it is recorded by its scores, config and training
     command alone. The entry is then arranged so that its own fields are the seed the rule in
-    docs/seeds_rule.md serves (`zoo.manifest.choose_served`), and the served seed's card gets the
-    seed section (`zoo.manifest.seed_spread`); a hub pin is dropped (the card changed).
+    docs/seeds_rule.md serves (`zoo.seed_rule.choose_served`), and the served seed's card gets the
+    seed section (`zoo.seed_rule.seed_spread`); a hub pin is dropped (the card changed).
 
     Args:
       status: "ok" or "collapsed" (a degenerate model, still scored and counted).
@@ -257,7 +257,7 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
     if status not in ("ok", "collapsed"):
         raise ValueError(f"status must be 'ok' or 'collapsed' for a seed with a model; got {status!r} "
                          "(a seed that gave no model: add_failed_seed).")
-    records = manifest.seed_records(entry)
+    records = seed_rule.seed_records(entry)
     if seed in records:
         raise ValueError(f"{name!r} has training seed {seed} already ({records[seed]['status']}); seeds are never "
                          "replaced (every seed ever trained is reported). Train another seed.")
@@ -273,8 +273,8 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
     if eval_scores:
         record["eval_scores"] = {str(k): dict(v) for k, v in eval_scores.items()}
     target = None
-    if (Path(preset) / presets.WEIGHTS).stat().st_size <= manifest.MAX_SHIPPED_WEIGHTS:
-        target = copy_folder(preset, root / manifest.seed_folder(name, seed))
+    if (Path(preset) / presets.WEIGHTS).stat().st_size <= seed_rule.MAX_SHIPPED_WEIGHTS:
+        target = copy_folder(preset, root / seed_rule.seed_folder(name, seed))
         record["files"] = _folder_files(target, root)
     records[seed] = record
     _store_seeds(name, entry, records, data, manifest_path)
@@ -286,7 +286,7 @@ def add_failed_seed(name: str, seed: int, reason: str, *, manifest_path=None) ->
     step 12,000): it has no scores, but the card counts it among the seeds ever trained."""
     data = manifest.load_manifest(manifest_path)
     entry = manifest.get_entry(data, name)
-    records = manifest.seed_records(entry)
+    records = seed_rule.seed_records(entry)
     if seed in records:
         raise ValueError(f"{name!r} has training seed {seed} already ({records[seed]['status']}).")
     if not reason or not reason.strip():
@@ -322,16 +322,16 @@ def _store_seeds(name: str, entry: dict, records: dict, data: dict, manifest_pat
     seed's card (and takes it out of a card no longer served), and writes the manifest."""
     root = manifest.root_of(manifest_path)
     before = int(entry["training"]["seed"])
-    arranged = manifest.arrange_seeds(entry, records)
+    arranged = seed_rule.arrange_seeds(entry, records)
     served = int(arranged["training"]["seed"])
-    if served != before and manifest.is_shipped(records[before]):
+    if served != before and seed_rule.is_shipped(records[before]):
         old = root / manifest.preset_folder(records[before])
         presets.update_scores(old, presets.read_metadata(old).get("scores") or {}, None, seed_spread={})
         records[before]["files"] = _folder_files(old, root)
-        arranged = manifest.arrange_seeds(entry, records)
+        arranged = seed_rule.arrange_seeds(entry, records)
     folder = root / manifest.preset_folder(arranged)
     presets.update_scores(folder, presets.read_metadata(folder).get("scores") or {}, None,
-                          seed_spread=manifest.seed_spread(arranged, name) or {})
+                          seed_spread=seed_rule.seed_spread(arranged, name) or {})
     arranged["files"] = _folder_files(folder, root)
     arranged["hub"] = None  # the served card changed: a hub copy no longer matches until `pin` uploads it
     data["models"][name] = arranged

@@ -25,7 +25,8 @@ from absl import flags
 
 from benchmarks import _report
 from zoo import cards
-from zoo.manifest import dataset_name, load_manifest, seed_records
+from zoo.manifest import dataset_name, load_manifest
+from zoo.seed_rule import seed_records
 from zoo.runs.settings import recorded_hparams
 
 NAME = "zoo_scores"
