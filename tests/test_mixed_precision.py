@@ -126,3 +126,26 @@ def test_the_infogan_family_trains_under_a_mixed_policy(variant, policy):
     codes = model.representation(images[:5])
     assert codes.dtype == np.float32 and np.isfinite(codes).all()
     assert model.decode(codes).dtype == tf.float32
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
+@pytest.mark.parametrize("name", ["ada_gvae", "ada_ml_vae"])
+def test_the_weakly_supervised_vaes_train_under_a_mixed_policy(name, policy):
+    from zoo.data import pairs
+
+    compute = policy.removeprefix("mixed_")
+    data = zoo.data.load("tiny")
+    batch = next(iter(pairs.as_pair_dataset(data, batch_size=8, seed=0)))
+    model = zoo.models.get(name, input_shape=data.observation_shape, latent_dim=4)
+    model.compile(run_eagerly=True)  # the dtype paths of a traced step, without the tracing
+    for network in (model.encoder, model.decoder):
+        assert {layer.compute_dtype for layer in network.layers if layer.weights} == {compute}
+        assert {v.dtype for v in network.weights} == {"float32"}
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer) == (compute == "float16")
+    terms = model._terms(batch, training=True)
+    assert {t.dtype for t in terms.values()} == {tf.float32}, {k: t.dtype for k, t in terms.items()}
+    history = model.fit(pairs.as_pair_dataset(data, batch_size=8, seed=0), epochs=1, steps_per_epoch=2,
+                        verbose=0).history
+    assert all(np.isfinite(values[-1]) for values in history.values()), history
+    codes = model.representation(batch[0][:, 0].numpy())
+    assert codes.dtype == np.float32 and codes.shape == (8, 4) and np.isfinite(codes).all()

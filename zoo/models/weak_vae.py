@@ -181,16 +181,19 @@ class WeakVAE(VAE):
 
     def _terms(self, data, training: bool) -> dict:
         x1, x2, k = self._pairs(data)
-        z_mean, z_logvar = self.encoder(tf.concat([x1, x2], axis=0), training=training)
+        # Float32 posteriors and logits whatever the policy (`VAE._posterior`): the KL between the
+        # pair's posteriors, the threshold, the aggregate and the ELBO run in float32.
+        z_mean, z_logvar = self._posterior(tf.concat([x1, x2], axis=0), training=training)
         noise = self._draw(random_noise.normal, tf.shape(x1)[0], [2, self.latent_dim], stream=0)
         noise = tf.concat([noise[:, 0], noise[:, 1]], axis=0)
         return self.pair_loss_terms(x1, x2, z_mean, z_logvar, noise,
-                                    lambda z: self.decoder(z, training=training), k)
+                                    lambda z: tf.cast(self.decoder(z, training=training), tf.float32), k)
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
             terms = self._terms(data, training=True)
-            loss = scale_for_replicas(terms["loss"])
+            # The identity but under mixed_float16 (Keras' LossScaleOptimizer, as `VAE.train_step`).
+            loss = self.optimizer.scale_loss(scale_for_replicas(terms["loss"]))
         variables = self.main_trainable_variables
         self.optimizer.apply(tape.gradient(loss, variables), variables)
         self.step.assign_add(1)
