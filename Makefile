@@ -27,12 +27,12 @@ demo: $(STAMP)
 	$(PY) -m recipes.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m "not slow" tests
+	$(PY) -m pytest -n 2 --dist worksteal -q -m "not slow" tests
 
 # The end-to-end tests (two real training processes, a real SIGTERM, the wheel in a fresh venv, the
 # site in Chromium, mixed precision and seed chains): CI runs them after `make test`.
 test-slow: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m slow tests
+	$(PY) -m pytest -n 2 --dist worksteal -q -m slow tests
 
 # The documentation site into site/; --strict (in mkdocs.yml): a broken link, a missing reference or a
 # docstring that fails to render fails the build.

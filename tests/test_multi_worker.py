@@ -17,6 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Real processes, wheels, browsers or many small trainings: `make test-slow` (run by CI after `make test`).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 300
 

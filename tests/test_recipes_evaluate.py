@@ -131,6 +131,7 @@ def tiny_run(tmp_path_factory):
     return run
 
 
+@pytest.mark.slow  # four real processes (make test-slow); test_rescore_refuses_a_partial_scoring_and_writes_nothing checks the rule in-process
 def test_a_run_card_takes_only_full_scorings_at_its_settings(tiny_run, tmp_path):
     """Scoring mig,sap,irs and then mig left only mig. Now: the first scoring sets the card; a subset,
     or the same metrics at another size, is refused and the card is untouched; --new_score_settings

@@ -41,6 +41,7 @@ def trained(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 @pytest.mark.parametrize("model, extra", [("factor_vae", ["--gamma=10"]), ("infogan", ["--filters=8"])])
 def test_two_player_kill_and_resume_equals_an_uninterrupted_run(tmp_path, model, extra):
     """Both optimizers (the discriminator's too) are restored: a run killed at step 7 and resumed from
@@ -81,6 +82,7 @@ def test_learning_rate_is_the_optimizers(tmp_path):
     assert np.percentile(step[step > 0], 90) > 0.9 * lr
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 def test_mirrored_strategy_on_two_cpus_trains_and_records_it(tmp_path):
     """`--strategy=mirrored` over two logical CPU devices (set before TensorFlow starts, as
     tests/distributed_check.py does) trains to the end, writes its preset, and records the strategy."""
@@ -95,6 +97,7 @@ def test_mirrored_strategy_on_two_cpus_trains_and_records_it(tmp_path):
     assert json.loads((tmp_path / "run" / "run.json").read_text())["strategy"] == "mirrored"
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 def test_sweep_lists_runs_one_index_and_runs_in_parallel(tmp_path):
     listing = _recipe("sweep", "--grid=study", "--datasets=tiny", "--list").stdout
     lines = listing.strip().splitlines()
@@ -160,6 +163,7 @@ def test_push_dry_run_sends_nothing_and_pins_nothing(trained, tmp_path):
     assert missing.returncode == 2 and "--model is required" in missing.stderr
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 def test_demo_at_tiny_sizes(tmp_path):
     proc = _recipe("demo", f"--out={tmp_path}", "--num_train=100", "--num_test=50")
     assert "Dataset dsprites: 737,280 images" in proc.stdout and "Loaded factorvae-dsprites" in proc.stdout

@@ -37,6 +37,7 @@ def _weights(run):
     return {n: reader.get_tensor(n) for n in names}
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 def test_sigkill_then_rerun_equals_uninterrupted_run(tmp_path):
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
     _train(straight, "--steps=20")

@@ -132,6 +132,7 @@ def test_a_garbled_kl_trace_is_a_clean_error_on_resume(tmp_path, capsys):
     assert code == 0, err
 
 
+@pytest.mark.slow  # a real process (make test-slow)
 def test_help_shows_common_flags_first_and_each_objective_in_its_group():
     """`recipes.train --help` listed 52 flags alphabetically, 27 of them InfoGAN-only, with a debug
     flag among them (issue 35): the common flags come first, then one titled group per objective
