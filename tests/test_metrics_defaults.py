@@ -164,3 +164,27 @@ def test_edges_found_by_the_last_mutation_run():
     b = np.stack([np.zeros(len(f), int), f[:, 1]], axis=1)
     mi = zoo.metrics.mutual_information(a, b)
     assert mi[0, 0] == 0.0 and mi[1, 1] == pytest.approx(zoo.metrics.entropy(f[:, 1:2])[0])
+
+
+def test_edges_left_by_the_last_mutation_run():
+    """The three real survivors docs/mutation.md listed as not killed."""
+    from sklearn.preprocessing import StandardScaler
+
+    from zoo.metrics import _modularity_explicitness as me
+
+    # A split whose labels are all one class leaves no class with positives and negatives: NaN.
+    proba = np.array([[0.2, 0.8], [0.4, 0.6], [0.1, 0.9]])
+    assert np.isnan(me._macro_auc(np.array([1, 1, 1]), proba, np.array([0, 1])))
+    # A constant code dimension is standardised as scikit-learn's StandardScaler does (scale 1, as
+    # disentanglement_lib uses it): finite, and the other dimensions' explicitness is unchanged.
+    f = cases.factors(300, seed=4)
+    c = cases.noisy(f)
+    with_constant = np.concatenate([c, np.full((len(c), 1), 3.0)], axis=1)
+    scaler = StandardScaler().fit(with_constant[:200])
+    assert np.isfinite(scaler.transform(with_constant)).all()
+    plain = zoo.metrics.modularity_explicitness(*cases.split(c, f, 200))
+    constant = zoo.metrics.modularity_explicitness(*cases.split(with_constant, f, 200))
+    for key in ("explicitness_train", "explicitness_test"):
+        assert np.isfinite(constant[key]) and constant[key] == pytest.approx(plain[key], abs=1e-6)
+    # One bin is a legal (if useless) setting: every value lands in bin 1.
+    np.testing.assert_array_equal(zoo.metrics.histogram_discretize(c, 1), np.ones(c.shape, np.int64))
