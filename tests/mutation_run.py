@@ -1,6 +1,6 @@
 """Mutation testing of the math with mutmut: what `make mutation` runs (not part of `make test`).
 
-    .venv/bin/python tests/mutation_run.py [--only losses,metrics] [--out out/mutation] [--publish docs/mutation.md]
+    .venv/bin/python tests/mutation_run.py [--only losses,metrics] [--files zoo/metrics/_dci.py,...] [--out out/mutation]
 
 A mutant is the code with one small change (an operator swapped, a constant nudged, an argument
 dropped); a good test suite fails on it ("killed"). Each group below is a set of source files and
@@ -8,7 +8,7 @@ the fast tests that guard them. For each group this script copies `zoo/`, `tests
 and a `pyproject.toml` holding the group's `[tool.mutmut]` settings into `out/mutation/<group>/`
 (so the shared working tree never holds a `mutants/` folder), runs `mutmut run` there (mutmut
 runs, for each mutant, only the tests that execute the mutated function), and reads the verdicts
-from mutmut's `.meta` files. It writes `out/mutation/result.json` and, with `--publish`, the
+from mutmut's `.meta` files. It writes `out/mutation/result.json` and prints the
 Markdown table of the score per file (killed / (killed + survived + timeout)); every surviving
 mutant is listed with its diff in `out/mutation/<group>/survivors.md`.
 
@@ -43,9 +43,10 @@ GROUPS = {
                  ("mig", "dci", "sap", "modularity_explicitness", "irs", "unsupervised", "factor_vae", "beta_vae",
                   "cluster_accuracy", "errors", "scales", "defaults", "pinned")]),
     "models": ([f"zoo/models/{name}.py" for name in ("vae", "beta_vae", "annealed_vae", "dip_vae", "beta_tcvae",
-                                                     "factor_vae")] + ["zoo/models/infogan*"],
+                                                     "factor_vae", "weak_vae", "ada_gvae", "ada_ml_vae")]
+               + [f"zoo/models/infogan/{name}.py" for name in ("game", "wgan_gp", "contrastive")],
                ["tests/test_models.py", "tests/test_regularisers.py", "tests/test_two_players.py",
-                "tests/test_infogan.py"]),
+                "tests/test_infogan.py", "tests/test_infogan_cr.py", "tests/test_weak_vae.py"]),
     "renderer": (["zoo/data/dsprites_render.py"], ["tests/test_data_dsprites.py"]),
 }
 DO_NOT_MUTATE = [r"^\s*raise \w+(Error|Exception)\(", r"^\s*warnings\.warn\("]
@@ -58,9 +59,12 @@ def _toml_list(values) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
-def prepare(group: str, work: Path) -> None:
-    """A fresh copy of the package and tests, with the group's mutmut settings in pyproject.toml."""
+def prepare(group: str, work: Path, files=None) -> None:
+    """A fresh copy of the package and tests, with the group's mutmut settings in pyproject.toml;
+    `files` (paths of the group's sources) mutates only those."""
     sources, tests = GROUPS[group]
+    if files:
+        sources = [f for f in sources if f in files]
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
@@ -102,9 +106,9 @@ def score(counts: dict) -> float | None:
     return None if tried == 0 else counts.get("killed", 0) / tried
 
 
-def run_group(group: str, out: Path, max_children: int) -> dict:
+def run_group(group: str, out: Path, max_children: int, files=None) -> dict:
     work = out / group
-    prepare(group, work)
+    prepare(group, work, files)
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.is_file():
         raise SystemExit(f"mutmut is not installed in {Path(sys.executable).parent}: "
@@ -137,6 +141,8 @@ def markdown(results: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated groups of {', '.join(GROUPS)}")
+    parser.add_argument("--files", default="", help="comma-separated source files of the chosen groups to mutate "
+                        "(default: all of each group's)")
     parser.add_argument("--out", default=str(ROOT / "out" / "mutation"))
     parser.add_argument("--max_children", type=int, default=1)
     args = parser.parse_args()
@@ -144,12 +150,17 @@ def main() -> int:
     unknown = sorted(set(groups) - set(GROUPS))
     if unknown:
         parser.error(f"unknown group(s) {', '.join(unknown)}; choose from {', '.join(GROUPS)}")
+    files = [f for f in args.files.split(",") if f]
+    known = {f for g in groups for f in GROUPS[g][0]}
+    if set(files) - known:
+        parser.error(f"--files: {', '.join(sorted(set(files) - known))} not among the chosen groups' sources "
+                     f"({', '.join(sorted(known))})")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results = []
     for group in groups:
         print(f"=== mutation: {group} -> {out / group}", flush=True)
-        results.append(run_group(group, out, args.max_children))
+        results.append(run_group(group, out, args.max_children, files))
         print(markdown(results[-1:]), flush=True)
         (out / "result.json").write_text(json.dumps(results, indent=1))
     print(markdown(results))
