@@ -14,6 +14,7 @@ benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see 
     metrics_bench     the metric suite's time vs the reference implementation
     evaluate_bench    every metric on factorvae-dsprites: encode once vs the original path
     inference_bench   the encoder's images/s per batch size vs a training step's
+    precision         every zoo model's scores and encoding time with bfloat16 encoding against float32
     betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
     metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
     population        the lecture's claims on the trained population (figures from docs/bench/population.json)
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Each step by its name (what --only, the logs and the tables use) and its module under benchmarks/.
 MODULES = {"zoo_scores": "papers.zoo_scores", "card_scores": "papers.card_scores", "data_bench": "speed.data_bench",
            "train_bench": "speed.train_bench", "metrics_bench": "speed.metrics_bench", "evaluate_bench": "speed.evaluate_bench",
-           "inference_bench": "speed.inference_bench", "betavae_table": "papers.betavae_table",
+           "inference_bench": "speed.inference_bench", "precision": "speed.precision_bench", "betavae_table": "papers.betavae_table",
            "metric_agreement": "papers.metric_agreement", "population": "papers.population"}
 STEPS = list(MODULES)
 QUICK_BUDGET_S = 600
