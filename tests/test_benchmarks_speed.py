@@ -1,5 +1,7 @@
 """The speed benchmarks' pieces that can be checked without timing anything."""
 
+import json
+
 import numpy as np
 
 import metrics_cases as cases
@@ -85,3 +87,31 @@ def test_train_bench_reports_the_mixed_bfloat16_ratio(monkeypatch, tmp_path):
     mixed = report["beta_vae_mixed_bfloat16_over_float32"]
     assert mixed["ratio_median_of_rounds"] == 0.5 and isinstance(mixed["bfloat16_units"], list)
     assert "beta_vae under mixed_bfloat16 vs float32, same rounds: median ratio 0.5" in train_bench.markdown(report)
+
+
+def test_precision_bench_keeps_each_finished_model_and_resumes(monkeypatch, tmp_path):
+    """A study-size run takes tens of minutes a model: each finished model is written at once, and a
+    rerun at the same settings scores only the models not yet there (here with an evaluate that
+    times nothing: float32 codes score 0.5, bfloat16 0.25 more on MIG)."""
+    import zoo
+    import zoo.data
+
+    from benchmarks.speed import precision_bench
+
+    scored = []
+
+    def evaluate(representation, data, *, precision, **kwargs):
+        scored.append(precision)
+        return {"mig.mig": 0.5 + (0.25 if precision == "bfloat16" else 0.0), "timing.encode": 2.0}
+
+    monkeypatch.setattr(zoo.metrics, "evaluate", evaluate)
+    monkeypatch.setattr(zoo.data, "load", lambda name, **kw: name)
+    monkeypatch.setattr(zoo, "load", lambda name: type("M", (), {"representation": None})())
+    first = precision_bench.run(True, tmp_path, models=["vae-dsprites"])
+    assert first["models"]["vae-dsprites"]["largest_difference"] == ["mig.mig", 0.25] and len(scored) == 2
+    partial = tmp_path / "precision.partial.json"
+    assert list(json.loads(partial.read_text())["models"]) == ["vae-dsprites"]
+    both = precision_bench.run(True, tmp_path, models=["vae-dsprites", "betavae-dsprites"])
+    assert list(both["models"]) == ["vae-dsprites", "betavae-dsprites"] and len(scored) == 4  # vae kept
+    precision_bench.run(False, tmp_path, models=["vae-dsprites"])  # other settings: scored again
+    assert len(scored) == 6

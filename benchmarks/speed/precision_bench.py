@@ -11,13 +11,17 @@ the encoding seconds (`timing.encode`) of both with their ratio. DCI uses its fa
 exact one would dominate the time and is the same for both precisions' codes).
 
 Sizes: the study's 10,000 / 5,000 points and every metric; `--quick` 1,000 / 500 points and the
-array metrics (mig, dci, sap, modularity_explicitness), to check that it runs. bfloat16 is faster
+array metrics (mig, dci, sap, modularity_explicitness), to check that it runs. At the study's sizes
+a model takes tens of minutes on 2 cores (the BetaVAE and FactorVAE scores encode about 2 million
+images per precision), so each finished model is kept in `<out>/precision.partial.json` at once and a
+rerun with the same settings continues after the last finished model (`--model` picks some models). bfloat16 is faster
 only where the CPU has AMX or AVX-512 BF16 units (`machine.bfloat16_units`) or on a GPU; without
 them it is emulated and slower than float32, which the encoding ratio shows.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,7 +40,9 @@ QUICK_METRICS = ["mig", "dci", "sap", "modularity_explicitness"]
 
 
 def run(quick: bool, out: Path, *, models=None) -> dict:
-    """Scores each model at both precisions; returns the differences and times (`out` is unused)."""
+    """Scores each model at both precisions; returns the differences and times. Each finished model
+    goes into `<out>/precision.partial.json` at once; models already there at the same settings are
+    not scored again."""
     import zoo
     import zoo.data
     import zoo.metrics
@@ -45,8 +51,14 @@ def run(quick: bool, out: Path, *, models=None) -> dict:
     num_train, num_test = (1000, 500) if quick else (10_000, 5_000)
     metrics = QUICK_METRICS if quick else list(zoo.metrics.ALL)
     entries = manifest.load_manifest()["models"]
-    rows, notes = {}, []
+    settings = {"quick": quick, "num_train": num_train, "num_test": num_test, "metrics": metrics, "dci_backend": "fast"}
+    partial_path = Path(out) / f"{NAME}.partial.json"
+    partial = json.loads(partial_path.read_text()) if partial_path.is_file() else {}
+    rows, notes = (dict(partial["models"]), list(partial["notes"])) if partial.get("settings") == settings else ({}, [])
     for name in models or zoo.list_models(available=True):
+        if name in rows or any(note.startswith(f"{name} skipped") for note in notes):
+            print(f"  {name}: kept from {partial_path}", flush=True)
+            continue
         dataset = entries[name]["dataset"]
         try:
             data = zoo.data.load(dataset["name"])  # rendered dSprites by default, as the cards were scored
@@ -58,6 +70,7 @@ def run(quick: bool, out: Path, *, models=None) -> dict:
                     metric_options={"dci": {"backend": "fast"}}, progress=False, precision=precision)
         except Exception as e:  # a model whose dataset is not here, or that has no ground-truth factors
             notes.append(f"{name} skipped: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
+            _report.write_json(partial_path, {"settings": settings, "models": rows, "notes": notes})
             continue
         reference, bf16 = scored["float32"], scored["bfloat16"]
         differences = {k: bf16[k] - v for k, v in reference.items() if not k.startswith("timing.") and k in bf16}
@@ -66,6 +79,8 @@ def run(quick: bool, out: Path, *, models=None) -> dict:
                       "differences": differences, "largest_difference": [worst, differences[worst]],
                       "encode_s": {"float32": reference["timing.encode"], "bfloat16": bf16["timing.encode"]},
                       "encode_bfloat16_over_float32": reference["timing.encode"] / bf16["timing.encode"]}
+        rows[name]["load_average_1min"] = _report.machine()["load_average_1min"]  # others running: times are not clean
+        _report.write_json(partial_path, {"settings": settings, "models": rows, "notes": notes})
         print(f"  {name}: largest |bf16 - f32| {abs(differences[worst]):.4f} ({worst}); encode "
               f"{reference['timing.encode']:.1f} s float32, {bf16['timing.encode']:.1f} s bfloat16", flush=True)
     return {"benchmark": "zoo.metrics.evaluate with precision='bfloat16' against float32 encoding, per zoo model",
@@ -87,7 +102,18 @@ def markdown(result: dict) -> str:
     return text + "".join(f"\n\n{note}" for note in result["notes"])
 
 
+def main(argv):
+    from benchmarks import _flags
+
+    _report.no_arguments(argv)
+    module = sys.modules[__name__]
+    result = _report.run_and_save(module, quick=_flags.FLAGS.quick, out=_flags.FLAGS.out_dir, json_path=_flags.FLAGS.out,
+                                  models=_flags.FLAGS.model or None)
+    print(result["markdown"])
+    return 0
+
+
 if __name__ == "__main__":
     from benchmarks import _flags
 
-    _flags.program_of(sys.modules[__name__])
+    _flags.program(main, "quick", "out_dir", "out", "model")
