@@ -17,6 +17,13 @@ representation and returns one flat dict keyed `"<function>.<key>"`.
 | `factor_vae_score`        | train_accuracy, eval_accuracy, num_active_dims                 | Kim & Mnih 2018 |
 | `cluster_accuracy`        | cluster_accuracy (a discrete code vs labels, best matching)    | Chen et al. 2016 |
 
+`udr` scores a set of models rather than one: the Unsupervised Disentanglement Ranking of Duan et
+al. 2020 takes the codes `[N, D]` of several models of one setting (seeds) on the same points and
+each latent's KL, and returns each model's score (`model_scores` `[M]`) with the pair scores and
+similarity matrices; it needs no factors and is not one of `ALL`, which `evaluate` runs on one model.
+The 1.5 wheel lacks its reference, so it is checked against a fixture made by the repository's own
+functions (tests/fixtures/make_udr_fixture.py).
+
 Every function's docstring lists where the reference's behaviour is odd and what we do, and
 tests/test_metrics_reference.py checks the numbers against disentanglement_lib 1.5 itself.
 
@@ -39,9 +46,10 @@ from zoo.metrics._irs import irs
 from zoo.metrics._mig import mig
 from zoo.metrics._modularity_explicitness import modularity_explicitness
 from zoo.metrics._sap import sap
+from zoo.metrics._udr import udr
 from zoo.metrics._unsupervised import unsupervised
 from zoo.metrics._utils import entropy, histogram_discretize, mutual_information
 
 __all__ = ["ALL", "beta_vae_score", "cluster_accuracy", "dci", "dci_completeness", "dci_disentanglement", "entropy",
            "evaluate", "factor_vae_score", "fit_dci_classifiers", "histogram_discretize", "irs", "mig",
-           "modularity_explicitness", "mutual_information", "sap", "unsupervised"]
+           "modularity_explicitness", "mutual_information", "sap", "udr", "unsupervised"]
