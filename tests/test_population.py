@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from benchmarks.papers import _impossibility as imp
+from benchmarks.papers import _population_intervals as intervals
 from benchmarks.papers import _population_figures as figures
 from benchmarks.papers import _population_stats as stats
 from benchmarks.papers import _agreement, population
@@ -188,6 +189,9 @@ def test_capacity_switch_on_order_and_factor_names():
 
 def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatch):
     rows = dozen(lambda o, rank, seed: OBJ_LEVEL[o] + 0.1 * rank + 0.01 * seed)
+    # beta-TCVAE at beta 1, seed 0: the same objective as beta-VAE at beta 1, seed 0, to be counted once.
+    copy = make_row("beta_tcvae", 1.0, 0, quality=0.99)
+    rows.append(copy)
     trace = {"steps": [0, 1000, 2000], "kl_per_latent": [[0.0, 0.0], [0.9, 0.0], [1.5, 0.2]]}
     mi = {"matrix": [[0.1, 2.0], [0.5, 0.3]], "factor_entropy": [1.0, 3.0], "factor_names": ["shape", "posX"]}
     for r in rows:
@@ -205,8 +209,11 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatc
     spy(figures._plots, "panels")
     spy(figures._plots, "heatmaps")
     result = _report.run_and_save(population, quick=True, out=tmp_path / "out", population_file=path,
-                                  impossibility=False)
-    assert result["num_models"] == 12
+                                  impossibility=False, resamples=60)
+    assert result["num_models"] == 13
+    assert result["distinct"]["num_models"] == 12 and result["distinct"]["dropped"] == [copy["name"]]
+    assert result["agreement"]["num_models"] == 12  # the copy, whose 0.99 would rank first, is left out
+    rows.remove(copy)
     assert result["variance"]["MIG"]["shares"] == pytest.approx(stats.shares_of(rows, "mig.mig")["shares"])
     # Seeds: 3 middle cells whose two seeds differ by 0.01, SS_seed = 3 x 2 x 0.005^2 = 1.5e-4.
     assert result["variance"]["MIG"]["ss"]["seed"] == pytest.approx(1.5e-4)
@@ -214,9 +221,11 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatc
     drawn = {name: (args, kwargs) for name, args, kwargs in drawn}
     assert set(drawn) == {result["figures"][k] for k in ("agreement", "variance", "mean_vs_sampled", "tradeoff",
                                                           "capacity")}
-    # Agreement: our matrix and the paper's, as computed.
+    # Agreement: our matrix, the within-objective one and the paper's, as computed.
     (panels, labels), _ = drawn[result["figures"]["agreement"]]
-    assert [m for _, m in panels] == [result["agreement"]["ours"], result["agreement"]["paper"]]
+    i = result["intervals"]
+    assert [m for _, m in panels] == [result["agreement"]["ours"], i["agreement"]["within_matrix"],
+                                      result["agreement"]["paper"]]
     assert len(labels) == len(result["agreement"]["ours"])
     # Variance: one panel per score, its points the twelve models' scores.
     (specs,), _ = drawn[result["figures"]["variance"]]
@@ -246,9 +255,141 @@ def test_figures_step_recomputes_every_number_from_the_file(tmp_path, monkeypatc
         assert pixels.shape[0] > 200 and pixels.shape[1] > 400 and (pixels < 200).mean() > 0.01, key
     text = (tmp_path / "out" / "population.md").read_text()
     assert text.count("**Paper**") == 5 and "Not computed in this run" in text  # no impossibility demo here
-    assert "12 trained models (beta-VAE 4, AnnealedVAE 4, FactorVAE 4)" in text
+    assert "13 trained models (beta-VAE 4, AnnealedVAE 4, FactorVAE 4, beta-TCVAE 1)" in text
+    assert f"drop the beta-TCVAE copy (`{copy['name']}`) and count 12 models" in text
     saved = json.loads((tmp_path / "out" / "population_figures.json").read_text())
     assert saved["agreement"]["comparison"] == result["agreement"]["comparison"]
+    assert saved["intervals"]["resamples"] == 60 and saved["intervals"]["rule"] == stats.VERDICT_RULE
+    # Intervals. Every score is the same monotone quality (Modularity its negative): in every resample the
+    # correlations are +1 or -1, pooled and within objectives, so each interval is a point that misses
+    # the paper's cell: 15 disagreements each way.
+    pairs = i["agreement"]["pairs"]
+    assert len(pairs) == 15 and pairs[0]["pair"] == ["BetaVAE", "FactorVAE"] and pairs[0]["paper"] == 0.8
+    for p in pairs:
+        sign = -1 if "Modularity" in p["pair"] else 1
+        for which in ("ours", "within"):
+            assert (p[which]["low"], p[which]["estimate"], p[which]["high"]) == pytest.approx((sign,) * 3), p
+    assert i["agreement"]["verdicts"] == i["agreement"]["within_verdicts"] == {"agrees": 0, "disagrees": 15,
+                                                                               "undetermined": 0}
+    assert "| BetaVAE - FactorVAE | 80 | 100 [100, 100] | disagrees | 100 [100, 100] | disagrees |" in text
+    # Variance, by hand: objective levels 0.2 / 0.5 / 0.8, four models each: SS_obj = 4 (0.09 + 0 + 0.09) = 0.72;
+    # settings L, L + 0.105, L + 0.2 around L + 0.1025: SS_setting = 3 (0.1025^2 + 2 0.0025^2 + 0.0975^2)
+    # = 0.060075; SS_seed = 3 x 2 x 0.005^2 = 1.5e-4. Seed deviations of +-0.005 sqrt(2) barely move it:
+    # the objective's share stays above one half, against the paper.
+    mig = i["variance"]["MIG"]
+    total = 0.72 + 0.060075 + 1.5e-4
+    assert mig["objective"]["estimate"] == pytest.approx(0.72 / total)
+    assert mig["objective"]["low"] <= 0.72 / total <= mig["objective"]["high"] < mig["objective"]["low"] + 0.02
+    # Reconstruction is 100 for every model: no variance to share, undetermined.
+    assert mig["verdict"] == "disagrees" and i["variance"]["Recon. NLL"]["verdict"] == "undetermined"
+    assert "above it for 7 (BetaVAE, FactorVAE, MIG, DCI, Modularity, SAP, IRS)" in text
+    assert mig["seed_sd"]["estimate"] == pytest.approx(math.sqrt(1.5e-4 / 3))
+    # The file's settings name no evaluation size: no evaluation noise is claimed.
+    assert "evaluation" not in i["variance"]["BetaVAE"]
+    # Trends: every TC is 1.0, so every change is 0 with no seed spread: [0, 0], undetermined.
+    t = i["mean_vs_sampled"]["beta_vae"]["sampled"]
+    assert (t["low"], t["estimate"], t["high"]) == (0.0, 0.0, 0.0) and t["verdict"] == "undetermined"
+    assert i["mean_vs_sampled"]["annealed_vae"]["mean"]["verdict"] is None  # not in the paper's figure
+    # Trade-off: one reconstruction error for all, no difference at equal error can be fitted.
+    assert i["tradeoff"]["mig"]["verdict"] == "undetermined" and math.isnan(i["tradeoff"]["mig"]["estimate"])
+    # Capacity: every trace switches position on alone: nothing to order.
+    assert i["capacity"] == {"ordered_runs": 0, "position_first_of_ordered": 0, "verdict": "undetermined"}
+
+
+# ----------------------------------------------------------------------------- uncertainty (issue 34)
+
+def test_bootstrap_of_a_mean_by_hand():
+    # Two values {0, 1}: a resample's mean is 0, 0.5 or 1 with probabilities 1/4, 1/2, 1/4. A 90% interval
+    # cuts 5% from each end, inside the 1/4 at 0 and at 1: [0, 1]. A 40% interval cuts 30%: [0.5, 0.5].
+    x = np.array([0.0, 1.0])
+    b = stats.bootstrap(lambda i: x[i].mean(), 2, level=0.9)
+    assert (b["estimate"], b["low"], b["high"]) == (0.5, 0.0, 1.0)
+    assert (b["resamples"], b["seed"]) == (stats.RESAMPLES, stats.SEED) == (2000, 0)
+    narrow = stats.bootstrap(lambda i: x[i].mean(), 2, level=0.4)
+    assert (narrow["low"], narrow["high"]) == (0.5, 0.5)
+    assert stats.bootstrap(lambda i: x[i].mean(), 2, level=0.4, seed=0) == narrow  # fixed seed: reproducible
+    # A statistic undefined on a constant resample (half of them here) is left out and counted.
+    odd = stats.bootstrap(lambda i: x[i].mean() if np.ptp(x[i]) else math.nan, 2, level=0.9)
+    assert 900 < odd["undefined"] < 1100 and (odd["low"], odd["high"]) == (0.5, 0.5)
+    # Strata keep their sizes: two rows of "b" in every resample; arrays come back element by element.
+    both = stats.bootstrap(lambda i: [np.sum(i >= 2), x[i[i < 2]].mean()], 4, strata=["a", "a", "b", "b"],
+                           resamples=300, level=0.9)
+    assert both["low"] == [2.0, 0.0] and both["high"] == [2.0, 1.0]
+    with pytest.raises(ValueError, match="one label per row"):
+        stats.bootstrap(lambda i: 0.0, 3, strata=["a"])
+
+
+def test_seed_bootstrap_of_a_trend_by_hand():
+    # Settings {1}, {0, 2}, {3}: trend 3 - 1 = 2. The middle setting's deviations -1, +1, scaled by sqrt(2 / 1),
+    # are the only ones; each single-seed end draws one: 2 + d_strong - d_weak is 2 - 2 sqrt 2, 2 or 2 + 2 sqrt 2
+    # with probabilities 1/4, 1/2, 1/4, so the 95% interval is [2 - 2 sqrt 2, 2 + 2 sqrt 2].
+    t = intervals.trend_interval([[1.0], [0.0, 2.0], [3.0]])
+    assert t["estimate"] == 2.0 and t["deviations"] == 2
+    assert (t["low"], t["high"]) == pytest.approx((2 - 2 * math.sqrt(2), 2 + 2 * math.sqrt(2)))
+    assert math.isnan(intervals.trend_interval([[1.0], [2.0], [3.0]])["low"])  # no seed spread to draw from
+    # Pools: a pool with no setting of several seeds leaves its models where they are.
+    b = stats.seed_bootstrap(lambda y: y.copy(), [1.0, 0.0, 2.0, 5.0], ["a", "b", "b", "c"], pools=[0, 0, 0, 1],
+                             resamples=200, level=0.9)
+    assert b["unmoved"] == 1 and b["low"][3] == b["high"][3] == 5.0
+    assert b["low"][0] == pytest.approx(1 - math.sqrt(2)) and b["high"][0] == pytest.approx(1 + math.sqrt(2))
+
+
+def test_verdict_rule():
+    v = stats.verdict
+    assert v(0.36, 0.81, 0.80) == "agrees"          # contains the paper's value, not 0
+    assert v(0.60, 0.95, 0.44) == "disagrees"       # misses it
+    assert v(-0.38, 0.51, 0.25) == "undetermined"   # contains it and 0
+    assert v(-0.1, 0.2, 0.0) == "agrees"            # the paper says 0 and the interval holds it
+    assert v(-0.5, -0.4, None, side="below") == "agrees"
+    assert v(-0.1, 0.2, None, side="below") == "undetermined"
+    assert v(0.1, 0.2, None, side="below") == "disagrees"
+    assert v(0.6, 0.9, None, side="below", boundary=0.5) == "disagrees"
+    assert v(math.nan, 0.2, 0.1) == "undetermined"
+    with pytest.raises(ValueError, match="'below' or 'above'"):
+        v(0.0, 1.0, None, side="falls")
+
+
+def test_spearman_and_within_objective_correlation_by_hand():
+    rng = np.random.default_rng(0)
+    x = np.round(rng.normal(size=(20, 4)), 1)  # ties
+    x[:, 3] = 7.0  # constant
+    names = list("abcd")
+    np.testing.assert_allclose(intervals.spearman(x),
+                               _agreement.rank_correlation([dict(zip(names, row)) for row in x], names), atol=1e-12)
+    # Objective A: x (1, 2), y (2, 1); B: x (11, 12), y (12, 11). Pooled ranks x 1 2 3 4, y 2 1 4 3:
+    # rho = 1 - 6 (1 + 1 + 1 + 1) / (4 x 15) = 0.6. With each objective's mean removed, x is (-.5, .5) and
+    # y (.5, -.5) in both: rho = -1.
+    v = np.array([[1, 2], [2, 1], [11, 12], [12, 11]], np.float64)
+    assert intervals.spearman(v)[0, 1] == pytest.approx(0.6)
+    w = intervals.within_objective(v, ["A", "A", "B", "B"])
+    np.testing.assert_allclose(w, [[-0.5, 0.5], [0.5, -0.5], [-0.5, 0.5], [0.5, -0.5]])
+    assert intervals.spearman(w)[0, 1] == pytest.approx(-1.0)
+
+
+def test_same_objective_is_counted_once():
+    rows = [make_row("beta_vae", 1.0, 0), make_row("beta_tcvae", 1.0, 0), make_row("beta_tcvae", 1.0, 1),
+            make_row("beta_tcvae", 4.0, 0), make_row("beta_vae", 4.0, 0)]
+    kept, dropped = stats.distinct_objectives(rows)
+    # beta-TCVAE at beta 1, seed 0 has a beta-VAE twin; at seed 1 it has none and stays.
+    assert [r["name"] for r in dropped] == ["beta_tcvae-1-seed0"]
+    assert [r["name"] for r in kept] == ["beta_vae-1-seed0", "beta_tcvae-1-seed1", "beta_tcvae-4-seed0",
+                                         "beta_vae-4-seed0"]
+
+
+def test_adjusted_difference_and_evaluation_noise_by_hand():
+    # score = 0.5 + 0.2 [FactorVAE] - 0.001 error, exactly: the difference at equal error is 0.2.
+    error = np.array([60.0, 80.0, 140.0, 75.0, 90.0, 130.0])
+    second = np.array([0, 0, 0, 1, 1, 1])
+    assert intervals.adjusted_difference(0.5 + 0.2 * second - 0.001 * error, error, second) == pytest.approx(0.2)
+    assert math.isnan(intervals.adjusted_difference([1, 2], [5, 5], [0, 1]))  # error and group confounded
+    # Evaluation noise: accuracies 0.5 and 0.9 over 100 votes: mean p (1 - p) / 100 = (0.25 + 0.09) / 200.
+    rows = [make_row("beta_vae", 4.0, 0, quality=0.5), make_row("beta_vae", 4.0, 1, quality=0.9)]
+    v = intervals.variance(rows, [("BetaVAE", "beta_vae_score.eval_accuracy")], eval_points=100, resamples=50,
+                           seed=0, level=0.95)["BetaVAE"]
+    assert v["evaluation"]["sd"] == pytest.approx(math.sqrt(0.34 / 200))
+    # Seed s.d. of {0.5, 0.9}: sqrt(0.08); the noise is 0.0017 / 0.08 of its variance.
+    assert v["seed_sd"]["estimate"] == pytest.approx(math.sqrt(0.08))
+    assert v["evaluation"]["share_of_seed_variance"]["estimate"] == pytest.approx(0.0017 / 0.08)
 
 
 # ----------------------------------------------------------------------------- 6. impossibility
@@ -375,8 +516,14 @@ def test_capacity_first_on_per_factor_group_and_summary_by_hand():
     assert b["first_on"] == {"position": 1000, "scale": 500, "shape": 1500, "orientation": None}
     s = stats.capacity_summary([a, b, c])
     # position first in a and c; scale on in a (after position) and b (before); shape only in b.
+    # Ordered runs (two groups on at different steps): a (position 500 < scale 1500) and b (scale first); c
+    # has position alone, where "position first" cannot fail. Position strictly first: a only.
     assert s == {"runs": 3, "position_first": 2, "scale_on": 2, "scale_after_position": 1,
-                 "shape_or_orientation": 1, "resolution": 500}
+                 "shape_or_orientation": 1, "ordered_runs": 2, "position_first_of_ordered": 1, "resolution": 500}
+    assert intervals.capacity(s)["verdict"] == "undetermined"  # 1 of 2
+    assert intervals.capacity(stats.capacity_summary([c]))["verdict"] == "undetermined"  # nothing to order
+    assert intervals.capacity(stats.capacity_summary([a]))["verdict"] == "agrees"
+    assert intervals.capacity(stats.capacity_summary([b]))["verdict"] == "disagrees"
 
 
 def test_readme_flag_is_checked_before_any_work(tmp_path):

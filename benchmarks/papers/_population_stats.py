@@ -147,6 +147,16 @@ def trend(series: list[dict]) -> dict:
     return {"weak": weak, "strong": strong, "direction": direction}
 
 
+def paper_tc(objective: str, which: str) -> str | None:
+    """What Locatello et al. 2019 (Sec. 5.1, Fig. 1) report as regularisation grows: the sampled
+    representation's TC falls, the mean's rises except under DIP-VAE-I; AnnealedVAE is not in the figure."""
+    if objective == "annealed_vae":
+        return None
+    if which == "sampled":
+        return "falls"
+    return "falls" if objective == "dip_vae_i" else "rises"
+
+
 def mean_vs_sampled(rows: list[dict]) -> dict:
     """Per objective: Gaussian TC of the mean and the sampled representation per setting, and trends."""
     out = {}
@@ -248,12 +258,19 @@ def first_on(latents: list[dict]) -> dict:
 def capacity_summary(traces: list[dict]) -> dict:
     """How the runs compare with the paper's order: runs where position is (jointly) first among the
     groups that switch on; runs where scale switches on, and after position; runs where shape or
-    orientation own any active latent; and the trace's resolution (steps between traced points)."""
-    position_first = scale_on = scale_after = shape_or_orientation = 0
+    orientation own any active latent; and the trace's resolution (steps between traced points).
+
+    Only an *ordered* run can test the order: one where at least two groups switch on, at different
+    traced steps. In any other run "position first" cannot fail (`ordered_runs`, and
+    `position_first_of_ordered`: those where position switched on strictly before the others)."""
+    position_first = scale_on = scale_after = shape_or_orientation = ordered = first_of_ordered = 0
     for t in traces:
         f = t["first_on"]
         on = [v for v in f.values() if v is not None]
         position_first += bool(on) and f["position"] is not None and f["position"] == min(on)
+        if len(set(on)) > 1:
+            ordered += 1
+            first_of_ordered += f["position"] is not None and on.count(f["position"]) == 1 and f["position"] == min(on)
         if f["scale"] is not None:
             scale_on += 1
             scale_after += f["position"] is not None and f["scale"] >= f["position"]
@@ -261,4 +278,153 @@ def capacity_summary(traces: list[dict]) -> dict:
     gaps = [b - a for t in traces for a, b in zip(t["steps"], t["steps"][1:])]
     return {"runs": len(traces), "position_first": int(position_first), "scale_on": scale_on,
             "scale_after_position": int(scale_after), "shape_or_orientation": shape_or_orientation,
+            "ordered_runs": ordered, "position_first_of_ordered": int(first_of_ordered),
             "resolution": min(gaps) if gaps else None}
+
+
+# ----------------------------------------------------------------------------- uncertainty (issue 34)
+
+# Every interval on the population page: a 95% percentile bootstrap with 2,000 resamples from
+# numpy's default generator at seed 0, so rerunning the figures step gives the same numbers.
+RESAMPLES, SEED, LEVEL = 2000, 0, 0.95
+
+VERDICT_RULE = (
+    "A stated number's 95% interval [lo, hi] is set against the paper's value p. For a value (a correlation): "
+    "*disagrees* when p lies outside the interval; *undetermined* when p lies inside but so does 0, so the data "
+    "cannot tell p from no relation or the opposite sign; *agrees* otherwise. For a direction (falls, rises, "
+    "less than half): *agrees* when the whole interval lies on the paper's side of the boundary, *disagrees* "
+    "when it lies wholly on the other side, *undetermined* when it contains the boundary.")
+
+
+def bootstrap(statistic, n: int, *, strata=None, resamples: int = RESAMPLES, seed: int = SEED,
+              level: float = LEVEL) -> dict:
+    """Percentile bootstrap interval of `statistic` (Efron & Tibshirani 1993, Sec. 13.3).
+
+    `statistic(index)` takes an int array of row indices, a resample of `range(n)`, and returns a
+    number or an array (a whole matrix at once); the estimate is `statistic(arange(n))`. Each
+    resample draws n rows with replacement, or, given `strata` (one label per row), draws within
+    each stratum as many rows as it holds, so every stratum keeps its size. The interval is the
+    (1 - level) / 2 and (1 + level) / 2 quantiles of the resampled statistics (numpy's linear
+    interpolation); resamples where the statistic is NaN (a column that came out constant) are left
+    out and counted per element in `undefined`.
+
+    Returns:
+      `{"estimate", "low", "high", "undefined", "resamples", "seed", "level"}`; arrays as nested lists.
+    """
+    if n < 1 or resamples < 1 or not 0 < level < 1:
+        raise ValueError(f"bootstrap needs n >= 1 rows, resamples >= 1 and 0 < level < 1; got n={n}, "
+                         f"resamples={resamples}, level={level}.")
+    base = np.arange(n)
+    if strata is None:
+        groups = [base]
+    else:
+        labels = list(strata)
+        if len(labels) != n:
+            raise ValueError(f"bootstrap: {len(labels)} strata labels for {n} rows; give one label per row.")
+        groups = [np.array([i for i, x in enumerate(labels) if x == g]) for g in dict.fromkeys(labels)]
+    rng = np.random.default_rng(seed)
+    estimate = np.asarray(statistic(base), np.float64)
+    draws = np.empty((resamples, *estimate.shape))
+    for b in range(resamples):
+        draws[b] = statistic(np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups]))
+    flat = draws.reshape(resamples, -1)
+    undefined = np.isnan(flat).sum(axis=0)
+    bounds = np.full((2, flat.shape[1]), np.nan)
+    ok = undefined < resamples
+    if ok.any():
+        bounds[:, ok] = np.nanquantile(flat[:, ok], [(1 - level) / 2, (1 + level) / 2], axis=0)
+    low, high = (b.reshape(estimate.shape) for b in bounds)
+    return {"estimate": estimate.tolist(), "low": low.tolist(), "high": high.tolist(),
+            "undefined": undefined.reshape(estimate.shape).tolist(), "resamples": resamples, "seed": seed,
+            "level": level}
+
+
+def verdict(low: float, high: float, paper, *, side: str | None = None, boundary: float = 0.0) -> str:
+    """"agrees", "disagrees" or "undetermined" by VERDICT_RULE.
+
+    Args:
+      low, high: the interval (NaN: undetermined).
+      paper: the paper's value, for a value claim (`side` None).
+      side: for a direction claim, where the paper puts the quantity: "below" or "above" `boundary`.
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "undetermined"
+    if side is not None:
+        if side not in ("below", "above"):
+            raise ValueError(f"verdict side must be 'below' or 'above', not {side!r}.")
+        below, above = high < boundary, low > boundary
+        if not (below or above):
+            return "undetermined"
+        return "agrees" if (below if side == "below" else above) else "disagrees"
+    if not low <= paper <= high:
+        return "disagrees"
+    return "undetermined" if paper != 0 and low <= 0 <= high else "agrees"
+
+
+# beta-TCVAE at beta 1 is the ELBO (Chen et al. 2018, Eq. 4 with alpha = beta = gamma = 1), as is
+# beta-VAE at beta 1 (Higgins et al. 2017, Eq. 4): one objective. Where both were trained at the same
+# seed, the pooled statistics keep the beta-VAE copy, the family where beta 1 is the plain VAE, and
+# drop the beta-TCVAE one: (dropped objective, kept objective, hyperparameter, value).
+SAME_OBJECTIVE = [("beta_tcvae", "beta_vae", "beta", 1.0)]
+
+
+def distinct_objectives(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(rows kept, rows dropped): a row is dropped when SAME_OBJECTIVE names it as the copy of a kept
+    row of the same seed and step count."""
+    dropped = []
+    for drop, keep, name, value in SAME_OBJECTIVE:
+        kept = {(r["seed"], r["steps"]) for r in rows
+                if r["objective"] == keep and float(r["hparams"].get(name, math.nan)) == value}
+        dropped += [r for r in rows if r["objective"] == drop and float(r["hparams"].get(name, math.nan)) == value
+                    and (r["seed"], r["steps"]) in kept]
+    names = {r["name"] for r in dropped}
+    return [r for r in rows if r["name"] not in names], dropped
+
+
+def seed_bootstrap(statistic, values, cells, *, pools=None, resamples: int = RESAMPLES, seed: int = SEED,
+                   level: float = LEVEL) -> dict:
+    """Percentile interval of `statistic(values)` when the seeds are drawn again (a residual bootstrap,
+    Davison & Hinkley 1997, Sec. 6.2.3, here for a one-way layout of settings).
+
+    Each value is its setting's (`cells`) mean plus a seed deviation. A resample keeps every
+    setting's mean and gives each model a deviation drawn with replacement from its pool's
+    deviations y - ybar_h, taken from the settings with n_h > 1 seeds and scaled by
+    sqrt(n_h / (n_h - 1)) so that their variance is unbiased. Resampling models instead would put
+    one model twice into a setting with no spread between the copies, pulling every seed spread
+    down; and a setting trained with one seed could not move at all. `pools` (one label per value,
+    default one pool) say which models share a seed spread; a pool without a setting of several
+    seeds leaves its models unmoved (counted in `unmoved`). Non-finite values must be left out by
+    the caller.
+
+    Returns:
+      `{"estimate", "low", "high", "deviations", "unmoved", "resamples", "seed", "level"}`.
+    """
+    values = np.asarray(values, np.float64)
+    n = len(values)
+    if len(cells) != n or (pools is not None and len(pools) != n):
+        raise ValueError(f"seed_bootstrap needs one setting (and pool) per value; got {len(cells)} for {n} values.")
+    pools = [0] * n if pools is None else list(pools)
+    members = {c: [i for i in range(n) if cells[i] == c] for c in dict.fromkeys(cells)}
+    fitted = np.empty(n)
+    deviations = {p: [] for p in dict.fromkeys(pools)}
+    for c, index in members.items():
+        fitted[index] = values[index].mean()
+        if len(index) > 1:
+            scale = math.sqrt(len(index) / (len(index) - 1))
+            for i in index:
+                deviations[pools[i]].append((values[i] - fitted[i]) * scale)
+    pool_of = {p: np.array([i for i in range(n) if pools[i] == p]) for p in deviations}
+    estimate = np.asarray(statistic(values), np.float64)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((resamples, *estimate.shape))
+    for b in range(resamples):
+        y = fitted.copy()
+        for p, index in pool_of.items():
+            d = deviations[p]
+            y[index] += np.asarray(d)[rng.integers(0, len(d), len(index))] if d else values[index] - fitted[index]
+        draws[b] = statistic(y)
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+    return {"estimate": estimate.tolist(), "low": low.tolist(), "high": high.tolist(),
+            "deviations": sum(len(d) for d in deviations.values()),
+            "unmoved": int(sum(len(pool_of[p]) for p, d in deviations.items() if not d)),
+            "resamples": resamples, "seed": seed, "level": level}

@@ -24,6 +24,11 @@ table only:
   5. KL per latent through training of the AnnealedVAE runs, each latent named by its factor;
   6. Theorem 1: a rotation of a perfectly disentangled Gaussian code keeps the prior likelihood
      while every supervised score falls (exact; no model).
+Every correlation, variance share and trend of 1 to 4 carries a 95% bootstrap interval and a verdict
+against the paper ("agrees", "disagrees", "undetermined"; `_population_intervals.py`, rule and
+resampling units there), and the pooled figures count beta-TCVAE at beta 1 once (it is beta-VAE at
+beta 1). The figures step never trains: it recomputes everything from the table, so rerunning it
+after changing this code rewrites the page, the plots and the JSON from the same scores.
 It writes `population_*.png`, `population_figures.json` (every number) and `population.md` into --out.
 `run(quick, out)` and `markdown(result)` are the interface every benchmark has (`_report.py`).
 """
@@ -40,7 +45,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from absl import app, flags  # noqa: E402
 
-from benchmarks.papers import _impossibility, _population_figures, _population_markdown, _population_score  # noqa: E402
+from benchmarks.papers import (_impossibility, _population_figures, _population_markdown,  # noqa: E402
+                               _population_score, _population_stats)
 from benchmarks import _report  # noqa: E402
 from zoo import files  # noqa: E402
 
@@ -53,7 +59,7 @@ STEPS = ("score", "figures", "all")
 
 
 def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=None,
-        impossibility: bool = True) -> dict:
+        impossibility: bool = True, resamples: int = _population_stats.RESAMPLES) -> dict:
     """The figures step: every figure's numbers from the population file, plots and `population.md` into `out`.
 
     Args:
@@ -61,6 +67,7 @@ def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=N
       out: folder for `population_*.png`, `population_figures.json` and `population.md`.
       population_file: the table the score step wrote (default docs/bench/population.json).
       impossibility: also run the Theorem 1 demonstration (about a minute at full size).
+      resamples: bootstrap resamples behind every interval (the page's numbers use the default, 2,000).
     """
     population_file = Path(population_file or POPULATION_FILE)
     content = _population_score.read_population(population_file)
@@ -70,7 +77,7 @@ def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=N
     demo = None
     if impossibility:
         demo = _impossibility.demonstrate(**(_impossibility.QUICK if quick else _impossibility.FULL))
-    result = _population_figures.compute(content["rows"], demo)
+    result = _population_figures.compute(content["rows"], demo, settings=content["settings"], resamples=resamples)
     result.update({"population_file": _relative(population_file), "settings": content["settings"], "quick": quick})
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
