@@ -1,6 +1,7 @@
 """Mutation testing of the math with mutmut: what `make mutation` runs (not part of `make test`).
 
     .venv/bin/python tests/mutation_run.py [--only losses,metrics] [--files zoo/metrics/_dci.py,...] [--out out/mutation]
+                                           [--resume]
 
 A mutant is the code with one small change (an operator swapped, a constant nudged, an argument
 dropped); a good test suite fails on it ("killed"). Each group below is a set of source files and
@@ -106,9 +107,12 @@ def score(counts: dict) -> float | None:
     return None if tried == 0 else counts.get("killed", 0) / tried
 
 
-def run_group(group: str, out: Path, max_children: int, files=None) -> dict:
+def run_group(group: str, out: Path, max_children: int, files=None, resume: bool = False) -> dict:
     work = out / group
-    prepare(group, work, files)
+    if resume and (work / "mutants").is_dir():
+        print(f"resuming in {work}: mutmut runs the mutants that have no verdict yet", flush=True)
+    else:
+        prepare(group, work, files)
     mutmut = Path(sys.executable).with_name("mutmut")
     if not mutmut.is_file():
         raise SystemExit(f"mutmut is not installed in {Path(sys.executable).parent}: "
@@ -144,6 +148,8 @@ def main() -> int:
     parser.add_argument("--files", default="", help="comma-separated source files of the chosen groups to mutate "
                         "(default: all of each group's)")
     parser.add_argument("--out", default=str(ROOT / "out" / "mutation"))
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted run in --out (its copy "
+                        "of the code and tests as they were when it started) instead of starting afresh")
     parser.add_argument("--max_children", type=int, default=1)
     args = parser.parse_args()
     groups = [g for g in args.only.split(",") if g]
@@ -160,7 +166,7 @@ def main() -> int:
     results = []
     for group in groups:
         print(f"=== mutation: {group} -> {out / group}", flush=True)
-        results.append(run_group(group, out, args.max_children, files))
+        results.append(run_group(group, out, args.max_children, files, args.resume))
         print(markdown(results[-1:]), flush=True)
         (out / "result.json").write_text(json.dumps(results, indent=1))
     print(markdown(results))
