@@ -25,7 +25,7 @@ from zoo.models.beta_tcvae import BetaTCVAE
 from zoo.models.beta_vae import BetaVAE
 from zoo.models.dip_vae import DIPVAE
 from zoo.models.factor_vae import FactorVAE
-from zoo.models.infogan import InfoGAN
+from zoo.models.infogan import InfoGAN, InfoGANCR, InfoWGANGP, InfoWGANGPCR
 from zoo.models.optimizers import FusedAdam
 from zoo.models.vae import VAE, VAEOutputs
 from zoo.models.weak_vae import WeakVAE
@@ -100,4 +100,5 @@ def get(name: str, **kwargs) -> RepresentationModel:
 
 
 __all__ = ["AdaGVAE", "AdaMLVAE", "AnnealedVAE", "BetaTCVAE", "BetaVAE", "DIPVAE", "FactorVAE", "FusedAdam", "HParam",
-           "InfoGAN", "RepresentationModel", "VAE", "VAEOutputs", "WeakVAE", "get", "get_class", "hparams", "names"]
+           "InfoGAN", "InfoGANCR", "InfoWGANGP", "InfoWGANGPCR", "RepresentationModel", "VAE", "VAEOutputs", "WeakVAE",
+           "get", "get_class", "hparams", "names"]
