@@ -207,7 +207,8 @@ def page(manifest: dict) -> str:
         "",
         "Thirty models trained for the purpose (six VAE objectives, three settings each, three seeds at "
         "the middle one; 10,000 steps on rendered dSprites), each scored with every metric. What each "
-        "figure shows, with the papers' claims beside ours: [the population study](bench/population.md).",
+        "figure shows, with the papers' claims beside ours and every number's 95% interval and verdict: "
+        "[the population study](bench/population.md).",
         "",
     ]
     for filename, title in POPULATION_FIGURES:
