@@ -14,8 +14,8 @@ Sizes: the study's 10,000 / 5,000 points and every metric; `--quick` 1,000 / 500
 array metrics (mig, dci, sap, modularity_explicitness), to check that it runs. At the study's sizes
 a model takes tens of minutes on 2 cores (the BetaVAE and FactorVAE scores encode about 2 million
 images per precision), so each finished model is kept in `<out>/precision.partial.json` at once and a
-rerun with the same settings continues after the last finished model (`--model` picks some models). bfloat16 is faster
-only where the CPU has AMX or AVX-512 BF16 units (`machine.bfloat16_units`) or on a GPU; without
+rerun with the same settings continues after the last finished model (`--model` picks some models).
+bfloat16 is faster only where the CPU has AMX or AVX-512 BF16 units (`machine.bfloat16_units`) or on a GPU; without
 them it is emulated and slower than float32, which the encoding ratio shows.
 """
 
@@ -70,22 +70,21 @@ def run(quick: bool, out: Path, *, models=None) -> dict:
                     metric_options={"dci": {"backend": "fast"}}, progress=False, precision=precision)
         except Exception as e:  # a model whose dataset is not here, or that has no ground-truth factors
             notes.append(f"{name} skipped: {type(e).__name__}: {str(e).splitlines()[0][:200]}")
-            _report.write_json(partial_path, {"settings": settings, "models": rows, "notes": notes})
-            continue
-        reference, bf16 = scored["float32"], scored["bfloat16"]
-        differences = {k: bf16[k] - v for k, v in reference.items() if not k.startswith("timing.") and k in bf16}
-        worst = max(differences, key=lambda k: abs(differences[k]))
-        rows[name] = {"dataset": dataset["name"], "float32": reference, "bfloat16": bf16,
-                      "differences": differences, "largest_difference": [worst, differences[worst]],
-                      "encode_s": {"float32": reference["timing.encode"], "bfloat16": bf16["timing.encode"]},
-                      "encode_bfloat16_over_float32": reference["timing.encode"] / bf16["timing.encode"]}
-        rows[name]["load_average_1min"] = _report.machine()["load_average_1min"]  # others running: times are not clean
+        else:
+            reference, bf16 = scored["float32"], scored["bfloat16"]
+            differences = {k: bf16[k] - v for k, v in reference.items() if not k.startswith("timing.") and k in bf16}
+            worst = max(differences, key=lambda k: abs(differences[k]))
+            rows[name] = {"dataset": dataset["name"], "float32": reference, "bfloat16": bf16,
+                          "differences": differences, "largest_difference": [worst, differences[worst]],
+                          "encode_s": {"float32": reference["timing.encode"], "bfloat16": bf16["timing.encode"]},
+                          "encode_bfloat16_over_float32": reference["timing.encode"] / bf16["timing.encode"],
+                          # others may share the cores in a run this long: its times are then not clean
+                          "load_average_1min": round(os.getloadavg()[0], 2)}
+            print(f"  {name}: largest |bf16 - f32| {abs(differences[worst]):.4f} ({worst}); encode "
+                  f"{reference['timing.encode']:.1f} s float32, {bf16['timing.encode']:.1f} s bfloat16", flush=True)
         _report.write_json(partial_path, {"settings": settings, "models": rows, "notes": notes})
-        print(f"  {name}: largest |bf16 - f32| {abs(differences[worst]):.4f} ({worst}); encode "
-              f"{reference['timing.encode']:.1f} s float32, {bf16['timing.encode']:.1f} s bfloat16", flush=True)
     return {"benchmark": "zoo.metrics.evaluate with precision='bfloat16' against float32 encoding, per zoo model",
-            "quick": quick, "num_train": num_train, "num_test": num_test, "metrics": metrics, "dci_backend": "fast",
-            "models": rows, "notes": notes, "machine": _report.machine(), "versions": _report.versions()}
+            **settings, "models": rows, "notes": notes, "machine": _report.machine(), "versions": _report.versions()}
 
 
 def markdown(result: dict) -> str:
