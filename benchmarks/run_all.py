@@ -18,6 +18,7 @@ benchmark has the same interface, `run(quick, out)` and `markdown(result)`, see 
     betavae_table     Higgins et al. 2017 Table 1 vs ours, with the ordering checked
     metric_agreement  Locatello et al. 2019's metric rank correlations vs ours
     population        the lecture's claims on the trained population (figures from docs/bench/population.json)
+    weak_supervision  Ada-GVAE and Ada-ML-VAE against the unsupervised presets and population (from the manifest)
 
 It prints the machine (CPU model, cores, memory) and library versions, streams each benchmark's
 output (also kept in `out/bench/logs/<name>.log`), then writes `out/bench/summary.json` (every
@@ -53,7 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = {"zoo_scores": "papers.zoo_scores", "card_scores": "papers.card_scores", "data_bench": "speed.data_bench",
            "train_bench": "speed.train_bench", "metrics_bench": "speed.metrics_bench", "evaluate_bench": "speed.evaluate_bench",
            "inference_bench": "speed.inference_bench", "precision": "speed.precision_bench", "betavae_table": "papers.betavae_table",
-           "metric_agreement": "papers.metric_agreement", "population": "papers.population"}
+           "metric_agreement": "papers.metric_agreement", "population": "papers.population",
+           "weak_supervision": "papers.weak_supervision"}
 STEPS = list(MODULES)
 QUICK_BUDGET_S = 600
 FLAGS = flags.FLAGS

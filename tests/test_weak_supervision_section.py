@@ -1,0 +1,89 @@
+"""The weak-supervision section (benchmarks/papers/weak_supervision.py) on a made-up manifest and
+population: means over seeds, the target against the best unsupervised preset, the population counts."""
+
+import json
+import statistics
+
+import pytest
+
+from benchmarks.papers import weak_supervision as ws
+from population_cases import make_row
+from zoo import manifest
+
+MIG, DCI, FVAE = ws.TARGET_SCORES
+
+
+def _entry(base: dict, objective: str, seeds: dict[int, dict]) -> dict:
+    """A copy of `base` as `objective`, with each seed's scores (seed 0 served)."""
+    entry = json.loads(json.dumps(base))
+    entry["objective"] = objective
+    records = {}
+    for seed, scores in seeds.items():
+        records[str(seed)] = {k: entry[k] for k in ("config", "score_settings")}
+        records[str(seed)].update(training={**entry["training"], "seed": seed}, scores={**entry["scores"], **scores})
+    entry["scores"] = records["0"]["scores"]
+    entry["training"] = records["0"]["training"]
+    entry["seeds"] = records
+    return entry
+
+
+@pytest.fixture(scope="module")
+def made_up():
+    base = manifest.load_manifest()["models"]["betavae-dsprites"]
+    unsupervised = {"betavae-dsprites": _entry(base, "beta_vae", {0: {MIG: 0.20, DCI: 0.30, FVAE: 0.70}}),
+                    "factorvae-dsprites": _entry(base, "factor_vae", {0: {MIG: 0.10, DCI: 0.40, FVAE: 0.80},
+                                                                      1: {MIG: 0.30, DCI: 0.20, FVAE: 0.60}})}
+    weak = _entry(base, "ada_gvae", {0: {MIG: 0.30, DCI: 0.50, FVAE: 0.90},
+                                     1: {MIG: 0.10, DCI: 0.45, FVAE: 0.60},
+                                     2: {MIG: 0.35, DCI: 0.40, FVAE: 0.72}})
+    population = {"rows": [make_row("beta_vae", 1.0, 0, quality=0.1), make_row("beta_vae", 4.0, 0, quality=0.3),
+                           make_row("factor_vae", 10.0, 0, quality=0.5),
+                           # beta-TCVAE at beta 1 is beta-VAE at beta 1: counted once.
+                           make_row("beta_tcvae", 1.0, 0, quality=0.9)]}
+    population["rows"][3]["hparams"] = {"beta": 1.0}
+    return ws.compare({"models": {**unsupervised, "adagvae-dsprites": weak}}, population)
+
+
+def test_every_seed_is_reported_with_the_mean_and_sd(made_up):
+    row = next(w for w in made_up["weak"] if w["name"] == "adagvae-dsprites")
+    assert row["seeds"][MIG] == [0.30, 0.10, 0.35]
+    text = ws.markdown(made_up)
+    expected = f"{statistics.fmean([0.30, 0.10, 0.35]):.3f} ± {statistics.stdev([0.30, 0.10, 0.35]):.3f}"
+    assert expected + " (0.300, 0.100, 0.350)" in text
+    # A weak name that is not trained yet says so rather than disappearing.
+    assert any(w["name"] == "adamlvae-dsprites" and w.get("missing") for w in made_up["weak"])
+    assert "`adamlvae-dsprites` | - | not in the zoo yet" in text
+
+
+def test_the_target_is_the_mean_over_seeds_against_each_presets_mean(made_up):
+    checks = {(c["model"], c["score"]): c for c in made_up["targets"]}
+    # MIG: weak mean 0.25 against beta-VAE 0.20 and FactorVAE's mean over its seeds 0.20 -> met.
+    mig = checks[("adagvae-dsprites", MIG)]
+    assert mig["mean"] == pytest.approx(0.25) and mig["best_unsupervised_mean"] == pytest.approx(0.20) and mig["met"]
+    # DCI: 0.45 against FactorVAE's mean 0.30 (its seed 0 alone, 0.40, is not the bar) -> met.
+    dci = checks[("adagvae-dsprites", DCI)]
+    assert dci["best_unsupervised"] == "factorvae-dsprites" and dci["best_unsupervised_mean"] == pytest.approx(0.30)
+    # FactorVAE score: 0.74 against beta-VAE's 0.70 and FactorVAE's mean 0.70 -> met; below 0.80, its best seed.
+    assert checks[("adagvae-dsprites", FVAE)]["met"] is True
+    assert checks[("adamlvae-dsprites", MIG)]["met"] is None
+
+
+def test_a_mean_below_the_best_preset_is_not_met():
+    base = manifest.load_manifest()["models"]["betavae-dsprites"]
+    result = ws.compare({"models": {
+        "betavae-dsprites": _entry(base, "beta_vae", {0: {MIG: 0.20, DCI: 0.30, FVAE: 0.70}}),
+        "adagvae-dsprites": _entry(base, "ada_gvae", {0: {MIG: 0.50, DCI: 0.10, FVAE: 0.70}})}}, None)
+    met = {c["score"]: c["met"] for c in result["targets"] if c["model"] == "adagvae-dsprites"}
+    assert met == {MIG: True, DCI: False, FVAE: False}  # equal is not above
+    assert "**no**" in ws.markdown(result)
+
+
+def test_population_counts_and_plot(made_up, tmp_path):
+    population = made_up["population"]
+    assert population["num_models"] == 3 and population["counted_once"] == ["beta_tcvae-1-seed0"]
+    mig = population["scores"][MIG]
+    assert (mig["min"], mig["median"], mig["max"]) == (0.1, 0.3, 0.5)
+    assert mig["above"] == {"adagvae-dsprites": 1}  # 0.25 is above 0.1 only
+    assert "1 of 3" in ws.markdown(made_up)
+    png = ws.plot(made_up, tmp_path / "weak.png")
+    assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
