@@ -87,3 +87,15 @@ def test_population_counts_and_plot(made_up, tmp_path):
     assert "1 of 3" in ws.markdown(made_up)
     png = ws.plot(made_up, tmp_path / "weak.png")
     assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_speed_counts_a_pair_step_as_128_images():
+    def result(steps):
+        return {"steps_per_s_median": steps, "steps_per_s_min": steps - 1, "steps_per_s_max": steps + 1}
+
+    rows = ws.train_speed({"results": {"beta_vae": result(8.0), "ada_gvae": result(4.0), "hand_written_beta_vae": result(9)}})
+    assert [r["objective"] for r in rows] == ["beta_vae", "ada_gvae"]
+    assert rows[1]["images_per_s"] == 512 and rows[1]["images_vs_beta_vae"] == pytest.approx(1.0)
+    assert ws.train_speed({"results": {"beta_vae": result(8.0)}}) == [] and ws.train_speed(None) == []
+    text = ws.markdown({"weak": [], "targets": [], "train_speed": rows})
+    assert "| ada_gvae | 4.00 [3.00, 5.00] | 512 | 1.00x |" in text

@@ -15,7 +15,9 @@ population file's rows. It reports, for `adagvae-dsprites` and `adamlvae-dsprite
   at the same sizes and evaluation seed as the zoo; its step count is stated beside the zoo's, since
   the two differ;
 * one plot: per score, the population's models by objective, the unsupervised presets and each
-  weak seed.
+  weak seed;
+* what the pairs cost in training: steps/s and images/s of both objectives beside the beta-VAE's, from
+  `<out>/train.json` when `benchmarks.speed.train_bench` ran with them (run_all runs it first).
 
 Locatello et al. 2020 train 300,000 steps on the real dSprites file; the presets here train 30,000
 on rendered dSprites, like every other preset. The paper's dSprites numbers are not transcribed here:
@@ -110,6 +112,24 @@ def _population(population: dict, weak_rows: list[dict], keys: list[str]) -> dic
             "points": [{"objective": r["objective"], **{k: r["scores"].get(k) for k in keys}} for r in rows]}
 
 
+def train_speed(train: dict | None) -> list[dict]:
+    """Rows of steps/s and images/s for the beta-VAE and the weak objectives from one train_bench run (a
+    weak step is 64 pairs, 128 images; the beta-VAE's is 64 images); [] when that run lacks them."""
+    results = (train or {}).get("results", {})
+    if "beta_vae" not in results or not any(name in results for name in WEAK_OBJECTIVES):
+        return []
+    base = results["beta_vae"]["steps_per_s_median"] * 64
+    rows = []
+    for name in ("beta_vae", *WEAK_OBJECTIVES):
+        if name in results:
+            steps = results[name]["steps_per_s_median"]
+            images = steps * (128 if name in WEAK_OBJECTIVES else 64)
+            rows.append({"objective": name, "steps_per_s": steps, "images_per_s": images,
+                         "images_vs_beta_vae": images / base, "steps_per_s_min_max": [results[name]["steps_per_s_min"],
+                                                                                       results[name]["steps_per_s_max"]]})
+    return rows
+
+
 def _fmt(value) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -149,6 +169,15 @@ def markdown(result: dict) -> str:
                        + [f"{s['above'].get(w['name'], '-')} of {s['num_models']}" for w in result["weak"]
                           if not w.get("missing")]
                        for key, title in SCORES if (s := population["scores"].get(key))])]
+    if result.get("train_speed"):
+        lines += ["", "What the pairs cost in training (`benchmarks.speed.train_bench`, one run, interleaved rounds; "
+                      "a weak step is 64 pairs, 128 images through the networks):", "",
+                  _report.markdown_table(
+                      ["objective", "steps/s (median [min, max])", "images/s", "images/s vs beta-VAE"],
+                      [[r["objective"], f"{r['steps_per_s']:.2f} [{r['steps_per_s_min_max'][0]:.2f}, "
+                                        f"{r['steps_per_s_min_max'][1]:.2f}]",
+                        f"{r['images_per_s']:.0f}", f"{r['images_vs_beta_vae']:.2f}x"] for r in result["train_speed"]],
+                      align="lrrr")]
     return "\n".join(lines)
 
 
@@ -192,6 +221,8 @@ def run(quick: bool, out: Path, *, manifest_path=None, population_file=None) -> 
     population_path = Path(population_file) if population_file else DEFAULT_POPULATION
     population = json.loads(population_path.read_text()) if population_path.is_file() else None
     result = compare(load_manifest(manifest_path), population)
+    train_path = Path(out) / "train.json"
+    result["train_speed"] = train_speed(json.loads(train_path.read_text()) if train_path.is_file() else None)
     print(markdown(result))
     png = plot(result, Path(out) / f"{NAME}.png")
     if png:
