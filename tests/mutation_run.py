@@ -120,7 +120,14 @@ def run_group(group: str, out: Path, max_children: int, files=None, resume: bool
     if not mutmut.is_file():
         raise SystemExit(f"mutmut is not installed in {Path(sys.executable).parent}: "
                          "pip install -e '.[mutation]' (or run `make mutation`)")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0"}
+    # mutmut runs each mutant in a child forked from the process that collected the test statistics.
+    # joblib's loky pool (DCI's "fast" backend with n_jobs > 1) made there is inherited without its
+    # manager thread, so a Parallel call in the child waits forever: every mutant whose tests all pass
+    # ended as a "timeout" (seen on 2026-12-07: _nanmean and entropy mutants, 345 s each, while the same
+    # tests pass in 15 s unforked). JOBLIB_MULTIPROCESSING=0 runs those calls in-process; the worker
+    # count changes no score, and the call itself is still made.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONHASHSEED": "0",
+           "JOBLIB_MULTIPROCESSING": "0"}
     start = time.perf_counter()
     log = work / "mutmut.log"
     with open(log, "w") as f:
