@@ -188,3 +188,36 @@ def test_edges_left_by_the_last_mutation_run():
         assert np.isfinite(constant[key]) and constant[key] == pytest.approx(plain[key], abs=1e-6)
     # One bin is a legal (if useless) setting: every value lands in bin 1.
     np.testing.assert_array_equal(zoo.metrics.histogram_discretize(c, 1), np.ones(c.shape, np.int64))
+
+
+def test_edges_found_by_the_metric_core_run():
+    """Survivors of the 2026-12-07 run over _dci, _utils and _modularity_explicitness (docs/mutation.md)."""
+    from zoo.metrics import _modularity_explicitness as me
+    from zoo.metrics._utils import histogram_discretize, seed_of
+
+    # A Generator gives scikit-learn the next draw below 2**31 - 1 from its own stream.
+    assert seed_of(np.random.default_rng(5)) == int(np.random.default_rng(5).integers(2**31 - 1))
+    # No seed: a fresh seed that scikit-learn accepts (below 2**32), drawn from a wide range.
+    fresh = [seed_of(None) for _ in range(64)]
+    assert all(isinstance(s, int) and 0 <= s < 2**32 for s in fresh) and max(fresh) > 2**20
+    # Bins are integers.
+    assert histogram_discretize(np.linspace(0.0, 1.0, 12)[:, None], num_bins=3).dtype == np.int64
+    # A test split with no usable class in any factor is refused, not averaged to NaN.
+    with pytest.raises(ValueError, match="no class with both positives and negatives"):
+        me._nanmean([np.nan, np.nan])
+    # Split metrics name the argument that is wrong, and refuse fractional factors in either split.
+    f = cases.factors(120, sizes=(3, 4, 3))
+    z = cases.identity(f) + np.random.default_rng(0).normal(0, 0.1, f.shape)
+    bad = z.copy()
+    bad[3, 1] = np.nan
+    for args, name in (((bad, f, z, f), "codes_train"), ((z, f, bad, f), "codes_test"),
+                       ((z, f[:-1], z, f), "factors_train"), ((z, f, z, f[:-1]), "factors_test")):
+        with pytest.raises(ValueError, match=f"^{name} "):
+            zoo.metrics.sap(*args)
+    for args in ((z, f + 0.5, z, f), (z, f, z, f + 0.5)):
+        with pytest.raises(ValueError, match="integer class indices"):
+            zoo.metrics.sap(*args)
+    # A factor that does not vary within the test split is allowed there (scored, not refused).
+    held = f[80:].copy()
+    held[:, 0] = 1
+    assert np.isfinite(zoo.metrics.sap(z[:80], f[:80], z[80:], held)["sap"])
