@@ -26,6 +26,7 @@ no source of them can be read on this machine, so the section does not place its
 
 from __future__ import annotations
 
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -34,6 +35,7 @@ from absl import flags
 
 from benchmarks import _report
 from benchmarks.papers import zoo_scores
+from benchmarks.papers.population import POPULATION_FILE
 
 NAME = "weak_supervision"
 TITLE = "Weak supervision (Ada-GVAE, Ada-ML-VAE) against the unsupervised zoo and population"
@@ -46,16 +48,11 @@ SCORES = (("mig.mig", "MIG"), ("dci.disentanglement", "DCI dis."),
           ("factor_vae_score.eval_accuracy", "FactorVAE"), ("beta_vae_score.eval_accuracy", "BetaVAE"))
 TARGET_SCORES = tuple(key for key, _ in SCORES[:3])
 TITLES = dict(SCORES)
-DEFAULT_POPULATION = Path(__file__).resolve().parents[2] / "docs" / "bench" / "population.json"
 
 
 def _values(row: dict, key: str) -> list[float]:
-    """The name's value at each scored training seed (one value for a single-seed name)."""
-    values = row.get("seed_scores", {}).get(key) or []
-    if values:
-        return list(values)
-    value = row["scores"].get(key)
-    return [] if value is None else [value]
+    """The name's value at each scored training seed (`zoo_scores.rows` gives a single-seed name's one value)."""
+    return list(row["seed_scores"][key])
 
 
 def _mean(values: list[float]) -> float | None:
@@ -214,11 +211,9 @@ def plot(result: dict, path: Path) -> Path | None:
 def run(quick: bool, out: Path, *, manifest_path=None, population_file=None) -> dict:
     """Reads the manifest and the population file; writes `<out>/weak_supervision.png` when there is
     something to plot. `quick` is unused (nothing is computed)."""
-    import json
-
     from zoo.manifest import load_manifest
 
-    population_path = Path(population_file) if population_file else DEFAULT_POPULATION
+    population_path = Path(population_file or POPULATION_FILE)
     population = json.loads(population_path.read_text()) if population_path.is_file() else None
     result = compare(load_manifest(manifest_path), population)
     train_path = Path(out) / "train.json"
