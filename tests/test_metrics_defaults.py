@@ -221,3 +221,15 @@ def test_edges_found_by_the_metric_core_run():
     held = f[80:].copy()
     held[:, 0] = 1
     assert np.isfinite(zoo.metrics.sap(z[:80], f[:80], z[80:], held)["sap"])
+
+
+def test_irs_default_bins_merge_factor_classes_as_the_studys_20():
+    """IRS bins the *factors* (20 bins); with fewer than 20 classes per factor any bin count >= the
+    class count groups alike, so the default is seen only on a factor with more classes, like
+    dSprites' 32 positions (a survivor of the 2026-12-07 run: `num_bins=21` as the default)."""
+    rng = np.random.default_rng(7)
+    f = np.stack([rng.integers(0, 32, 2000), rng.integers(0, 3, 2000)], axis=1)
+    c = np.stack([np.sin(f[:, 0] / 3.0) + rng.normal(0, 0.1, 2000), f[:, 1] + rng.normal(0, 0.3, 2000)], axis=1)
+    default = zoo.metrics.irs(c, f)["irs"]
+    assert default == zoo.metrics.irs(c, f, num_bins=20)["irs"]
+    assert default != zoo.metrics.irs(c, f, num_bins=21)["irs"]
