@@ -233,3 +233,18 @@ def test_irs_default_bins_merge_factor_classes_as_the_studys_20():
     default = zoo.metrics.irs(c, f)["irs"]
     assert default == zoo.metrics.irs(c, f, num_bins=20)["irs"]
     assert default != zoo.metrics.irs(c, f, num_bins=21)["irs"]
+
+
+def test_shared_helpers_defaults_called_without_them():
+    """`histogram_discretize` bins into 20 and `check_pair` asks for class indices when their settings
+    are left out (signature-default survivors of the 2026-12-07 run)."""
+    from zoo.metrics._utils import check_pair, histogram_discretize
+
+    x = np.linspace(0.0, 1.0, 100)[:, None]
+    np.testing.assert_array_equal(histogram_discretize(x), histogram_discretize(x, 20))
+    assert histogram_discretize(x).max() == 20
+    f = cases.factors(120, sizes=(3, 4, 3))
+    z = cases.identity(f)
+    with pytest.raises(ValueError, match="integer class indices"):
+        check_pair(z[:80], f[:80] + 0.5, z[80:], f[80:])
+    assert check_pair(z[:80], f[:80], z[80:], f[80:])[1].dtype == np.int64
