@@ -236,3 +236,79 @@ def test_pieces_equal_the_reference_functions(reference):
         np.testing.assert_allclose(_udr.spearman_similarity(x, y), _nan_array(item["out"]), rtol=0, atol=1e-12)
     for (x, y), item in zip([(means[0], means[2]), (means[2], means[0])], functions["lasso_correlation_matrix"]):
         np.testing.assert_allclose(_udr.lasso_similarity(x, y), _nan_array(item["out"]), rtol=0, atol=1e-9)
+
+
+# Survivors of the 2026-12-07 mutation run over _udr.py (docs/mutation.md), each a promise of the docstrings.
+
+def test_one_stacked_array_is_taken_as_the_list():
+    a = hadamard([1, 2, 3])
+    stacked = zoo.metrics.udr(np.stack([a, a[:, [1, 0, 2]]]), kl=np.ones((2, 3)))
+    listed = zoo.metrics.udr([a, a[:, [1, 0, 2]]], kl=np.ones((2, 3)))
+    np.testing.assert_array_equal(stacked["model_scores"], listed["model_scores"])
+    with pytest.raises(ValueError, match=r"got one array of shape \(2, 1, 16, 3\)"):
+        zoo.metrics.udr(np.stack([a, a])[:, None], kl=np.ones((2, 3)))
+
+
+def test_kl_shape_error_gives_the_hint_only_for_one_row():
+    a = hadamard([1, 2, 3])
+    with pytest.raises(ValueError, match=r"got \(3,\) \(one row per model\)\.$"):
+        zoo.metrics.udr([a, a], kl=np.ones(3))
+    with pytest.raises(ValueError, match=r"got \(3, 3\)\.$"):
+        zoo.metrics.udr([a, a], kl=np.ones((3, 3)))
+
+
+def test_kl_threshold_bounds_and_the_kl_exactly_at_it():
+    a = hadamard([1, 2, 3])
+    for bad in (-0.5, np.nan, np.inf):
+        with pytest.raises(ValueError, match="kl_filter_threshold must be a finite number >= 0"):
+            zoo.metrics.udr([a, a], kl=np.ones((2, 3)), kl_filter_threshold=bad)
+    # 0 is allowed: every latent with any KL is informative.
+    assert zoo.metrics.udr([a, a], kl=np.ones((2, 3)), kl_filter_threshold=0.0)["informative"].all()
+    # A KL exactly at 0.01 is neither informative (KL > threshold) nor kept (the reference zeroes KL <= 0.01):
+    # its raw similarities are those of a zeroed, constant latent, 0 under the Lasso.
+    kl = np.array([[1.0, 1.0, 0.01], [1.0, 1.0, 1.0]])
+    out = zoo.metrics.udr([a, a], kl=kl)
+    np.testing.assert_array_equal(out["informative"], [[True, True, False], [True, True, True]])
+    assert np.all(out["raw_correlations"][0, 1][2, :] == 0.0) and np.all(out["raw_correlations"][1, 0][:, 2] == 0.0)
+    assert out["raw_correlations"][0, 1][1, 1] > 0.5
+
+
+def test_informative_is_boolean_without_a_kl():
+    a = hadamard([1, 2, 3])
+    assert zoo.metrics.udr([a, a], filter_low_kl=False)["informative"].dtype == bool
+
+
+def test_zero_terms_raise_no_warnings():
+    """A latent no other predicts is a 0/0 term counted as 0, silently (no RuntimeWarning)."""
+    import warnings
+
+    a = hadamard([1, 2, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _udr.relative_strength(np.array([[1.0, 0.0], [0.0, 0.0]])) == 0.5
+        assert np.isnan(_udr.spearman_similarity(a, np.ones((16, 1)))).all()
+        zoo.metrics.udr([a, a * [1, 1, 0]], kl=np.ones((2, 3)), filter_low_kl=False, correlation="spearman")
+
+
+def test_spearman_of_two_points_and_the_clip_at_one():
+    # Two points: any two non-constant columns are perfectly (anti-)correlated.
+    np.testing.assert_allclose(_udr.spearman_similarity(np.array([[0.0], [1.0]]), np.array([[5.0], [-2.0]])),
+                               [[1.0]], rtol=1e-12)
+    # At N = 17 the centred ranks' Pearson quotient rounds to 1 + 2**-52 (and -1 - 2**-52): clipped to exactly 1.
+    x = np.arange(17.0)[:, None]
+    assert _udr.spearman_similarity(x, x)[0, 0] == 1.0 and _udr.spearman_similarity(x, -x)[0, 0] == 1.0
+
+
+def test_standardize_and_lasso_shapes():
+    rng = np.random.default_rng(0)
+    codes = np.stack([rng.normal(3.0, 2.0, 50), np.full(50, 0.7), rng.normal(-1.0, 0.5, 50)], axis=1)
+    z = _udr.standardize(codes)
+    np.testing.assert_allclose(z[:, [0, 2]].mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z[:, [0, 2]].std(axis=0), 1.0)
+    assert np.all(np.isfinite(z)) and np.all(z[:, 1] == z[0, 1])  # a constant latent stays constant
+    # Per model along the points axis of [M, N, D].
+    both = _udr.standardize(np.stack([codes, 2 * codes + 1]))
+    np.testing.assert_allclose(both[1][:, [0, 2]], z[:, [0, 2]], atol=1e-12)
+    assert np.all(both[1][:, 1] == both[1][0, 1])
+    # One target column: still [Dx, Dy].
+    assert _udr.lasso_similarity(rng.normal(size=(50, 3)), rng.normal(size=(50, 1))).shape == (3, 1)
