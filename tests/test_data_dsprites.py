@@ -245,3 +245,13 @@ def test_render_in_chunks_equals_one_by_one():
     assert frames.shape == (n, 64, 64) and frames.sum(axis=(1, 2)).min() > 0
     for i in (0, 511, 512, n - 1):
         np.testing.assert_array_equal(frames[i], dsprites_render.render(*(f[i:i + 1] for f in factors))[0])
+
+
+def test_pixel_centres_on_the_outline_are_outside(dsprites):
+    """Of all 737,280 frames, these are among the few where a pixel centre lands exactly on the outline
+    in float32 (found by rendering the whole grid under the renderer's mutants, docs/mutation.md): a
+    point on the edge is outside (strict `<`), and the offsets are computed in float32. Pinned so that
+    the convention cannot change unseen: `<=` adds the pixel, float64 offsets move one."""
+    index = np.array([454821, 128247, 415035])  # an ellipse at scale 1, a square at 0.8, an ellipse at 0.9
+    np.testing.assert_array_equal(dsprites.factors_of(index), [[1, 5, 4, 5, 5], [0, 3, 5, 7, 23], [1, 4, 5, 9, 27]])
+    np.testing.assert_array_equal(dsprites.sprites(dsprites.factors_of(index)).sum(axis=(1, 2)), [288, 235, 235])
