@@ -60,6 +60,11 @@ GROUPS = {
                    "presorted/splits", "presorted/sort_replay")],
                  ["tests/test_presorted_boosting.py", "tests/test_metrics_dci.py"]),
 }
+# TensorFlow's runtime is not fork-safe: once the parent (which collected the test statistics) has run
+# an op, an eager op in a forked child waits forever (seen on 2026-12-07: 14 of the models group's first
+# 16 mutants "timed out" idle in `stateless_random_uniform`). The models run each mutant from a fork
+# server that has imported nothing, so TensorFlow starts afresh in every child.
+ISOLATION = {"models": ['process_isolation = "forkserver"', 'forkserver_warmup = "none"']}
 DO_NOT_MUTATE = [r"^\s*raise \w+(Error|Exception)\(", r"^\s*warnings\.warn\("]
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped", 36: "timeout",
           -24: "timeout", 24: "timeout", 152: "timeout", 255: "timeout", 37: "type check", -11: "segfault",
@@ -106,6 +111,7 @@ def prepare(group: str, work: Path, files=None) -> None:
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}",
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-x", "-q"]',
         "timeout_multiplier = 10.0",
+        *ISOLATION.get(group, []),
         ""])
     (work / "pyproject.toml").write_text(pyproject)
 
