@@ -1,5 +1,5 @@
 // Sorts a table by the column whose header is clicked (again: the other way). Numbers sort as
-// numbers ("30,000", "0.814"), "-" (no score) last either way, the rest as text.
+// numbers ("30,000", "0.814"; "0.721 ± 0.076" by its mean), "-" (no score) last either way, the rest as text.
 (function () {
   function key(cell) {
     var text = cell.textContent.trim();
