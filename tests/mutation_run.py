@@ -153,14 +153,14 @@ def sampled_mutants(work: Path, mutmut: Path, env: dict, size: int, seed: int) -
     return sorted(name for name in chosen if codes[name] is None)
 
 
-def interval(killed: int, tried: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson's 95% interval for a killed fraction estimated from a sample of `tried` mutants."""
+def interval(killed: int, tried: int) -> tuple[float, float]:
+    """Wilson's 95% interval for a killed fraction estimated from a sample of `tried` mutants (scipy's)."""
     if tried == 0:
         return (0.0, 1.0)
-    p = killed / tried
-    centre = (p + z * z / (2 * tried)) / (1 + z * z / tried)
-    half = z * ((p * (1 - p) / tried + z * z / (4 * tried * tried)) ** 0.5) / (1 + z * z / tried)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    from scipy.stats import binomtest
+
+    ci = binomtest(killed, tried).proportion_ci(confidence_level=0.95, method="wilson")
+    return (float(ci.low), float(ci.high))
 
 
 def score(counts: dict) -> float | None:
