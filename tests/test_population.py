@@ -371,7 +371,7 @@ def test_readme_section_is_appended_once_then_replaced_and_a_broken_one_refused(
     text = readme.read_text()
     assert "first" not in text and text.count(md.BEGIN) == 1 and text.endswith(md.END + "\n\n## After\n")
     readme.write_text(text.replace(md.END, ""))
-    with pytest.raises(ValueError, match="broken population section"):
+    with pytest.raises(ValueError, match="broken section"):
         md.publish(readme, "third", "Population")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         md.publish(tmp_path / "missing.md", "x", "Population")

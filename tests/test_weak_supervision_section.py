@@ -99,3 +99,66 @@ def test_train_speed_counts_a_pair_step_as_128_images():
     assert ws.train_speed({"results": {"beta_vae": result(8.0)}}) == [] and ws.train_speed(None) == []
     text = ws.markdown({"weak": [], "targets": [], "train_speed": rows})
     assert "| ada_gvae | 4.00 [3.00, 5.00] | 512 | 1.00x |" in text
+
+
+def _weak_row(seed, mig, steps=10000):
+    return {"name": f"adagvae-dsprites-seed{seed}", "objective": "ada_gvae", "hparams": {"beta": 1.0}, "seed": seed,
+            "steps": steps, "scores": {MIG: mig, DCI: None, FVAE: 0.6}}
+
+
+def test_same_steps_counts_each_seed_against_the_population(made_up, tmp_path):
+    population = {"settings": {"num_train": 10}, "rows": [make_row("beta_vae", 1.0, 0, quality=0.1),
+                                                          make_row("beta_vae", 4.0, 0, quality=0.3),
+                                                          make_row("factor_vae", 10.0, 0, quality=0.5)]}
+    weak = {"settings": {"num_train": 10}, "rows": [_weak_row(1, 0.4), _weak_row(0, 0.05), _weak_row(2, 0.2)]}
+    [group] = ws.same_steps(population, weak, list(ws.TITLES))
+    assert group["objective"] == "ada_gvae" and group["steps"] == 10000 and group["seeds"] == [0, 1, 2]
+    assert group["values"][MIG] == [0.05, 0.4, 0.2]
+    assert group["above"][MIG] == [0, 2, 1] and group["num_models"] == 3  # 0.05 < 0.1; 0.4 > 0.1, 0.3; 0.2 > 0.1
+    assert group["above"][DCI] == [None, None, None]  # a score a row lacks is not counted as below anything
+    result = {**made_up, "same_steps": [group]}
+    text = ws.markdown(result)
+    assert f"| ada_gvae | 10,000 | 0, 1, 2 | {statistics.fmean([0.05, 0.4, 0.2]):.3f} ± " in text
+    assert "above 0, 2, 1 of 3" in text
+    assert ws.plot(result, tmp_path / "weak.png").is_file()
+
+
+def test_same_steps_refuses_files_scored_at_other_settings():
+    with pytest.raises(ValueError, match="different settings"):
+        ws.same_steps({"settings": {"num_train": 10}, "rows": []},
+                      {"settings": {"num_train": 20}, "rows": [_weak_row(0, 0.1)]}, [MIG])
+
+
+def test_compare_reads_the_same_steps_file_only_beside_a_population(made_up):
+    base = manifest.load_manifest()["models"]["betavae-dsprites"]
+    models = {"models": {"betavae-dsprites": _entry(base, "beta_vae", {0: {MIG: 0.20, DCI: 0.30, FVAE: 0.70}})}}
+    weak = {"settings": None, "rows": [_weak_row(0, 0.1)]}
+    assert "same_steps" not in ws.compare(models, None, weak)
+    population = {"settings": None, "rows": [make_row("beta_vae", 1.0, 0, quality=0.1)]}
+    assert ws.compare(models, population, weak)["same_steps"][0]["above"][MIG] == [0]
+
+
+def test_the_section_replaces_its_own_block_and_links_the_plot_only_when_drawn(made_up):
+    from benchmarks.papers import _population_markdown as pm
+
+    with_plot, without = ws.section(made_up, "weak_supervision.png"), ws.section(made_up, None)
+    assert with_plot.startswith(ws.INTRO) and "](weak_supervision.png)" in with_plot and "](" not in without
+    readme = f"# Benchmarks\n\n{pm.BEGIN}\n## population\n{pm.END}\n"
+    once = pm.with_section(readme, with_plot, ws.TITLE, ws.BEGIN, ws.END)
+    twice = pm.with_section(once, without, ws.TITLE, ws.BEGIN, ws.END)
+    assert once.index(pm.END) < once.index(ws.BEGIN) and once.count(ws.BEGIN) == 1
+    assert twice.count(ws.BEGIN) == 1 and "](weak_supervision.png)" not in twice
+    assert twice.split(ws.BEGIN)[0] == once.split(ws.BEGIN)[0]  # the population block is left as it was
+
+
+def test_the_committed_section_is_current():
+    """docs/bench/README.md's weak-supervision block is what the committed manifest and files give."""
+    from benchmarks.papers import _population_markdown as pm
+
+    readme = (ws.POPULATION_FILE.parent / "README.md").read_text()
+    result = ws.compare(manifest.load_manifest(), json.loads(ws.POPULATION_FILE.read_text()),
+                        json.loads(ws.WEAK_POPULATION_FILE.read_text()))
+    png = "weak_supervision.png" if (ws.POPULATION_FILE.parent / "weak_supervision.png").is_file() else None
+    expected = pm.with_section(readme, ws.section(result, png), ws.TITLE, ws.BEGIN, ws.END)
+    assert readme == expected, ("docs/bench/README.md's weak-supervision section is stale: run python -m "
+                                "benchmarks.papers.weak_supervision --out_dir=docs/bench --readme=docs/bench/README.md")

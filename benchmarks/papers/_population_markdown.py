@@ -294,20 +294,20 @@ BEGIN = "<!-- population: written by `python -m benchmarks.papers.population --r
 END = "<!-- population: end -->"
 
 
-def with_section(readme: str, section: str, title: str) -> str:
-    """`readme` with the text between BEGIN and END replaced by `## title` and `section` (appended,
+def with_section(readme: str, section: str, title: str, begin: str = BEGIN, end: str = END) -> str:
+    """`readme` with the text between `begin` and `end` replaced by `## title` and `section` (appended,
     markers and all, where the file has none yet), so rerunning the figures replaces, never repeats."""
-    block = f"{BEGIN}\n## {title}\n\n{section.strip()}\n{END}"
-    if (BEGIN in readme) != (END in readme) or readme.count(BEGIN) > 1:
-        raise ValueError(f"the README holds a broken population section (one of {BEGIN!r} / {END!r} without the "
+    block = f"{begin}\n## {title}\n\n{section.strip()}\n{end}"
+    if (begin in readme) != (end in readme) or readme.count(begin) > 1:
+        raise ValueError(f"the README holds a broken section (one of {begin!r} / {end!r} without the "
                          "other, or twice); delete it and rerun.")
-    if BEGIN not in readme:
+    if begin not in readme:
         return readme.rstrip("\n") + "\n\n" + block + "\n"
-    head, rest = readme.split(BEGIN, 1)
-    return head + block + rest.split(END, 1)[1]
+    head, rest = readme.split(begin, 1)
+    return head + block + rest.split(end, 1)[1]
 
 
-def publish(readme_path, section: str, title: str) -> None:
+def publish(readme_path, section: str, title: str, begin: str = BEGIN, end: str = END) -> None:
     """Writes the section into the Markdown file `readme_path` (atomically; the file must exist)."""
     from zoo import files
 
@@ -315,4 +315,4 @@ def publish(readme_path, section: str, title: str) -> None:
     if not readme_path.is_file():
         raise FileNotFoundError(f"--readme {readme_path} does not exist; give the benchmarks README "
                                 "(docs/bench/README.md), beside the plots the figures step wrote.")
-    files.write_text(readme_path, with_section(readme_path.read_text(), section, title))
+    files.write_text(readme_path, with_section(readme_path.read_text(), section, title, begin, end))

@@ -1,6 +1,8 @@
 """Weak supervision (Locatello et al. 2020) against the unsupervised zoo and population (issue 33).
 
     .venv/bin/python -m benchmarks.papers.weak_supervision [--manifest ...] [--population_file docs/bench/population.json]
+    # ... and the section written into the benchmarks README (replacing the previous one), its plot beside it
+    .venv/bin/python -m benchmarks.papers.weak_supervision --out_dir=docs/bench --readme=docs/bench/README.md
 
 Nothing is trained or scored here: every number is one that `recipes.evaluate --add_to_zoo` wrote into
 the manifest (each weakly supervised name over its training seeds, at the study's sizes) or one of the
@@ -14,8 +16,11 @@ population file's rows. It reports, for `adagvae-dsprites` and `adamlvae-dsprite
   range per score, and how many of its models each weak name's mean is above. The population is scored
   at the same sizes and evaluation seed as the zoo; its step count is stated beside the zoo's, since
   the two differ;
+* the same comparison at the same steps: each weak training seed's checkpoint at the population's
+  step count (10,000), scored by the population's own score step at its settings into
+  `docs/bench/weak_population.json` (`WEAK_POPULATION_FILE`), against the population's models;
 * one plot: per score, the population's models by objective, the unsupervised presets and each
-  weak seed;
+  weak seed (at the presets' steps and at the population's);
 * what the pairs cost in training: steps/s and images/s of both objectives beside the beta-VAE's, from
   `<out>/train.json` when `benchmarks.speed.train_bench` ran with them (run_all runs it first).
 
@@ -37,6 +42,8 @@ from benchmarks import _report
 from benchmarks.papers import zoo_scores
 from benchmarks.papers.population import POPULATION_FILE
 
+WEAK_POPULATION_FILE = POPULATION_FILE.with_name("weak_population.json")
+
 NAME = "weak_supervision"
 TITLE = "Weak supervision (Ada-GVAE, Ada-ML-VAE) against the unsupervised zoo and population"
 FLAGS = flags.FLAGS
@@ -48,6 +55,20 @@ SCORES = (("mig.mig", "MIG"), ("dci.disentanglement", "DCI dis."),
           ("factor_vae_score.eval_accuracy", "FactorVAE"), ("beta_vae_score.eval_accuracy", "BetaVAE"))
 TARGET_SCORES = tuple(key for key, _ in SCORES[:3])
 TITLES = dict(SCORES)
+BEGIN = "<!-- weak_supervision: written by `python -m benchmarks.papers.weak_supervision --readme=...`; do not edit by hand -->"
+END = "<!-- weak_supervision: end -->"
+INTRO = """\
+Locatello et al. 2020 train on pairs of images that share some factors, without saying which: Ada-GVAE
+averages the pair's posteriors on the latents whose KL between the two is under a threshold midway between
+the smallest and largest, Ada-ML-VAE takes their product of experts there. The presets here train on
+rendered dSprites with the recipe of every other dSprites preset (30,000 steps of 64 pairs, fused Adam at
+1e-4), k drawn per pair uniformly in 1..4 (the paper's "k = rnd") and beta 1, three training seeds each
+(`tools/train_weak.sh`). The paper trains 300,000 steps on the real dSprites file; its dSprites numbers
+are not transcribed here, since no copy of the paper could be read on this machine. Every number below is
+read from the manifest (the presets, at the study's sizes) and from `population.json` and
+`weak_population.json`, the latter scored by the population's own score step at its settings: each weak
+seed at 10,000 steps, the population's step count. A name whose seeds are still training reads "not in the
+zoo yet"; every seed scored is listed."""
 
 
 def _values(row: dict, key: str) -> list[float]:
@@ -59,8 +80,12 @@ def _mean(values: list[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
-def compare(manifest: dict, population: dict | None) -> dict:
-    """The weak names' scores, the target checks and the population comparison (plain data)."""
+def compare(manifest: dict, population: dict | None, weak_population: dict | None = None) -> dict:
+    """The weak names' scores, the target checks and the population comparison (plain data).
+
+    `weak_population`: the weak runs at the population's step count, in the population file's format
+    (scored by `benchmarks.papers.population --step=score`); compared with `population` when both are given.
+    """
     table = zoo_scores.rows(manifest)
     weak = [r for r in table if r["name"] in WEAK_NAMES or r["objective"] in WEAK_OBJECTIVES]
     unsupervised = [r for r in table if r not in weak and r.get("dataset") == "dsprites"]
@@ -86,7 +111,38 @@ def compare(manifest: dict, population: dict | None) -> dict:
                                 "means": {key: _mean(_values(r, key)) for key in keys}} for r in unsupervised]}
     if population:
         result["population"] = _population(population, weak_rows, keys)
+        if weak_population and weak_population.get("rows"):
+            result["same_steps"] = same_steps(population, weak_population, keys)
     return result
+
+
+def same_steps(population: dict, weak_population: dict, keys: list[str]) -> list[dict]:
+    """Each weak objective's seeds at the population's step count against the population's models.
+
+    Both files must hold the same scoring settings (the population score step refuses to mix them
+    within one file; here two files are compared, so the check is repeated). Returns, per weak objective
+    and step count: the seeds, each score's value per seed, and per seed how many population models
+    (one objective trained twice counted once) it is above.
+    """
+    from benchmarks.papers._population_stats import distinct_objectives
+
+    if weak_population.get("settings") != population.get("settings"):
+        raise ValueError("the weak runs' file and the population file were scored with different settings "
+                         f"({weak_population.get('settings')} and {population.get('settings')}); score the weak runs "
+                         "with the population's settings (benchmarks.papers.population --step=score).")
+    rows, _ = distinct_objectives(population["rows"])
+    groups: dict[tuple, list[dict]] = {}
+    for row in weak_population["rows"]:
+        groups.setdefault((row["objective"], row["steps"]), []).append(row)
+    out = []
+    for (objective, steps), runs in sorted(groups.items()):
+        runs = sorted(runs, key=lambda r: r["seed"])
+        values = {key: [r["scores"].get(key) for r in runs] for key in keys}
+        above = {key: [None if v is None else sum(p["scores"].get(key) is not None and p["scores"][key] < v
+                                                  for p in rows) for v in values[key]] for key in keys}
+        out.append({"objective": objective, "steps": steps, "seeds": [r["seed"] for r in runs], "values": values,
+                    "above": above, "num_models": len(rows)})
+    return out
 
 
 def _population(population: dict, weak_rows: list[dict], keys: list[str]) -> dict:
@@ -166,6 +222,16 @@ def markdown(result: dict) -> str:
                        + [f"{s['above'].get(w['name'], '-')} of {s['num_models']}" for w in result["weak"]
                           if not w.get("missing")]
                        for key, title in SCORES if (s := population["scores"].get(key))])]
+    if result.get("same_steps"):
+        lines += ["", "At the same steps: each weak seed's checkpoint at the population's step count, scored by the "
+                      "population's score step at its settings, and how many of the population's models each seed "
+                      "is above:", "",
+                  _report.markdown_table(
+                      ["objective", "steps", "seeds"] + [title for _, title in SCORES],
+                      [[g["objective"], f"{g['steps']:,}", ", ".join(map(str, g["seeds"]))]
+                       + [f"{_spread([v for v in g['values'][key] if v is not None])}; above "
+                          f"{', '.join('-' if a is None else str(a) for a in g['above'][key])} of {g['num_models']}"
+                          for key, _ in SCORES] for g in result["same_steps"]], align="lrl" + "l" * len(SCORES))]
     if result.get("train_speed"):
         lines += ["", "What the pairs cost in training (`benchmarks.speed.train_bench`, one run, interleaved rounds; "
                       "a weak step is 64 pairs, 128 images through the networks):", "",
@@ -184,55 +250,77 @@ def plot(result: dict, path: Path) -> Path | None:
 
     population = result.get("population")
     weak = [w for w in result["weak"] if not w.get("missing")]
-    if not population or not weak:
+    if not population or not (weak or result.get("same_steps")):
         return None
     objectives = sorted({p["objective"] for p in population["points"]})
     presets = sorted({u["objective"] for u in result["unsupervised"]})
     columns = objectives + [o for o in presets if o not in objectives]
     x_of = {o: i for i, o in enumerate(columns)}
     weak_x = {w["name"]: len(columns) + i for i, w in enumerate(weak)}
+    same = result.get("same_steps") or []
+    same_x = {(g["objective"], g["steps"]): len(columns) + len(weak) + i for i, g in enumerate(same)}
     specs = []
     for key, title in SCORES[:3]:
         series = [{"name": "population (10k steps)" if len(population["steps"]) == 1 else "population",
                    "color": 7, "points": [(x_of[p["objective"]], p[key]) for p in population["points"]
                                           if p.get(key) is not None]},
-                  {"name": "unsupervised presets (mean)", "color": 0,
+                  {"name": "presets (mean of seeds)", "color": 0,
                    "points": [(x_of[u["objective"]], u["means"][key]) for u in result["unsupervised"]
                               if u["means"][key] is not None]}]
-        series += [{"name": f"{w['name']} seeds", "color": 3 + i,
+        series += [{"name": f"{w['name'].split('-')[0]} seeds", "color": 3 + i,
                     "points": [(weak_x[w["name"]], v) for v in w["seeds"][key]]} for i, w in enumerate(weak)]
-        specs.append({"title": title, "ylabel": title, "xlabel": "objective",
-                      "xticks": [(i, o) for o, i in x_of.items()] + [(x, n.split("-")[0]) for n, x in weak_x.items()],
+        series += [{"name": f"{g['objective'].replace('_', '')} seeds, {g['steps'] // 1000}k steps",
+                    "color": 3 + len(weak) + i,
+                    "points": [(same_x[(g["objective"], g["steps"])], v) for v in g["values"][key] if v is not None]}
+                   for i, g in enumerate(same)]
+        specs.append({"title": title, "ylabel": title, "xlabel": "objective", "xtick_rotation": 35,
+                      "xticks": [(i, o) for o, i in x_of.items()] + [(x, n.split("-")[0]) for n, x in weak_x.items()]
+                                + [(x, f"{o.replace('_', '')} {s // 1000}k") for (o, s), x in same_x.items()],
                       "series": series})
     return _plots.panels(path, specs, title="Weak supervision against the unsupervised population and zoo",
-                         columns=3, size=(520, 300))
+                         columns=3, size=(560, 380))
 
 
-def run(quick: bool, out: Path, *, manifest_path=None, population_file=None) -> dict:
-    """Reads the manifest and the population file; writes `<out>/weak_supervision.png` when there is
-    something to plot. `quick` is unused (nothing is computed)."""
+def _read(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def section(result: dict, png_name: str | None) -> str:
+    """The README section: what was trained and how it is compared, the tables, and the plot when drawn."""
+    return "\n".join([INTRO, "", markdown(result)] + (["", f"![{TITLE}]({png_name})"] if png_name else []))
+
+
+def run(quick: bool, out: Path, *, manifest_path=None, population_file=None, weak_population_file=None) -> dict:
+    """Reads the manifest, the population file and the weak runs' same-steps file; writes
+    `<out>/weak_supervision.png` when there is something to plot. `quick` is unused (nothing is computed)."""
     from zoo.manifest import load_manifest
 
-    population_path = Path(population_file or POPULATION_FILE)
-    population = json.loads(population_path.read_text()) if population_path.is_file() else None
-    result = compare(load_manifest(manifest_path), population)
+    result = compare(load_manifest(manifest_path), _read(Path(population_file or POPULATION_FILE)),
+                     _read(Path(weak_population_file or WEAK_POPULATION_FILE)))
     train_path = Path(out) / "train.json"
     result["train_speed"] = train_speed(json.loads(train_path.read_text()) if train_path.is_file() else None)
     print(markdown(result))
     png = plot(result, Path(out) / f"{NAME}.png")
     if png:
         print(f"wrote {png}")
-    return {"benchmark": TITLE, **result}
+    return {"benchmark": TITLE, **result, "plot": png.name if png else None}
 
 
 def main(argv):
+    from benchmarks.papers import _population_markdown
+
     _report.no_arguments(argv)
-    _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
-                         manifest_path=FLAGS.manifest, population_file=FLAGS.population_file)
+    if FLAGS.readme and Path(FLAGS.readme).resolve().parent != Path(FLAGS.out_dir).resolve():
+        raise ValueError(f"--readme {FLAGS.readme} must sit in --out_dir {FLAGS.out_dir}, where the plot it links is.")
+    result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=FLAGS.out_dir, json_path=FLAGS.out,
+                                  manifest_path=FLAGS.manifest, population_file=FLAGS.population_file)
+    if FLAGS.readme:
+        _population_markdown.publish(FLAGS.readme, section(result, result["plot"]), TITLE, BEGIN, END)
+        print(f"wrote the section into {FLAGS.readme}")
     return 0
 
 
 if __name__ == "__main__":
     from benchmarks import _flags
 
-    _flags.program(main, "manifest", "out", "out_dir", "quick", "population_file")
+    _flags.program(main, "manifest", "out", "out_dir", "quick", "population_file", "readme")
