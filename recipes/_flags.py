@@ -53,6 +53,10 @@ flags.DEFINE_enum("strategy", DEFAULTS.strategy, list(STRATEGIES), "tf.distribut
 flags.DEFINE_bool("resume", True, "Continue from the latest checkpoint in --out (rerunning a command resumes).")
 flags.DEFINE_integer("checkpoint_every", 1000, "Steps between checkpoints.")
 flags.DEFINE_integer("keep_checkpoints", 2, "Checkpoints kept.")
+flags.DEFINE_integer("kl_trace_every", None, "Also record the KL-per-latent trace (kl_trace.json) every this many "
+                     "steps (default: at each checkpoint).")
+flags.DEFINE_list("snapshot_steps", [], "Steps at which the model is also written as a preset, into "
+                  "<out>/snapshots/step<N>/preset/ (e.g. 10000: a longer run's model at the population's steps).")
 flags.DEFINE_bool("deterministic", DEFAULTS.deterministic, "Enable TensorFlow op determinism (bitwise-reproducible "
                   "resume).")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
@@ -64,8 +68,8 @@ flags.DEFINE_integer("debug_kill_at_step", None, "Testing only: SIGKILL this pro
 # `--help` shows these first; each objective's hyperparameter flags follow in a group of their own,
 # and the testing-only flags appear only under --helpfull (`help_sections`).
 COMMON = ("model", "dataset", "dataset_options", "steps", "batch_size", "seed", "learning_rate", "latent_dim",
-          "hparams", "out", "strategy", "resume", "checkpoint_every", "keep_checkpoints", "deterministic", "progress",
-          "preset", "name")
+          "hparams", "out", "strategy", "resume", "checkpoint_every", "keep_checkpoints", "kl_trace_every",
+          "snapshot_steps", "deterministic", "progress", "preset", "name")
 DEBUG = ("debug_kill_at_step",)
 
 
@@ -96,6 +100,9 @@ def run_settings(*, model: str | None = None) -> RunSettings:
             raise UsageError(f"--{name} must be positive; got {FLAGS[name].value}.")
     if FLAGS.keep_checkpoints < 1:
         raise UsageError(f"--keep_checkpoints must be at least 1; got {FLAGS.keep_checkpoints}.")
+    if FLAGS.kl_trace_every is not None and FLAGS.kl_trace_every < 1:
+        raise UsageError(f"--kl_trace_every must be positive; got {FLAGS.kl_trace_every}.")
+    snapshot_steps()  # refuses a malformed list before any work
     if not FLAGS.out:
         raise UsageError("--out is required: the folder for checkpoints, logs and the preset.")
     check_output_folder(FLAGS.out, "--out")
@@ -103,6 +110,24 @@ def run_settings(*, model: str | None = None) -> RunSettings:
                        batch_size=FLAGS.batch_size, seed=FLAGS.seed, learning_rate=FLAGS.learning_rate,
                        latent_dim=FLAGS.latent_dim, hparams=resolve_hparams(model, given_hparams(model)),
                        steps=FLAGS.steps, strategy=FLAGS.strategy, deterministic=FLAGS.deterministic).check()
+
+
+def snapshot_steps() -> tuple[int, ...]:
+    """`--snapshot_steps` as integers between 1 and `--steps` - 1."""
+    return parse_snapshot_steps(FLAGS.snapshot_steps, FLAGS.steps)
+
+
+def parse_snapshot_steps(values: list[str], steps: int) -> tuple[int, ...]:
+    """Step numbers from `--snapshot_steps`'s list, each between 1 and `steps` - 1, or a `UsageError`."""
+    try:
+        chosen = tuple(int(s) for s in values)
+    except ValueError:
+        raise UsageError(f"--snapshot_steps takes step numbers such as 10000,20000; got {','.join(values)!r}.") from None
+    for step in chosen:
+        if not 0 < step < steps:
+            raise UsageError(f"--snapshot_steps={step} is not between 1 and --steps - 1 ({steps - 1}); the last "
+                             "step's model is the run's own preset.")
+    return chosen
 
 
 def given_hparams(objective: str) -> dict:

@@ -84,7 +84,8 @@ def main(argv):
     try:
         zoo.runs.train(settings, out, progress=FLAGS.progress, write_preset=FLAGS.preset,
                        checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
-                       initialize=initialize, preset_name=name)
+                       initialize=initialize, preset_name=name, kl_trace_every=FLAGS.kl_trace_every,
+                       snapshot_steps=_flags.snapshot_steps())
     except zoo.runs.NonFiniteLossError as e:
         return _common.fail(e, 3)
     except zoo.runs.Stopped as e:  # SIGTERM / SIGINT, after a checkpoint

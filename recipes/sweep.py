@@ -3,6 +3,7 @@ r"""A training grid (`zoo.study`) as a list of jobs, one per `--index`.
     python -m recipes.sweep --list                       # print the jobs
     python -m recipes.sweep --index=7 --out=runs/study   # run job 7 (resumable, like recipes.train)
     python -m recipes.sweep --grid=population --parallel=2 --out=runs/population   # all, 2 at a time
+    python -m recipes.sweep --grid=population_long --parallel=2 --out=runs/population_long  # issue 34's runs
 
 So any scheduler's job array runs the study in parallel: job i of N is `--index=$TASK_ID`; under
 Slurm (`sbatch --array`) and a Kubernetes Indexed Job the index is read from `$SLURM_ARRAY_TASK_ID`
@@ -34,11 +35,13 @@ FLAGS = flags.FLAGS
 flags.DEFINE_bool("list", False, "Print the jobs and exit.")
 flags.DEFINE_integer("index", None, "The job to run (default: $SLURM_ARRAY_TASK_ID under a Slurm job array, "
                      "$JOB_COMPLETION_INDEX under a Kubernetes Indexed Job; without either, list the jobs).")
-flags.DEFINE_enum("grid", "study", list(study.GRIDS), "The grid: the study of Locatello et al. 2019, or the "
-                  "population of docs/bench (30 models on dSprites).")
+flags.DEFINE_enum("grid", "study", list(study.GRIDS), "The grid: the study of Locatello et al. 2019, the "
+                  "population of docs/bench (30 models on dSprites), or its longer runs (population_long: 20 runs of "
+                  "30,000 steps, each with a 10,000-step snapshot).")
 flags.DEFINE_string("datasets", "dsprites", "Comma list of datasets.")
 flags.DEFINE_integer("num_seeds", 1, "Seeds per setting (the study used 50).")
-flags.DEFINE_integer("steps", None, "Steps per job (default: the study's 300,000; the population's 10,000).")
+flags.DEFINE_integer("steps", None, "Steps per job (default: the study's 300,000; the population's 10,000; "
+                     "population_long's 30,000).")
 flags.DEFINE_string("out", "runs/study", "Folder holding one run folder per job.")
 flags.DEFINE_bool("progress", True, "Show a progress bar.")
 flags.DEFINE_integer("parallel", None, "Run every job (or those of --indices) as N processes side by side, "
@@ -155,8 +158,10 @@ def main(argv):
     out = Path(FLAGS.out) / job["name"]
     print(f"job {index} ({source}): {job['name']} -> {out}", flush=True)
     try:
+        snapshots = tuple(step for step in job.get("snapshot_steps", ()) if step < settings.steps)
         zoo.runs.train(settings, out, progress=FLAGS.progress, preset_name=job["name"],
-                       checkpoint_every=study.checkpoint_every(settings.steps))
+                       checkpoint_every=study.checkpoint_every(settings.steps), snapshot_steps=snapshots,
+                       kl_trace_every=job.get("kl_trace_every"))
     except zoo.runs.Stopped as e:
         return _common.fail(e, e.exit_code)
     except zoo.runs.NonFiniteLossError as e:

@@ -52,6 +52,9 @@ def recipe_runs(name: str, seed: int) -> list:
                                  "drop them (or train without --recipe_of).")
     if not FLAGS.preset:
         raise _common.UsageError("--recipe_of trains a zoo seed, whose preset is what gets scored: drop --nopreset.")
+    if FLAGS.snapshot_steps:
+        raise _common.UsageError("--snapshot_steps writes presets of a plain run's earlier steps; a zoo seed (--recipe_of) "
+                                 "is scored at its recipe's end: drop --snapshot_steps.")
     entry = manifest.get_entry(manifest.load_manifest(), name)
     return recipe_stages(recipe_of(entry), seed)
 
@@ -83,11 +86,12 @@ def main(argv):
         if runs is not None:
             zoo.runs.train_chain(runs, out, progress=FLAGS.progress, checkpoint_every=FLAGS.checkpoint_every,
                                  keep_checkpoints=FLAGS.keep_checkpoints, kill_at_step=FLAGS.debug_kill_at_step,
-                                 preset_name=FLAGS.name or FLAGS.recipe_of)
+                                 preset_name=FLAGS.name or FLAGS.recipe_of, kl_trace_every=FLAGS.kl_trace_every)
         else:
             zoo.runs.train(settings, out, progress=FLAGS.progress, write_preset=FLAGS.preset,
                            checkpoint_every=FLAGS.checkpoint_every, keep_checkpoints=FLAGS.keep_checkpoints,
-                           kill_at_step=FLAGS.debug_kill_at_step, preset_name=FLAGS.name)
+                           kill_at_step=FLAGS.debug_kill_at_step, preset_name=FLAGS.name,
+                           kl_trace_every=FLAGS.kl_trace_every, snapshot_steps=_flags.snapshot_steps())
     except zoo.runs.NonFiniteLossError as e:
         return _common.fail(e, 3)
     except zoo.runs.Stopped as e:  # SIGTERM / SIGINT, after a checkpoint

@@ -1,11 +1,12 @@
 """Training grids as lists of jobs: the study of Locatello et al. 2019, and this project's population.
 
 A job is `{"model", "dataset", "hparams", "seed", "name"}` (`zoo.runs.job_settings` turns it into
-a run's settings); `recipes.sweep` runs job `i` of a grid, so any scheduler's job array runs a grid
-in parallel (`--index=$TASK_ID`).
+a run's settings), and optionally `snapshot_steps` and `kl_trace_every` (`zoo.runs.train`'s options);
+`recipes.sweep` runs job `i` of a grid, so any scheduler's job array runs a grid in parallel
+(`--index=$TASK_ID`).
 
-    >>> len(jobs("study")), len(jobs("population"))
-    (36, 30)
+    >>> len(jobs("study")), len(jobs("population")), len(jobs("population_long"))
+    (36, 30, 20)
     >>> jobs("population")[0]["name"]
     'beta_vae-beta1-seed0'
 """
@@ -40,6 +41,20 @@ POPULATION_STEPS = 10000
 # AnnealedVAE's capacity grows over a third of training in the study (100,000 of 300,000 steps);
 # the population keeps that share of its shorter runs, so C reaches c_max as it does there.
 POPULATION_ITERATION_THRESHOLD = POPULATION_STEPS // 3
+
+# The population's longer runs (issue 34): seeds 3, 4 and 5 of every middle setting, with the
+# population's hyperparameters (AnnealedVAE's ramp included), trained to 30,000 steps, the zoo
+# presets' length, with the model at 10,000 steps (the population's) kept as a snapshot: each run
+# gives a model at both step counts. Plus two AnnealedVAE runs whose capacity ramps slowly, over the
+# whole 30,000 steps (the study's ramp is a third of its 300,000; the population's 3,333 steps put
+# C at 3.8-15 nats by the first trace, too fast to see factors switch on one after another): c_max
+# 25, the middle value. The KL trace is recorded every 100 steps in all of them.
+LONG_STEPS = 30000
+LONG_SEEDS = (3, 4, 5)
+LONG_SNAPSHOTS = (POPULATION_STEPS,)
+LONG_TRACE_EVERY = 100
+SLOW_RAMP = {"c_max": 25.0, "gamma": 1000.0, "iteration_threshold": LONG_STEPS}
+SLOW_RAMP_SEEDS = (0, 1)
 
 
 def _tag(hparams: dict) -> str:
@@ -78,12 +93,25 @@ def _population_jobs() -> list[dict]:
     return out
 
 
-GRIDS = ("study", "population")
+def _population_long_jobs() -> list[dict]:
+    middle = [job for job in _population_jobs() if job["seed"] == 1]  # seeds 1 and 2 are the middle settings'
+    out = []
+    for job in middle:
+        for seed in LONG_SEEDS:
+            out.append({**job, "hparams": dict(job["hparams"]), "seed": seed,
+                        "name": job["name"].rsplit("-seed", 1)[0] + f"-seed{seed}"})
+    for seed in SLOW_RAMP_SEEDS:
+        out.append({"model": "annealed_vae", "dataset": "dsprites", "hparams": dict(SLOW_RAMP), "seed": seed,
+                    "name": f"annealed_vae-c_max25-ramp{LONG_STEPS}-seed{seed}"})
+    return [{**job, "snapshot_steps": LONG_SNAPSHOTS, "kl_trace_every": LONG_TRACE_EVERY} for job in out]
+
+
+GRIDS = ("study", "population", "population_long")
 
 
 def default_steps(grid: str) -> int:
-    """Training steps of one job of `grid`: the study's 300,000, the population's 10,000."""
-    return POPULATION_STEPS if grid == "population" else STUDY_STEPS
+    """Training steps of one job of `grid`: the study's 300,000, the population's 10,000, its longer runs' 30,000."""
+    return {"population": POPULATION_STEPS, "population_long": LONG_STEPS}.get(grid, STUDY_STEPS)
 
 
 def checkpoint_every(steps: int) -> int:
@@ -96,8 +124,10 @@ def jobs(grid: str = "study", datasets=("dsprites",), num_seeds: int = 1) -> lis
     """Every job of `grid` in a fixed order.
 
     Args:
-      grid: "study" (Locatello et al. 2019: 6 objectives x 6 values x `num_seeds` per dataset) or
-        "population" (30 models on dSprites; `datasets` and `num_seeds` do not apply).
+      grid: "study" (Locatello et al. 2019: 6 objectives x 6 values x `num_seeds` per dataset),
+        "population" (30 models on dSprites) or "population_long" (its middle settings at seeds 3-5
+        and two slow AnnealedVAE ramps, 30,000 steps with a 10,000-step snapshot); `datasets` and
+        `num_seeds` apply to the study only.
     """
     if grid == "study":
         if isinstance(datasets, str):  # a str is a sequence of one-letter "datasets"
@@ -108,4 +138,6 @@ def jobs(grid: str = "study", datasets=("dsprites",), num_seeds: int = 1) -> lis
         return _study_jobs(tuple(datasets), num_seeds)
     if grid == "population":
         return _population_jobs()
+    if grid == "population_long":
+        return _population_long_jobs()
     raise ValueError(f"unknown grid {grid!r}; choose one of {', '.join(GRIDS)}.")

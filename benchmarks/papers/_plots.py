@@ -195,7 +195,7 @@ def _panel(ax, spec: dict) -> None:
     ax.set_ylabel(spec.get("ylabel", ""), fontsize=8)
     ax.grid(color="#e4e4e4", linewidth=0.6)
     ax.set_axisbelow(True)
-    if any(s.get("name") for s in spec["series"]):
+    if ax.get_legend_handles_labels()[0]:
         # Under the axis label (30 points below the axes, more under tilted tick labels: about 4.6 points
         # a character at size 8), where it covers nothing.
         tilt = math.sin(math.radians(spec.get("xtick_rotation", 0))) * max(

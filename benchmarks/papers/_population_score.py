@@ -1,7 +1,9 @@
 """Scores every finished run of a population into one table (`population.json`), resumably.
 
 A run is finished when its folder holds `preset/metadata.json` (`zoo.runs.is_finished`: training
-writes the preset last). For each, one row: the objective, hyperparameters, seed and steps from the preset's
+writes the preset last). A run's snapshots (`<run>/snapshots/step<N>/`, the model at step N of a
+longer run: `zoo.runs.train(..., snapshot_steps=)`) are scored as runs of their own, named
+`<run>@<N>`, with the run's KL trace up to step N. For each, one row: the objective, hyperparameters, seed and steps from the preset's
 metadata; every score of `zoo.metrics.evaluate` at one fixed setting; and a *probe* of the model
 on a fixed sample of images (`probe`): reconstruction error, KL per latent, the Gaussian total
 correlation of the mean and of the sampled representation (Locatello et al. 2019, Sec. 5.1), the
@@ -52,6 +54,18 @@ def finished_runs(runs_dir) -> list[Path]:
         raise FileNotFoundError(f"--runs_dir {runs_dir} is not a folder; pass the sweep's --out folder "
                                 "(e.g. runs/population).")
     return sorted(p for p in runs_dir.iterdir() if zoo.runs.is_finished(p))
+
+
+def scorable(runs_dir) -> list[tuple[str, Path, int | None]]:
+    """`(row name, folder with the preset, snapshot step or None)` of every finished run under `runs_dir`
+    and of every complete snapshot of any run there (finished or still training), sorted by name."""
+    from zoo.runs.folder import snapshots_of
+
+    runs_dir = Path(runs_dir)
+    found = [(p.name, p, None) for p in finished_runs(runs_dir)]
+    for run in sorted(p for p in runs_dir.iterdir() if p.is_dir()):
+        found += [(f"{run.name}@{step}", folder, step) for step, folder in snapshots_of(run)]
+    return sorted(found)
 
 
 def read_population(path) -> dict:
@@ -152,8 +166,10 @@ def evaluate_settings(settings: dict, dci_jobs: int | None = None) -> tuple[dict
     return kwargs, options
 
 
-def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci_jobs: int | None = None) -> dict:
-    """One population row for the finished run in `run_dir`."""
+def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci_jobs: int | None = None,
+              name: str | None = None, trace_until: int | None = None) -> dict:
+    """One population row for the finished run in `run_dir` (or a run's snapshot: give its row `name`
+    and `trace_until`, its step; the KL trace is then read from the run, two folders up, to that step)."""
     run_dir = Path(run_dir)
     meta = presets.read_metadata(run_dir / PRESET)
     training = meta.get("training", {})
@@ -164,7 +180,7 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci
     result = zoo.metrics.evaluate(model.representation, data, metric_options=options, progress=progress, **kwargs)
     scored = time.perf_counter()
     row = {
-        "name": run_dir.name, "objective": meta["objective"], "hparams": training.get("hparams", {}),
+        "name": name or run_dir.name, "objective": meta["objective"], "hparams": training.get("hparams", {}),
         "seed": training.get("seed"), "steps": training.get("steps"), "dataset": meta["dataset"]["name"],
         "scores": {k: _stored(v) for k, v in result.items() if not k.startswith("timing.")},
         "timing": {k.split(".", 1)[1]: round(v, 2) for k, v in result.items() if k.startswith("timing.")},
@@ -172,8 +188,12 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci
     if hasattr(model, "decoder") and hasattr(model, "encoder"):
         row.update(probe(model, data, points=settings["probe_points"], seed=settings["probe_seed"]))
         row["timing"]["probe"] = round(time.perf_counter() - scored, 2)
-    trace = run_dir / KL_TRACE
+    trace = (run_dir.parents[1] if trace_until is not None else run_dir) / KL_TRACE
     row["kl_trace"] = json.loads(trace.read_text()) if trace.is_file() else None
+    if row["kl_trace"] and trace_until is not None:
+        kept = [i for i, step in enumerate(row["kl_trace"]["steps"]) if step <= trace_until]
+        row["kl_trace"] = {**row["kl_trace"], "steps": [row["kl_trace"]["steps"][i] for i in kept],
+                           "kl_per_latent": [row["kl_trace"]["kl_per_latent"][i] for i in kept]}
     row["seconds"] = round(time.perf_counter() - start, 1)
     return row
 
@@ -206,15 +226,16 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
                          f"{before}, now {now}). "
                          "One table holds one setting: pass the same flags, or another --population_file.")
     done = {row["name"] for row in content["rows"]}
-    todo = [p for p in finished_runs(runs_dir) if p.name not in done]
+    todo = [item for item in scorable(runs_dir) if item[0] not in done]
     if limit is not None:
         todo = todo[:limit]
-    log(f"{len(done)} models already in {population_file}; {len(todo)} finished runs to score in {runs_dir}")
+    log(f"{len(done)} models already in {population_file}; {len(todo)} finished runs (or snapshots) to score in "
+        f"{runs_dir}")
     datasets = {}
-    for run_dir in todo:
-        name = presets.read_metadata(run_dir / PRESET)["dataset"]["name"]
-        data = datasets.setdefault(name, zoo.data.load(name))
-        row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs)
+    for row_name, run_dir, step in todo:
+        dataset = presets.read_metadata(run_dir / PRESET)["dataset"]["name"]
+        data = datasets.setdefault(dataset, zoo.data.load(dataset))
+        row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs, name=row_name, trace_until=step)
         content["rows"].append(row)
         content["rows"].sort(key=lambda r: r["name"])
         _report.write_json(population_file, content)

@@ -109,6 +109,19 @@ class KLTrace:
                    sort_keys=True, allow_nan=True)
 
 
+class TraceEvery(keras.callbacks.Callback):
+    """Records `trace` (a `KLTrace`) whenever the model's step reaches a multiple of `every`, between
+    the checkpoints (which record it too), for a finer trace than the checkpoints give."""
+
+    def __init__(self, trace: KLTrace, every: int):
+        super().__init__()
+        self._trace, self._every = trace, every
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.step.numpy()) % self._every == 0:
+            self._trace.record(self.model)
+
+
 def _read_trace(path: Path) -> dict:
     """`{step: KL per latent}` of a run's `kl_trace.json`; a damaged file is a `RunFolderError` naming it."""
     from zoo.runs.folder import RunFolderError

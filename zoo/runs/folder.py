@@ -5,6 +5,7 @@
     <run>/kl_trace.json            KL per latent at every checkpoint (VAEs; `zoo.runs.KLTrace`)
     <run>/logs/                    TensorBoard
     <run>/preset/                  the preset folder, written when training ends (`zoo.presets`)
+    <run>/snapshots/step<N>/preset/  the model at step N as a preset (`train(..., snapshot_steps=)`)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ CHECKPOINTS = "checkpoints"
 KL_TRACE = "kl_trace.json"
 LOGS = "logs"
 PRESET = "preset"
+SNAPSHOTS = "snapshots"
 
 
 class RunFolderError(ValueError):
@@ -121,6 +123,21 @@ def preset_name(run: str | Path) -> str | None:
 def is_finished(run: str | Path) -> bool:
     """Whether training has ended in `run`: the preset, written last, is complete (its metadata.json is there)."""
     return (Path(run) / PRESET / "metadata.json").is_file()
+
+
+def snapshot_folder(run: str | Path, step: int) -> Path:
+    """Where a run's snapshot at `step` lives: `<run>/snapshots/step<step>/` (its preset in `preset/`)."""
+    return Path(run) / SNAPSHOTS / f"step{int(step)}"
+
+
+def snapshots_of(run: str | Path) -> list[tuple[int, Path]]:
+    """`(step, folder)` of every complete snapshot of a run (its preset's metadata.json written), by step."""
+    found = []
+    for folder in (Path(run) / SNAPSHOTS).glob("step*"):
+        step = folder.name[len("step"):]
+        if step.isdigit() and is_finished(folder):
+            found.append((int(step), folder))
+    return sorted(found)
 
 
 def is_run(path: str | Path) -> bool:

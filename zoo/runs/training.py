@@ -26,7 +26,7 @@ from zoo.runs import checkpoints as _checkpoints
 from zoo.runs import folder as _folder
 from zoo.runs import lock as _lock
 from zoo.runs import signals as _signals
-from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress, StopOnSignal
+from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress, StopOnSignal, TraceEvery
 from zoo.runs.settings import RunSettings, RunSettingsError, as_settings, zoo_name
 from zoo.runs.strategy import make_strategy
 
@@ -34,7 +34,8 @@ from zoo.runs.strategy import make_strategy
 def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progress: bool = True,
           write_preset: bool = True, checkpoint_every: int = 1000, keep_checkpoints: int = 2,
           kill_at_step: int | None = None, initialize: Callable | None = None,
-          preset_name: str | None = None, steps_per_execution: int = 1) -> Path:
+          preset_name: str | None = None, steps_per_execution: int = 1, kl_trace_every: int | None = None,
+          snapshot_steps=()) -> Path:
     """Trains (or resumes) the run in `out` up to `settings.steps`; returns the run folder.
 
     Args:
@@ -50,6 +51,12 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
       preset_name: the model's name in its preset and card (default `zoo_name(model, dataset)`).
       steps_per_execution: training steps per call of the compiled train function (Keras's
         `steps_per_execution`); callbacks then run once per call. The steps are the same.
+      kl_trace_every: also record the KL trace every this many steps (default: at checkpoints only).
+        It changes nothing in training; with `steps_per_execution` > 1 it records at the calls that
+        end on a multiple.
+      snapshot_steps: steps (below `settings.steps`) at which the model is also written as a preset,
+        to `out/snapshots/step<N>/preset/` (`zoo.runs.folder.snapshot_folder`): the run as it stood
+        then, scored like a finished run of that many steps (a 30,000-step run's 10,000-step model).
 
     Raises:
       zoo.runs.RunSettingsError: settings that cannot start a run, found before anything is written.
@@ -67,18 +74,26 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
         raise TypeError(f"out must be the run folder (a str or path); got {type(out).__name__}.")
     settings, out = as_settings(settings).check(), Path(out)
     for name, value in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints),
-                        ("steps_per_execution", steps_per_execution)):
+                        ("steps_per_execution", steps_per_execution),
+                        ("kl_trace_every", 1 if kl_trace_every is None else kl_trace_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RunSettingsError(f"--{name} must be at least 1; got {value!r}.")
+    snapshot_steps = tuple(sorted(set(snapshot_steps)))
+    for step in snapshot_steps:
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 < step < settings.steps:
+            raise RunSettingsError(f"--snapshot_steps takes steps between 1 and --steps - 1 ({settings.steps - 1}); "
+                                   f"got {step!r}. The last step's model is the run's own preset.")
     fresh_folder = not out.exists()
     with _lock.hold(out), _signals.stop_requests() as stop:  # one writer per run folder, for the life of the job
         return _train(stop, settings, out, fresh_folder, progress=progress, write_preset=write_preset,
                       checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, kill_at_step=kill_at_step,
-                      initialize=initialize, preset_name=preset_name, steps_per_execution=steps_per_execution)
+                      initialize=initialize, preset_name=preset_name, steps_per_execution=steps_per_execution,
+                      kl_trace_every=kl_trace_every, snapshot_steps=snapshot_steps)
 
 
 def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, progress, write_preset,
-           checkpoint_every, keep_checkpoints, kill_at_step, initialize, preset_name, steps_per_execution) -> Path:
+           checkpoint_every, keep_checkpoints, kill_at_step, initialize, preset_name, steps_per_execution,
+           kl_trace_every, snapshot_steps) -> Path:
     """`train`'s work, while this process holds the run folder's lock."""
     resuming = _folder.check_run_folder(out, settings, resume=True)
     done = max((step for step, _ in _folder.checkpoints_of(out)), default=0) if resuming else 0
@@ -124,7 +139,8 @@ def _train(stop: list, settings: RunSettings, out: Path, fresh_folder: bool, *, 
             initialize(model)
         return _train_loop(model, data, settings, out, manager, checkpoint, stop, progress=progress,
                            write_preset=write_preset, checkpoint_every=checkpoint_every, kill_at_step=kill_at_step,
-                           preset_name=preset_name, steps_per_execution=steps_per_execution)
+                           preset_name=preset_name, steps_per_execution=steps_per_execution,
+                           kl_trace_every=kl_trace_every, snapshot_steps=snapshot_steps)
     except BaseException:
         if not resuming and manager.latest_checkpoint is None:  # nothing to resume: leave the folder as it was
             _undo_start(out, fresh_folder)
@@ -215,7 +231,8 @@ def _undo_start(out: Path, fresh_folder: bool) -> None:
 
 
 def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoint, stop: list, *, progress,
-                write_preset, checkpoint_every, kill_at_step, preset_name, steps_per_execution) -> Path:
+                write_preset, checkpoint_every, kill_at_step, preset_name, steps_per_execution, kl_trace_every=None,
+                snapshot_steps=()) -> Path:
     step = int(model.step.numpy())
     total = settings.steps
     if step > 0:
@@ -230,8 +247,12 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
     trace = KLTrace(out / _folder.KL_TRACE, data) if isinstance(model, zoo.models.VAE) else None
     if trace is not None and step == 0:
         trace.record(model)
+    if trace is not None and kl_trace_every:
+        callbacks.append(TraceEvery(trace, kl_trace_every))
+    name = preset_name or zoo_name(settings.model, settings.dataset)
     while step < total:
-        n = min(checkpoint_every - step % checkpoint_every, total - step)
+        # A segment ends at the next checkpoint, snapshot or the end, whichever comes first.
+        n = min([checkpoint_every - step % checkpoint_every, total - step] + [s - step for s in snapshot_steps if s > step])
         dataset = _training_stream(model, data, settings, step)
         if steps_per_execution > 1:  # exactly n steps, though n need not be a multiple of it
             dataset, n = dataset.take(n), None
@@ -239,6 +260,10 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
         step = int(model.step.numpy())
         if trace is not None:  # before the checkpoint: a kill in between rewrites this step's entry
             trace.record(model)
+        if step in snapshot_steps:  # before the checkpoint too: a checkpoint at this step means the snapshot exists
+            snapshot = _folder.snapshot_folder(out, step)
+            files.clean_staged(snapshot / _folder.PRESET)
+            write_run_preset(model, data, settings, snapshot / _folder.PRESET, name=name)
         manager.save(checkpoint_number=step)
         if stop and step < total:
             for callback in callbacks:
@@ -251,7 +276,6 @@ def _train_loop(model, data, settings: RunSettings, out: Path, manager, checkpoi
         if isinstance(callback, Progress):
             callback.close()
     if write_preset:
-        name = preset_name or zoo_name(settings.model, settings.dataset)
         write_run_preset(model, data, settings, out / _folder.PRESET, name=name)
     return out
 
