@@ -67,6 +67,8 @@ flags.DEFINE_enum("step", "figures", ["score", "figures", "all"], "score: score 
 flags.DEFINE_string("population_file", str(Path(__file__).resolve().parents[1] / "docs" / "bench" / "population.json"),
                     "The per-model table (JSON).")
 flags.DEFINE_bool("progress", False, "Progress bars while scoring.")
+flags.DEFINE_list("extra_eval_seeds", ["1", "2"], "Further evaluation seeds at which the score step also scores "
+                  "BetaVAE and FactorVAE (their evaluation noise apart from the seed spread); empty for none.")
 flags.DEFINE_string("readme", None, "Also write the sections into this Markdown file (in --out), between "
                     "markers, replacing the previous ones.")
 flags.DEFINE_bool("impossibility", True, "Run the Theorem 1 demonstration with the figures.")

@@ -342,11 +342,31 @@ def test_score_step_writes_a_full_row_once_and_refuses_another_setting(tiny_runs
     # An untrained encoder's sampled code is mostly the unit noise: its latents are closer to
     # independent than the means are.
     assert row["gaussian_total_correlation"]["sampled"] < row["gaussian_total_correlation"]["mean"]
+    # BetaVAE and FactorVAE also at evaluation seeds 1 and 2; the first value is the row's own score.
+    assert row["eval_seeds"]["seeds"] == [0, 1, 2]
+    for key in ("beta_vae_score.eval_accuracy", "factor_vae_score.eval_accuracy"):
+        assert len(row["eval_seeds"][key]) == 3 and row["eval_seeds"][key][0] == row["scores"][key]
+        assert all(0.0 <= v <= 1.0 for v in row["eval_seeds"][key])
     assert json.loads(path.read_text()) == json.loads(json.dumps(content))
     again = ps.score_population(tiny_runs, path, TINY, log=lambda s: None)
     assert again["rows"] == content["rows"]  # nothing rescored (the timings would differ)
     with pytest.raises(ValueError, match="other settings .*num_train"):
         ps.score_population(tiny_runs, path, {**TINY, "num_train": 300}, log=lambda s: None)
+
+
+def test_score_step_scores_a_snapshot_as_its_own_row_with_the_trace_to_its_step(tiny_runs, tmp_path):
+    import shutil
+
+    from benchmarks.papers import _population_score as ps
+
+    runs = tmp_path / "runs"
+    shutil.copytree(tiny_runs / "beta_vae-beta4-seed0" / "preset", runs / "long" / "snapshots" / "step5" / "preset")
+    (runs / "long" / "kl_trace.json").write_text(json.dumps(
+        {"steps": [0, 5, 10], "kl_per_latent": [[0.0] * 4, [1.0] * 4, [2.0] * 4], "num_images": 10, "image_seed": 7}))
+    content = ps.score_population(runs, tmp_path / "p.json", TINY, log=lambda s: None, extra_eval_seeds=())
+    (row,) = content["rows"]  # "long" itself is still training: only its snapshot is scored
+    assert row["name"] == "long@5" and "eval_seeds" not in row
+    assert row["kl_trace"]["steps"] == [0, 5] and row["kl_trace"]["kl_per_latent"] == [[0.0] * 4, [1.0] * 4]
 
 
 def test_score_step_names_unknown_settings_and_a_missing_runs_folder(tmp_path):

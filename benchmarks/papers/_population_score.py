@@ -45,6 +45,11 @@ QUICK = {"num_train": 1_000, "num_test": 500, "intervention_train": 100, "interv
          "num_variance_estimate": 1_000, "batch_size": 64, "dci_backend": "fast", "seed": 0,
          "probe_points": 1_000, "probe_seed": 1}
 PROBE_BATCH = 500
+# The two scores that sample their own points (BetaVAE, FactorVAE) are also scored at these further
+# evaluation seeds (issue 34), so that their evaluation noise can be told from the seed spread. The
+# row's `scores` keep the file's own evaluation seed; these sit beside them (`eval_seeds`).
+SAMPLED_SCORES = ("beta_vae_score", "factor_vae_score")
+EXTRA_EVAL_SEEDS = (1, 2)
 
 
 def finished_runs(runs_dir) -> list[Path]:
@@ -167,7 +172,7 @@ def evaluate_settings(settings: dict, dci_jobs: int | None = None) -> tuple[dict
 
 
 def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci_jobs: int | None = None,
-              name: str | None = None, trace_until: int | None = None) -> dict:
+              name: str | None = None, trace_until: int | None = None, extra_eval_seeds=EXTRA_EVAL_SEEDS) -> dict:
     """One population row for the finished run in `run_dir` (or a run's snapshot: give its row `name`
     and `trace_until`, its step; the KL trace is then read from the run, two folders up, to that step)."""
     run_dir = Path(run_dir)
@@ -185,9 +190,13 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci
         "scores": {k: _stored(v) for k, v in result.items() if not k.startswith("timing.")},
         "timing": {k.split(".", 1)[1]: round(v, 2) for k, v in result.items() if k.startswith("timing.")},
     }
+    if extra_eval_seeds:
+        row["eval_seeds"] = sampled_at_seeds(model, data, settings, row["scores"], extra_eval_seeds, progress=progress)
+        row["timing"]["eval_seeds"] = round(time.perf_counter() - scored, 2)
+    probed = time.perf_counter()
     if hasattr(model, "decoder") and hasattr(model, "encoder"):
         row.update(probe(model, data, points=settings["probe_points"], seed=settings["probe_seed"]))
-        row["timing"]["probe"] = round(time.perf_counter() - scored, 2)
+        row["timing"]["probe"] = round(time.perf_counter() - probed, 2)
     trace = (run_dir.parents[1] if trace_until is not None else run_dir) / KL_TRACE
     row["kl_trace"] = json.loads(trace.read_text()) if trace.is_file() else None
     if row["kl_trace"] and trace_until is not None:
@@ -198,8 +207,25 @@ def score_run(run_dir, settings: dict, data=None, *, progress: bool = False, dci
     return row
 
 
+def sampled_at_seeds(model, data, settings: dict, scores: dict, seeds, *, progress: bool = False) -> dict:
+    """The sampled scores (`SAMPLED_SCORES`) at the file's evaluation seed (read from `scores`) and at
+    each of `seeds`, with the file's sizes: `{"seeds": [...], "<function>.<key>": [value per seed]}`."""
+    kwargs, options = evaluate_settings(settings)
+    out = {"seeds": [settings["seed"], *seeds]}
+    runs = [{k: v for k, v in scores.items() if k.split(".", 1)[0] in SAMPLED_SCORES}]
+    for seed in seeds:
+        result = zoo.metrics.evaluate(model.representation, data, metrics=list(SAMPLED_SCORES),
+                                      metric_options={k: options[k] for k in SAMPLED_SCORES}, progress=progress,
+                                      **{**kwargs, "seed": seed})
+        runs.append({k: _stored(v) for k, v in result.items() if not k.startswith("timing.")})
+    for key in sorted(runs[0]):
+        out[key] = [r.get(key) for r in runs]
+    return out
+
+
 def score_population(runs_dir, population_file, settings: dict, *, limit: int | None = None,
-                     progress: bool = False, dci_jobs: int | None = None, log=print) -> dict:
+                     progress: bool = False, dci_jobs: int | None = None, log=print,
+                     extra_eval_seeds=EXTRA_EVAL_SEEDS) -> dict:
     """Scores every finished run of `runs_dir` not yet in `population_file`, writing after each.
 
     Args:
@@ -208,6 +234,7 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
       settings: `FULL`, `QUICK` or another dict of their keys; must equal the file's own.
       limit: score at most this many new runs (None: all).
       dci_jobs: processes for DCI's classifiers (default one per factor, up to the cores).
+      extra_eval_seeds: further evaluation seeds of the sampled scores (`sampled_at_seeds`); () for none.
 
     Returns:
       The population file's content.
@@ -235,7 +262,8 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
     for row_name, run_dir, step in todo:
         dataset = presets.read_metadata(run_dir / PRESET)["dataset"]["name"]
         data = datasets.setdefault(dataset, zoo.data.load(dataset))
-        row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs, name=row_name, trace_until=step)
+        row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs, name=row_name, trace_until=step,
+                        extra_eval_seeds=extra_eval_seeds)
         content["rows"].append(row)
         content["rows"].sort(key=lambda r: r["name"])
         _report.write_json(population_file, content)

@@ -92,7 +92,7 @@ def markdown(result: dict) -> str:
 
 
 def score(runs_dir, population_file=None, *, quick: bool = False, limit: int | None = None, progress: bool = False,
-          dci_jobs: int | None = None, **overrides) -> dict:
+          dci_jobs: int | None = None, extra_eval_seeds=_population_score.EXTRA_EVAL_SEEDS, **overrides) -> dict:
     """The score step (see `_population_score.score_population`); `overrides` replace FULL/QUICK sizes."""
     settings = dict(_population_score.QUICK if quick else _population_score.FULL)
     unknown = set(overrides) - set(settings)
@@ -100,7 +100,7 @@ def score(runs_dir, population_file=None, *, quick: bool = False, limit: int | N
         raise ValueError(f"unknown score settings {sorted(unknown)}; known: {sorted(settings)}.")
     settings.update({k: v for k, v in overrides.items() if v is not None})
     return _population_score.score_population(runs_dir, population_file or POPULATION_FILE, settings, limit=limit,
-                                              progress=progress, dci_jobs=dci_jobs,
+                                              progress=progress, dci_jobs=dci_jobs, extra_eval_seeds=extra_eval_seeds,
                                               log=lambda s: print(s, flush=True))
 
 
@@ -126,7 +126,7 @@ def main(argv) -> int:
         overrides = {k: FLAGS[k].value for k in _population_score.FULL}
         content = score(FLAGS.runs_dir[0] if FLAGS.runs_dir else "runs/population", FLAGS.population_file,
                         quick=FLAGS.quick, limit=FLAGS.limit, progress=FLAGS.progress, dci_jobs=FLAGS.dci_jobs,
-                        **overrides)
+                        extra_eval_seeds=tuple(int(s) for s in FLAGS.extra_eval_seeds), **overrides)
         print(f"{len(content['rows'])} models in {FLAGS.population_file}", flush=True)
     if FLAGS.step in ("figures", "all"):
         result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
@@ -151,4 +151,5 @@ if __name__ == "__main__":
     from benchmarks import _flags
 
     _flags.program(lambda argv: sys.exit(_main(argv)), "step", "runs_dir", "population_file", "out", "out_dir",
-                   "quick", "limit", "progress", "impossibility", "dci_jobs", "readme", *_population_score.FULL)
+                   "quick", "limit", "progress", "impossibility", "dci_jobs", "readme", "extra_eval_seeds",
+                   *_population_score.FULL)
