@@ -62,8 +62,9 @@ flags.DEFINE_list("rows", None, "Comma list of row keys to score (e.g. ground_tr
 # metric_agreement
 flags.DEFINE_bool("no_baselines", False, "Score only zoo models and run checkpoints.")
 # population
-flags.DEFINE_enum("step", "figures", ["score", "figures", "all"], "score: score finished runs into the table; "
-                  "figures: the six figures from the table; all: both.")
+flags.DEFINE_enum("step", "figures", ["score", "udr", "figures", "all"], "score: score finished runs into the "
+                  "table; udr: each setting's UDR among its models, into the table; figures: the six figures from the "
+                  "table; all: the three.")
 flags.DEFINE_string("population_file", str(Path(__file__).resolve().parents[1] / "docs" / "bench" / "population.json"),
                     "The per-model table (JSON).")
 flags.DEFINE_bool("progress", False, "Progress bars while scoring.")

@@ -433,3 +433,44 @@ def test_readme_flag_is_checked_before_any_work(tmp_path):
     assert not (tmp_path / "plots").exists()  # nothing written
     scoring = run("--step=score", f"--readme={tmp_path / 'README.md'}", f"--out={tmp_path}")
     assert scoring.returncode == 2 and "use it with --step=figures" in scoring.stderr
+
+
+def test_udr_step_scores_each_setting_among_its_models_and_again_when_one_is_added(tmp_path):
+    import zoo.data
+    import zoo.metrics
+    import zoo.models
+    from benchmarks.papers import _population_score as ps, _population_udr as pu
+    from zoo import presets
+
+    data = zoo.data.load("tiny")
+    runs, rows = tmp_path / "runs", []
+    for name, beta, seed in (("b4-s0", 4.0, 0), ("b4-s1", 4.0, 1), ("b4-s2", 4.0, 2), ("b8-s0", 8.0, 0)):
+        model = zoo.models.get("beta_vae", input_shape=data.observation_shape, latent_dim=3, beta=beta, seed=seed)
+        model.representation(np.zeros((1, *data.observation_shape), np.float32))
+        head = model.encoder.get_layer("mean")  # a fresh encoder's codes barely move: spread them past the KL filter
+        head.kernel.assign(head.kernel * 50.0)
+        folder = runs / name if name != "b4-s2" else runs / "long" / "snapshots" / "step0"
+        presets.save_preset(model, folder / "preset", objective="beta_vae",
+                            metadata={"dataset": {"name": "tiny"}, "training": {"hparams": {"beta": beta}, "seed": seed,
+                                                                                 "steps": 0}})
+        rows.append({"name": name if name != "b4-s2" else "long@0", "objective": "beta_vae", "hparams": {"beta": beta},
+                     "seed": seed, "steps": 0, "dataset": "tiny", "scores": {}})
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"format": ps.FORMAT, "settings": TINY, "rows": rows[:2] + rows[3:]}))
+    content = pu.udr_step(runs, path, points=200, log=lambda s: None)
+    by_name = {r["name"]: r for r in content["rows"]}
+    assert "udr" not in by_name["b8-s0"]  # alone in its setting
+    assert by_name["b4-s0"]["udr"]["models"] == ["b4-s0", "b4-s1"]
+    # The numbers are zoo.metrics.udr's on the models' codes of the same 200 images.
+    _, images = data.sample(200, rng=pu.SEED)
+    models = [zoo.load(str(runs / n / "preset")) for n in ("b4-s0", "b4-s1")]
+    codes, log_variances = zip(*(pu.encode(m, np.asarray(images, np.float32)) for m in models))
+    expected = zoo.metrics.udr(list(codes), log_variances=np.stack(log_variances))["model_scores"]
+    assert [by_name[n]["udr"]["lasso"] for n in ("b4-s0", "b4-s1")] == pytest.approx(list(expected), abs=1e-12)
+    assert min(expected) > 0.01  # untrained encoders still spread their codes: a real comparison, not 0 == 0
+    # A third model of the setting (a snapshot) joins: the group is scored again, among all three.
+    content["rows"].append(rows[2])
+    path.write_text(json.dumps(content))
+    again = {r["name"]: r for r in pu.udr_step(runs, path, points=200, log=lambda s: None)["rows"]}
+    assert again["long@0"]["udr"]["models"] == again["b4-s0"]["udr"]["models"] == ["b4-s0", "b4-s1", "long@0"]
+    assert all(0.0 <= again[n]["udr"]["spearman"] <= 1.0 for n in ("b4-s0", "b4-s1", "long@0"))

@@ -3,6 +3,9 @@ r"""The lecture's claims measured on a trained population (issue 20): scoring, t
     # 1. score every finished run of the sweep into one table (resumable; rerun to add new runs)
     python -m benchmarks.papers.population --step=score --runs_dir=runs/population \
         --population_file=docs/bench/population.json
+    # 1b. UDR of each setting's models among each other, into the same rows (needs the run folders)
+    python -m benchmarks.papers.population --step=udr --runs_dir=runs/population_long \
+        --population_file=docs/bench/population.json
     # 2. the six figures and their Markdown, from the table only
     python -m benchmarks.papers.population --step=figures --population_file=docs/bench/population.json --out=docs/bench
     # ... and the six sections written into the benchmarks README (replacing the previous ones)
@@ -14,6 +17,9 @@ by default; the BetaVAE and FactorVAE scores on --intervention_train / --interve
 plus a probe of the model on --probe_points images (reconstruction error, KL per latent, Gaussian
 total correlation of the mean and the sampled representation, latent-factor mutual information);
 the table is rewritten atomically after every model.
+
+`udr` (`_population_udr.py`): each setting with two or more models in --runs_dir gets every one of
+them encoded on the same 1,000 images and each row its UDR (Duan et al. 2020) among them.
 
 `figures` (`_population_figures.py`, `_population_markdown.py`, `_impossibility.py`), from the
 table only:
@@ -46,7 +52,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from absl import app, flags  # noqa: E402
 
 from benchmarks.papers import (_impossibility, _population_figures, _population_markdown,  # noqa: E402
-                               _population_score, _population_stats)
+                               _population_score, _population_stats, _population_udr)
 from benchmarks import _report  # noqa: E402
 from zoo import files  # noqa: E402
 
@@ -55,7 +61,7 @@ TITLE = "The lecture's claims on a trained population"
 FLAGS = flags.FLAGS
 ROOT = Path(__file__).resolve().parents[2]
 POPULATION_FILE = ROOT / "docs" / "bench" / "population.json"
-STEPS = ("score", "figures", "all")
+STEPS = ("score", "udr", "figures", "all")
 
 
 def run(quick: bool = False, out: Path = Path("out/bench"), *, population_file=None,
@@ -117,7 +123,7 @@ def main(argv) -> int:
         raise app.UsageError(f"the score step scores one sweep folder; got --runs_dir {FLAGS.runs_dir}.")
     out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
     if FLAGS.readme:  # checked before any work
-        if FLAGS.step == "score":
+        if FLAGS.step in ("score", "udr"):
             raise ValueError("--readme writes the figures' sections; use it with --step=figures or --step=all.")
         if Path(FLAGS.readme).resolve().parent != out.resolve():
             raise ValueError(f"--readme {FLAGS.readme} must sit in --out {out}, where the plots it links are.")
@@ -128,6 +134,9 @@ def main(argv) -> int:
                         quick=FLAGS.quick, limit=FLAGS.limit, progress=FLAGS.progress, dci_jobs=FLAGS.dci_jobs,
                         extra_eval_seeds=tuple(int(s) for s in FLAGS.extra_eval_seeds), **overrides)
         print(f"{len(content['rows'])} models in {FLAGS.population_file}", flush=True)
+    if FLAGS.step in ("udr", "all"):
+        _population_udr.udr_step(FLAGS.runs_dir[0] if FLAGS.runs_dir else "runs/population", FLAGS.population_file,
+                                 log=lambda s: print(s, flush=True))
     if FLAGS.step in ("figures", "all"):
         result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
                                       population_file=FLAGS.population_file, impossibility=FLAGS.impossibility)
