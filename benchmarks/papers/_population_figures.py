@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks.papers import _plots
 from benchmarks.papers import _population_stats as stats
-from benchmarks.papers import _agreement, _population_intervals
+from benchmarks.papers import _agreement, _population_intervals, _population_selection
 
 # (label, key) of the metrics whose variance is decomposed and whose distributions are plotted.
 DECOMPOSED = [(label, key) for _, key, label in _agreement.METRICS] + [
@@ -98,6 +98,7 @@ def compute(rows: list[dict], impossibility: dict | None, *, settings: dict | No
     }
     result["intervals"] = _population_intervals.compute(distinct, result, keys=DECOMPOSED, settings=settings,
                                                         resamples=resamples)
+    result["selection"] = _population_selection.compute(rows, resamples=resamples)
     return result
 
 

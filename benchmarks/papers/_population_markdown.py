@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 from benchmarks.papers import _impossibility
+from benchmarks.papers._population_selection import markdown as selection_markdown
 from benchmarks.papers._population_figures import CAPTIONS
 from benchmarks import _report
 from benchmarks.papers import _population_stats as stats
@@ -274,7 +275,8 @@ SECTIONS = [("agreement", "1. Metric agreement over the trained models", agreeme
             ("mean_vs_sampled", "3. Mean vs sampled representation", mean_vs_sampled),
             ("tradeoff", "4. Reconstruction vs disentanglement", tradeoff),
             ("capacity", "5. Capacity: one factor after another", capacity),
-            ("impossibility", "6. Impossibility without supervision", None)]
+            ("impossibility", "6. Impossibility without supervision", None),
+            ("selection", "7. Unsupervised model selection", lambda result: selection_markdown(result["selection"]))]
 
 
 def markdown(result: dict) -> str:

@@ -144,7 +144,7 @@ def main(argv) -> int:
         print(f"wrote {out}/population.md and {', '.join(result['figures'].values())}", flush=True)
         if FLAGS.readme:
             _population_markdown.publish(FLAGS.readme, result["markdown"], TITLE)
-            print(f"wrote the six sections into {FLAGS.readme}", flush=True)
+            print(f"wrote the sections into {FLAGS.readme}", flush=True)
     return 0
 
 
