@@ -11,7 +11,8 @@ from pathlib import Path
 
 from benchmarks.papers import _plots
 from benchmarks.papers import _population_stats as stats
-from benchmarks.papers import _agreement, _population_intervals, _population_selection
+from benchmarks.papers import _agreement, _population_intervals, _population_selection, _population_steps
+from benchmarks.papers._population_steps import SNAPSHOT
 
 # (label, key) of the metrics whose variance is decomposed and whose distributions are plotted.
 DECOMPOSED = [(label, key) for _, key, label in _agreement.METRICS] + [
@@ -76,13 +77,18 @@ def compute(rows: list[dict], impossibility: dict | None, *, settings: dict | No
     """Every figure's numbers and their intervals (`_population_intervals`). The pooled sections (agreement,
     variance) count each objective once (`stats.distinct_objectives`); the per-objective sections keep each
     objective's own sweep, where beta-TCVAE at beta 1 is that sweep's weakest setting."""
-    rows = sorted(rows, key=lambda r: r["name"])
+    every = sorted(rows, key=lambda r: r["name"])
+    # Sections 1 to 5 are the population's own: its settings at its step count (the longer runs' 10,000-step
+    # snapshots included). The 30,000-step models are compared in section 8, the slow ramps join section 5.
+    rows = _population_steps.population_rows(every)
+    ramps = [r for r in every if _population_steps.is_slow_ramp(r) and SNAPSHOT not in r["name"] and r.get("kl_trace")]
     distinct, dropped = stats.distinct_objectives(rows)
     present = {r["objective"] for r in rows}
     order = [o for o in stats.OBJECTIVES if o in present] + sorted(present - set(stats.OBJECTIVES))
     counts = {o: sum(r["objective"] == o for r in rows) for o in order}
     annealed = [r for r in rows if r["objective"] == "annealed_vae" and r.get("kl_trace")]
     annealed.sort(key=lambda r: (r["seed"], stats.strength(r)[1]))
+    annealed += sorted(ramps, key=lambda r: r["seed"])
     result = {
         "num_models": len(rows), "counts": counts, "steps": sorted({r["steps"] for r in rows}),
         "distinct": {"num_models": len(distinct), "dropped": [r["name"] for r in dropped],
@@ -98,7 +104,8 @@ def compute(rows: list[dict], impossibility: dict | None, *, settings: dict | No
     }
     result["intervals"] = _population_intervals.compute(distinct, result, keys=DECOMPOSED, settings=settings,
                                                         resamples=resamples)
-    result["selection"] = _population_selection.compute(rows, resamples=resamples)
+    result["selection"] = _population_selection.compute(every, resamples=resamples)
+    result["steps_comparison"] = _population_steps.compute(every, resamples=resamples)
     return result
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from benchmarks.papers import _impossibility
 from benchmarks.papers._population_selection import markdown as selection_markdown
+from benchmarks.papers._population_steps import markdown as steps_markdown
 from benchmarks.papers._population_figures import CAPTIONS
 from benchmarks import _report
 from benchmarks.papers import _population_stats as stats
@@ -276,7 +277,9 @@ SECTIONS = [("agreement", "1. Metric agreement over the trained models", agreeme
             ("tradeoff", "4. Reconstruction vs disentanglement", tradeoff),
             ("capacity", "5. Capacity: one factor after another", capacity),
             ("impossibility", "6. Impossibility without supervision", None),
-            ("selection", "7. Unsupervised model selection", lambda result: selection_markdown(result["selection"]))]
+            ("selection", "7. Unsupervised model selection", lambda result: selection_markdown(result["selection"])),
+            ("steps_comparison", "8. Longer training and evaluation noise",
+             lambda result: steps_markdown(result["steps_comparison"]))]
 
 
 def markdown(result: dict) -> str:
