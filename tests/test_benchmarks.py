@@ -60,6 +60,37 @@ def test_ordering_checker_reports_a_reversal_and_ties():
     assert _betavae.chain(paper) == "a > b ~ c"
 
 
+def test_a_row_of_several_training_seeds_is_spread_over_their_means():
+    import math
+    import statistics
+
+    # Three training seeds, each at three evaluation seeds: mean and sd over the seeds' means; the
+    # evaluation sd is the root mean of each seed's variance.
+    seeds = [[80.0, 82.0, 84.0], [70.0, 70.0, 70.0], [90.0, 91.0, 92.0]]
+    row = _betavae.spread(seeds)
+    assert row["over"] == "training seeds" and row["instance_means"] == [82.0, 70.0, 91.0]
+    assert row["mean"] == pytest.approx(81.0) and row["std"] == pytest.approx(statistics.stdev([82.0, 70.0, 91.0]))
+    assert row["eval_std"] == pytest.approx(math.sqrt((4.0 + 0.0 + 1.0) / 3))
+    # One trained model, or a baseline refit per evaluation seed: the sd over all its scores, as before.
+    assert _betavae.spread([[80.0, 82.0, 84.0]]) == {"mean": 82.0, "std": 2.0, "over": "evaluation seeds"}
+    assert _betavae.spread([[80.0], [82.0], [84.0]])["std"] == 2.0
+    assert _betavae.spread([]) == {"mean": None, "std": None, "over": None}
+
+
+def test_pairs_are_counted_apart_for_baselines_and_trained_models():
+    def result(key, paper, ours):
+        return {"key": key, "label": key, "paper_mean": paper, "paper_std": 1.0, "mean": ours, "std": 1.0}
+
+    report = _betavae.ordering_report([result("ground_truth", 100.0, 100.0), result("pca", 85.0, 60.0),
+                                       result("raw_pixels", 45.0, 70.0), result("beta_vae", 99.0, 90.0)])
+    # Baselines: GT > PCA agrees, GT > pixels agrees, PCA > pixels is reversed. With beta-VAE: above PCA and
+    # pixels agree; the paper ties it with GT (99 and 100 within their sds), ours orders them: 2 of 3.
+    assert report["by_kind"] == {"baselines": {"agree": 2, "pairs": 3}, "with a trained model": {"agree": 2, "pairs": 3}}
+    lines = betavae_table.ordering_lines(report, [result(k, 1.0, 1.0) | {"note": ""} for k in
+                                                  ("ground_truth", "pca", "raw_pixels", "beta_vae")])
+    assert "baselines: 2 of 3 agree; with a trained model: 2 of 3 agree" in lines[3]
+
+
 def test_the_papers_own_ordering():
     rows = _betavae.paper_table()["rows"]
     labels = {k: label for k, label, _ in _betavae.PAPER_ROWS}

@@ -35,11 +35,17 @@ def _check_shape(model, data: GroundTruthData, what: str):
     return model.representation
 
 
-def zoo_model(name: str, data: GroundTruthData) -> Representation:
-    """A pretrained model from the weights manifest (`zoo.load(name)`)."""
+def zoo_model(name: str, data: GroundTruthData, seed: int | None = None) -> Representation:
+    """A pretrained model from the weights manifest (`zoo.load(name)`, or one training seed of it)."""
     def make():
-        return _check_shape(zoo.load(name), data, name)
-    return Representation(name, "zoo", make, f"zoo.load({name!r})")
+        try:
+            model = zoo.load(name) if seed is None else zoo.load(name, seed=seed)
+        except (FileNotFoundError, LookupError, ValueError) as e:  # a seed kept by its scores alone
+            raise Skip(f"{name} seed {seed}: {str(e).splitlines()[0][:200]}") from e
+        return _check_shape(model, data, name)
+    if seed is None:
+        return Representation(name, "zoo", make, f"zoo.load({name!r})")
+    return Representation(f"{name} seed {seed}", "zoo", make, f"zoo.load({name!r}, seed={seed})")
 
 
 def zoo_models(data: GroundTruthData, exclude=()) -> list[Representation]:

@@ -84,7 +84,9 @@ def ordering_lines(ordering: dict, results: list[dict]) -> list[str]:
              f"paper, rows we scored: {ordering['paper_chain']}",
              f"ours,  same rows:      {ordering['our_chain']}",
              f"pairs: {ordering['agree']} agree, {ordering['disagree']} do not "
-             f"(of {len(ordering['pairs'])})"]
+             f"(of {len(ordering['pairs'])}; "
+             + "; ".join(f"{kind}: {c['agree']} of {c['pairs']} agree" for kind, c in ordering["by_kind"].items())
+             + ")"]
     for p in ordering["pairs"]:
         if p["verdict"] != "agree":
             a, b = labels[p["a"]], labels[p["b"]]
