@@ -39,6 +39,18 @@ def test_a_snapshot_is_the_model_a_run_of_that_many_steps_ends_with(tmp_path):
     assert json.loads((short / "kl_trace.json").read_text())["steps"] == [0, 3]
 
 
+def test_a_run_started_from_a_dict_without_hyperparameters_resumes(tmp_path):
+    """run.json records the defaults the model trained with, so the same dict resumes the run."""
+    settings = {k: v for k, v in _settings(4).items() if k != "hparams"}
+    run = zoo.runs.train({**settings, "steps": 2}, tmp_path / "run", progress=False, write_preset=False,
+                         checkpoint_every=2)
+    assert json.loads((run / "run.json").read_text())["hparams"] == {"beta": 4.0}  # beta-VAE's default
+    zoo.runs.train(settings, run, progress=False, write_preset=False, checkpoint_every=2)  # resumes at 2
+    with pytest.raises(zoo.runs.RunSettingsError, match="beta_vae has no hyperparameter 'gamma'"):
+        zoo.runs.train({**settings, "hparams": {"gamma": 1.0}}, tmp_path / "other", progress=False)
+    assert not (tmp_path / "other").exists()
+
+
 def test_a_run_resumed_past_its_snapshot_keeps_it(tmp_path):
     run = tmp_path / "run"
     zoo.runs.train(_settings(4), run, progress=False, write_preset=False, checkpoint_every=2, snapshot_steps=(1,))

@@ -27,7 +27,7 @@ from zoo.runs import folder as _folder
 from zoo.runs import lock as _lock
 from zoo.runs import signals as _signals
 from zoo.runs.callbacks import Guard, KillAt, KLTrace, Progress, StopOnSignal, TraceEvery
-from zoo.runs.settings import RunSettings, RunSettingsError, as_settings, zoo_name
+from zoo.runs.settings import RunSettings, RunSettingsError, as_settings, resolve_hparams, zoo_name
 from zoo.runs.strategy import make_strategy
 
 
@@ -73,6 +73,10 @@ def train(settings: RunSettings | Mapping[str, Any], out: str | Path, *, progres
     if not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out must be the run folder (a str or path); got {type(out).__name__}.")
     settings, out = as_settings(settings).check(), Path(out)
+    try:  # run.json records every hyperparameter the model trains with, defaults included, as the recipes write it
+        settings = settings.replace(hparams=resolve_hparams(settings.model, settings.hparams))
+    except ValueError as e:
+        raise RunSettingsError(f"cannot build {settings.model} with these settings: {e}") from None
     for name, value in (("checkpoint_every", checkpoint_every), ("keep_checkpoints", keep_checkpoints),
                         ("steps_per_execution", steps_per_execution),
                         ("kl_trace_every", 1 if kl_trace_every is None else kl_trace_every)):
