@@ -6,10 +6,12 @@
 # Resumable: rerun after a kill; finished seeds are skipped.
 #
 #   tools/train_weak.sh train ada_gvae     # one lane per objective: two lanes use the two cores
-#   tools/train_weak.sh keep               # beside training: keeps each run's step-10,000 checkpoint
-#                                          # (the checkpoint manager keeps only the last 2)
-#   tools/train_weak.sh same_steps         # each kept step-10,000 checkpoint as a finished 10,000-step
-#                                          # run, scored by the population's score step at its settings
+#   tools/train_weak.sh keep               # only for runs started before --snapshot_steps existed (both
+#                                          # seed 0s): keeps their step-10,000 checkpoint, which the
+#                                          # checkpoint manager (last 2 kept) would delete
+#   tools/train_weak.sh same_steps         # each run's 10,000-step model (its snapshot, or for the seed 0s
+#                                          # the kept checkpoint as a finished 10,000-step run), scored by
+#                                          # the population's score step at its settings
 #                                          # into docs/bench/weak_population.json (the same-steps comparison)
 #   tools/train_weak.sh add                # each finished seed scored at the study's sizes and added to
 #                                          # the zoo (the first seed makes the name, the rest --as_seed)
@@ -34,7 +36,8 @@ train)
     out=$RUNS/${objective//_/}-dsprites/seed$seed
     [ -f "$out/preset/metadata.json" ] && continue
     # shellcheck disable=SC2046
-    nice -n 19 $PY -m recipes.train $(train_args "$objective" "$seed" 30000 "$out") \
+    # The model at 10,000 steps (the population's) is written as a snapshot preset on the way.
+    nice -n 19 $PY -m recipes.train $(train_args "$objective" "$seed" 30000 "$out") --snapshot_steps=10000 \
       || { echo "$out: exit $? (rerun to resume)" >&2; exit 1; }
   done ;;
 keep)
@@ -50,6 +53,12 @@ keep)
     sleep 60
   done ;;
 same_steps)
+  mkdir -p runs/weak10k
+  for snapshot in $RUNS/*/seed*/snapshots/step10000; do
+    [ -f "$snapshot/preset/metadata.json" ] || continue
+    run=$(dirname "$(dirname "$snapshot")"); name=$(basename "$(dirname "$run")")
+    ln -sfn "$(realpath "$snapshot")" "runs/weak10k/$name-seed${run##*seed}"
+  done
   for keep in $RUNS/*/seed*/step10000; do
     [ -f "$keep/checkpoint" ] || continue
     run=$(dirname "$keep"); name=$(basename "$(dirname "$run")"); seed=${run##*seed}
