@@ -179,6 +179,15 @@ def test_an_infowgan_gp_card_cites_its_critic():
     assert "Gulrajani" not in plain
 
 
+@pytest.mark.parametrize("objective, pretty", [("ada_gvae", "An **Ada-GVAE**"), ("ada_ml_vae", "An **Ada-ML-VAE**")])
+def test_a_weakly_supervised_card_says_it_learned_from_pairs_and_cites_locatello_2020(objective, pretty):
+    text = str(cards.make_card({**META, "objective": objective}))
+    assert pretty in text and "trained on pairs of images that share an unknown subset" in text
+    assert "Weakly-Supervised Disentanglement Without Compromises" in text and "without labels" not in text
+    assert "Weak supervision makes disentanglement identifiable" in text and "not identifiable" not in text
+    unsupervised = str(cards.make_card({**META, "objective": "beta_vae"}))
+    assert "A **β-VAE** encoder/decoder trained without labels" in unsupervised and "not identifiable" in unsupervised
+
 
 def test_a_card_shows_options_added_after_its_config_at_the_values_the_model_has(tmp_path):
     """An InfoGAN saved before `noise_prior` existed is rebuilt with N(0, 1) noise (LEGACY_HPARAMS):

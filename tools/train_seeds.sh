@@ -13,6 +13,8 @@
 # (the plain command, whose recipe equals the preset's: fused Adam, epsilon 1e-8); they are left out of
 # training here and added by `add` once finished.
 set -u
+# (before the cd: "$0" may be relative to the caller's folder)
+if [ -z "${ZOO_OWN_SESSION:-}" ]; then ZOO_OWN_SESSION=1 exec setsid --wait bash "$0" "$@"; fi
 cd "$(dirname "$0")/.."
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3
 # `nice` alone does not yield here: with the kernel's autogroup scheduling (Debian's default) a
@@ -20,6 +22,8 @@ export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 TF_CP
 # gets an equal share beside every other group, whatever its processes' nice. Measured: two
 # "nice 19" trainings took 65% of a core each beside a nice-0 benchmark at 68%; with the group's
 # nice set to 19, 12-18% each and the benchmark 168%. So the group is niced too (best effort).
+# The autogroup is the whole session's: the script first moves into a session of its own (setsid
+# --wait keeps the caller waiting for its exit status), so the shell that started it keeps its share.
 echo 19 > /proc/self/autogroup 2>/dev/null || true
 PY=.venv/bin/python
 DEFAULT_JOBS="

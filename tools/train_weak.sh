@@ -16,8 +16,11 @@
 #   tools/train_weak.sh add                # each finished seed scored at the study's sizes and added to
 #                                          # the zoo (the first seed makes the name, the rest --as_seed)
 set -u
+# (before the cd: "$0" may be relative to the caller's folder)
+if [ -z "${ZOO_OWN_SESSION:-}" ]; then ZOO_OWN_SESSION=1 exec setsid --wait bash "$0" "$@"; fi
 cd "$(dirname "$0")/.."
 export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3
+# Niced group as in tools/train_seeds.sh, in a session of its own so that the caller's shell keeps its share.
 echo 19 > /proc/self/autogroup 2>/dev/null || true
 PY=.venv/bin/python
 RUNS=runs/weak

@@ -36,7 +36,13 @@ OBJECTIVES = {
                    "https://arxiv.org/abs/1802.05983"),
     "infogan": ("InfoGAN", "Chen et al., InfoGAN: Interpretable Representation Learning by Information Maximizing "
                 "Generative Adversarial Nets, NeurIPS 2016", "https://arxiv.org/abs/1606.03657"),
+    "ada_gvae": ("Ada-GVAE", "Locatello et al., Weakly-Supervised Disentanglement Without Compromises, ICML 2020",
+                 "https://arxiv.org/abs/2002.02886"),
+    "ada_ml_vae": ("Ada-ML-VAE", "Locatello et al., Weakly-Supervised Disentanglement Without Compromises, "
+                   "ICML 2020", "https://arxiv.org/abs/2002.02886"),
 }
+# Objectives trained on pairs of images that share an unknown subset of factors (weak supervision).
+WEAKLY_SUPERVISED = ("ada_gvae", "ada_ml_vae")
 
 # InfoGAN with a Wasserstein critic (`gan_loss="wgan_gp"`): the variant's sources beside Chen et al.
 WGAN_GP_NOTE = ("Its GAN game is InfoWGAN-GP (Kim & Mnih, Disentangling by Factorising, ICML 2018, "
@@ -186,8 +192,13 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     latent_dim = config.get("latent_dim")
 
     out = [f"# {name}", ""]
-    what = f"A **{pretty}** encoder/decoder" if objective != "infogan" else "An **InfoGAN** generator with its Q network"
-    out.append(f"{what} trained without labels on {dataset_pretty}, from the `zoo` model zoo for "
+    article = "An" if pretty[:1] in "AEIOU" else "A"
+    what = (f"{article} **{pretty}** encoder/decoder" if objective != "infogan"
+            else "An **InfoGAN** generator with its Q network")
+    how = ("trained on pairs of images that share an unknown subset of their factors (weak supervision: no "
+           "labels, and which factors changed is not given)" if objective in WEAKLY_SUPERVISED
+           else "trained without labels")
+    out.append(f"{what} {how} on {dataset_pretty}, from the `zoo` model zoo for "
                "disentangled representation learning (TensorFlow/Keras 3). "
                + (f"It maps images `{_shape(input_shape)}` to {latent_dim} latent codes. " if latent_dim else "")
                + (f"Objective: {reference} ([paper]({url}))." if reference else "")
@@ -242,8 +253,12 @@ def _body(meta: Mapping[str, Any], *, name: str, dataset_pretty: str, repo_id: s
     elif dataset.get("source") == "rendered":
         out.append(f"- Trained on images rendered by `zoo.data`, not on the published {dataset_pretty} files.")
     selection = meta.get("selection")
-    out += ["- Unsupervised disentanglement is not identifiable without inductive biases, and scores vary widely "
-            "across random seeds and hyperparameters (Locatello et al., ICML 2019): "
+    identifiable = ("- Weak supervision makes disentanglement identifiable in principle (Locatello et al., ICML "
+                    "2020, sec. 3), yet scores still vary across random seeds and hyperparameters: "
+                    if objective in WEAKLY_SUPERVISED else
+                    "- Unsupervised disentanglement is not identifiable without inductive biases, and scores vary "
+                    "widely across random seeds and hyperparameters (Locatello et al., ICML 2019): ")
+    out += [identifiable
             + (f"how this model was picked: {selection}" if selection
                else "this is one training run, not the best the method can reach."),
             f"- Inputs must look like the training data: float32 images {_shape(input_shape)} with values in [0, 1]."]
