@@ -52,6 +52,10 @@ flags.DEFINE_bool("as_seed", False, "With --add_to_zoo: add the preset as one mo
                   "zoo name (its training seed is the preset's), refused unless it was trained with the name's "
                   "recipe (recipes.train --recipe_of=NAME --seed=N); the name then serves the seed its rule "
                   "picks (docs/seeds_rule.md). Weights over 10 MB are recorded by scores, config and command.")
+flags.DEFINE_list("eval_seeds", [str(s) for s in registry.EXTRA_EVAL_SEEDS], "With --add_to_zoo: the "
+                  "sampled scores (BetaVAE, FactorVAE; those among --metrics) are also scored at these further "
+                  "evaluation seeds and kept with the seed's record, so its card tells their evaluation noise from "
+                  "the training-seed spread; '' for none.")
 flags.DEFINE_enum("seed_status", "ok", ["ok", "collapsed"], "With --as_seed: 'collapsed' marks a degenerate seed "
                   "(still scored and counted).")
 
@@ -85,6 +89,14 @@ def main(argv):
         if FLAGS.precision != "float32" and update:
             raise _common.UsageError(f"--precision={FLAGS.precision} scores are not the reference a card records: "
                                      "drop --update_card/--add_to_zoo, or score in float32.")
+        try:
+            eval_seeds = [int(s) for s in FLAGS.eval_seeds if s.strip()]
+        except ValueError:
+            raise _common.UsageError(f"--eval_seeds must be a comma list of evaluation seeds (integers >= 0), "
+                                     f"e.g. --eval_seeds=1,2, or '' for none; got {','.join(FLAGS.eval_seeds)}.")
+        if any(s < 0 for s in eval_seeds) or FLAGS.seed in eval_seeds or len(set(eval_seeds)) != len(eval_seeds):
+            raise _common.UsageError(f"--eval_seeds={','.join(map(str, eval_seeds))}: each must be an integer >= 0, "
+                                     f"named once, and differ from --seed={FLAGS.seed}.")
         if FLAGS.json is not None:
             _common.check_output_file(FLAGS.json, "--json")
         model, folder, name = registry.resolve_model(FLAGS.model)
@@ -120,17 +132,24 @@ def main(argv):
         print(f"updated the card in {folder}" + (f" and the manifest entry {name!r}" if name else "")
               + (f"; the hub copy {stale['repo_id']}@{stale['revision'][:8]} is now stale: run "
                  f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))
+    eval_scores = {}
+    if FLAGS.add_to_zoo:
+        eval_scores = registry.score_eval_seeds(model, data, scores, settings, eval_seeds)
+        for seed, sampled in eval_scores.items():
+            print(f"evaluation seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(sampled.items())
+                                                         if isinstance(v, float)))
     if FLAGS.add_to_zoo and FLAGS.as_seed:
         seed = presets.read_metadata(folder)["training"]["seed"]
         try:
-            target = registry.add_to_zoo(folder, FLAGS.add_to_zoo, seed=seed, status=FLAGS.seed_status)
+            target = registry.add_to_zoo(folder, FLAGS.add_to_zoo, seed=seed, status=FLAGS.seed_status,
+                                         eval_scores=eval_scores)
         except (ValueError, LookupError) as e:
             return _common.fail(e)
         print(f"added seed {seed} to {FLAGS.add_to_zoo!r}: " + (f"{target}" if target else "recorded by its scores, "
               "config and command (weights over 10 MB)") + f"; zoo.load({FLAGS.add_to_zoo!r}) serves seed "
               f"{manifest.load_manifest()['models'][FLAGS.add_to_zoo]['training']['seed']}.")
     elif FLAGS.add_to_zoo:
-        target = registry.add_to_zoo(folder, FLAGS.add_to_zoo)
+        target = registry.add_to_zoo(folder, FLAGS.add_to_zoo, eval_scores=eval_scores)
         print(f"added {FLAGS.add_to_zoo!r} to the zoo: {target} and weights_manifest.json")
     return 0
 

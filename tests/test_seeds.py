@@ -68,6 +68,57 @@ def test_an_entry_of_today_is_one_seed_and_loads_as_before(repo):
     assert "Over training seeds" not in card
 
 
+def test_the_first_seed_keeps_its_evaluation_seeds_and_the_card_shows_their_sd(tmp_path):
+    """A new name added with `eval_scores` (recipes.evaluate --add_to_zoo scores the sampled scores at
+    evaluation seeds 1 and 2) keeps them on its own entry; with a second seed the card's seed section
+    shows the evaluation-seed sd, the mean over the seeds scored so, beside the training-seed sd."""
+    import statistics
+
+    key = "beta_vae_score.eval_accuracy"
+    path = tmp_path / manifest.MANIFEST_NAME
+    manifest.write_manifest(manifest.empty_manifest(), path)
+    first = {"0": {key: 0.8}, "1": {key: 0.7}, "2": {key: 0.9}}  # sd 0.1
+    registry.add_to_zoo(tiny_preset(tmp_path / "runs" / "seed0", 0, 0.3), NAME, eval_scores=first, manifest_path=path)
+    assert manifest.load_manifest(path)["models"][NAME]["eval_scores"] == first
+    second = {"0": {key: 0.6}, "1": {key: 0.6}, "2": {key: 0.9}}  # sd 0.1732
+    registry.add_to_zoo(tiny_preset(tmp_path / "runs" / "seed1", 1, 0.5), NAME, seed=1, eval_scores=second,
+                        manifest_path=path)
+    entry = manifest.load_manifest(path)["models"][NAME]
+    records = seed_rule.seed_records(entry)
+    assert records[0]["eval_scores"] == first and records[1]["eval_scores"] == second  # whichever is served
+    row = seed_rule.seed_spread(entry, NAME)["scores"][key]
+    expected = statistics.fmean([statistics.stdev([0.8, 0.7, 0.9]), statistics.stdev([0.6, 0.6, 0.9])])
+    assert row["eval_sd"] == pytest.approx(expected) and row["eval_sd_seeds"] == 2
+    card = (tmp_path / "weights" / NAME / "README.md").read_text()
+    assert "evaluation-seed sd" in card and f"{expected:.4f} (2 training seeds)" in card
+
+
+def test_eval_seeds_are_recorded_for_a_seed_already_in_the_zoo(repo):
+    """`record_eval_seeds` scores an added seed's sampled scores at evaluation seeds 1 and 2 with its
+    recorded sizes: the first value is the recorded score, the others the metric at those seeds."""
+    import zoo.data
+
+    data = zoo.data.load("tiny")
+    with pytest.raises(seed_rule.UnknownSeedError, match="no shipped training seed 5"):
+        registry.record_eval_seeds(NAME, 5, data=data, manifest_path=repo)
+    _add(repo, 1, 0.5)
+    key = "beta_vae_score.eval_accuracy"
+    entry = manifest.load_manifest(repo)["models"][NAME]
+    settings = {**SETTINGS, "metrics": ["mig", "beta_vae_score"]}
+    for record in entry["seeds"].values():  # as if scored with the sampled score (the fixture's MIG-only)
+        record["score_settings"] = settings
+    entry["score_settings"] = settings
+    manifest.write_manifest(manifest.load_manifest(repo) | {"models": {NAME: entry}}, repo)
+    other = next(s for s in zoo.seeds(NAME, manifest_path=repo) if s != entry["training"]["seed"])
+    recorded = registry.record_eval_seeds(NAME, other, data=data, manifest_path=repo)
+    assert sorted(recorded) == ["0", "1", "2"]
+    record = seed_rule.seed_records(manifest.load_manifest(repo)["models"][NAME])[other]
+    assert record["eval_scores"] == recorded and recorded["0"][key] == record["scores"][key]
+    again = zoo.metrics.evaluate(zoo.load(NAME, seed=other, manifest_path=repo).representation, data,
+                                 metrics=["beta_vae_score"], seed=1, num_train=100, num_test=50)
+    assert recorded["1"][key] == pytest.approx(again[key])
+
+
 def test_seeds_load_by_number_and_the_rule_picks_the_served_one(repo):
     _add(repo, 1, 0.5)
     _add(repo, 2, 0.1)
@@ -278,13 +329,27 @@ def test_evaluate_adds_a_seed_and_refuses_a_run_of_another_recipe(tmp_path):
                               cwd=Path(__file__).resolve().parents[1], env=env, capture_output=True, text=True,
                               timeout=300)
 
+    bad = evaluate(runs["s1"], "--eval_seeds=1,0", f"--json={tmp_path / 'bad.json'}")
+    assert bad.returncode == 2 and "differ from --seed=0" in bad.stderr, bad.stderr[-2000:]
     refused = evaluate(runs["other"], f"--json={tmp_path / 'other.json'}")
     assert refused.returncode == 2 and "hparams.beta: 1.0 recorded, 2.0 here" in refused.stderr, refused.stderr[-2000:]
     assert not (tmp_path / "other.json").exists()  # refused before scoring
-    added = evaluate(runs["s1"], f"--json={tmp_path / 's1.json'}")
+    # One sampled score beside the name's MIG: it is also scored at evaluation seeds 1 and 2 (the default).
+    added = evaluate(runs["s1"], "--metrics=mig,factor_vae_score", f"--json={tmp_path / 's1.json'}")
     assert added.returncode == 0, added.stderr[-3000:]
     assert zoo.seeds("betavae-tiny", manifest_path=path) == [0, 1]
     zoo.load("betavae-tiny", seed=1, manifest_path=path)
+    record = seed_rule.seed_records(manifest.load_manifest(path)["models"]["betavae-tiny"])[1]
+    key = "factor_vae_score.eval_accuracy"
+    assert sorted(record["eval_scores"]) == ["0", "1", "2"]
+    assert record["eval_scores"]["0"][key] == record["scores"][key]  # the scoring's own seed, not scored twice
+    assert all(set(e) == {k for k in record["scores"] if k.startswith("factor_vae_score.")}
+               for e in record["eval_scores"].values())
+    # The other seeds are the metric at those seeds, at the scoring's sizes.
+    again = zoo.metrics.evaluate(zoo.load("betavae-tiny", seed=1, manifest_path=path).representation,
+                                 zoo.data.load("tiny"), metrics=["factor_vae_score"], seed=2, num_train=100,
+                                 num_test=50)
+    assert record["eval_scores"]["2"][key] == pytest.approx(again[key])
 
 
 def test_infogan_mnist_seeds_are_counted_against_its_bar():

@@ -10,6 +10,7 @@ preset folder's files afterwards, so its sha256 sums always match what is on dis
     note_selection("factorvae-dsprites", "...")                   # how it was picked, into its card
     add_to_zoo(folder, "factorvae-dsprites")                      # weights/<name>/ + manifest entry
     add_to_zoo(run_preset, "factorvae-dsprites", seed=2)          # another training seed of that name
+    record_eval_seeds("factorvae-dsprites", seed=0)               # its sampled scores at eval seeds 1, 2
     pin("factorvae-dsprites", "org/factorvae-dsprites")           # push to the hub, pin the commit
 """
 
@@ -62,6 +63,33 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     if precision != "float32":
         settings["precision"] = precision
     return scores, settings
+
+
+# The scores that draw their own points (issue 31): a seed added to the zoo is also scored at these
+# further evaluation seeds, so that its card can tell their evaluation noise from the training-seed spread.
+SAMPLED_METRICS = ("beta_vae_score", "factor_vae_score")
+EXTRA_EVAL_SEEDS = (1, 2)
+
+
+def score_eval_seeds(model, data, scores: Mapping[str, Any], settings: Mapping[str, Any],
+                     seeds=EXTRA_EVAL_SEEDS) -> dict[str, dict]:
+    """The sampled scores (`SAMPLED_METRICS`, those among `settings["metrics"]`) at the scoring's own
+    evaluation seed, read from `scores`, and at each of `seeds`, at the same sizes and dataset:
+    `{"<evaluation seed>": flat scores}`, a manifest record's `eval_scores`. {} when nothing sampled
+    was scored or no seed is given."""
+    chosen = [m for m in SAMPLED_METRICS if m in settings["metrics"]]
+    seeds = [int(s) for s in seeds]
+    if not chosen or not seeds:
+        return {}
+    if settings["seed"] in seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"the further evaluation seeds {seeds} must differ from each other and from the "
+                         f"scoring's own seed {settings['seed']}.")
+    out = {str(settings["seed"]): {k: scores[k] for k in scores if k.split(".", 1)[0] in chosen}}
+    for seed in seeds:
+        result = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed,
+                                      num_train=settings["num_train"], num_test=settings["num_test"])
+        out[str(seed)] = {k: v for k, v in result.items() if not k.startswith("timing.")}
+    return out
 
 
 def score_settings(*, metrics: str | None = "all", num_train: int = 10000, num_test: int = 5000, seed: int = 0,
@@ -167,6 +195,7 @@ def add_to_zoo(preset: Path, name: str, *, seed: int | None = None, status: str 
                eval_scores: Mapping[str, Mapping[str, Any]] | None = None, manifest_path=None) -> Path | None:
     """Copies a scored preset folder to `weights/<name>/` (atomically) and lists it in the manifest;
     with `seed`, adds it as another training seed of the existing name `name` (`add_seed`).
+    `eval_scores` (`score_eval_seeds`) are kept with the seed's record.
 
     Raises:
       ValueError: the preset is named otherwise in its card; or, without `seed`, the name already
@@ -182,7 +211,10 @@ def add_to_zoo(preset: Path, name: str, *, seed: int | None = None, status: str 
                          "would drop them. Add the preset as one more seed (seed=N, recipes.evaluate --as_seed).")
     root = manifest.root_of(manifest_path)
     target = copy_folder(preset, root / "weights" / name)
-    manifest.set_entry(name, manifest.entry_from_preset(target, root=root, hub=None), manifest_path)
+    entry = manifest.entry_from_preset(target, root=root, hub=None)
+    if eval_scores:
+        entry["eval_scores"] = {str(k): dict(v) for k, v in eval_scores.items()}
+    manifest.set_entry(name, entry, manifest_path)
     return target
 
 
@@ -279,6 +311,47 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
     records[seed] = record
     _store_seeds(name, entry, records, data, manifest_path)
     return target
+
+
+def record_eval_seeds(name: str, seed: int | None = None, *, data=None, seeds=EXTRA_EVAL_SEEDS,
+                      manifest_path=None) -> dict[str, dict]:
+    """Scores a zoo seed's sampled scores at further evaluation seeds (`score_eval_seeds`, at the seed's
+    recorded sizes) and keeps them as its record's `eval_scores`: for the seeds added before
+    `recipes.evaluate --add_to_zoo` did this itself. With several seeds, the served card's seed section
+    is rewritten (its evaluation-seed sd column).
+
+    Args:
+      seed: the training seed (default: the served one); it must be shipped (its weights in the zoo).
+      data: the dataset to score on (default: `zoo.data.load` of the entry's dataset name).
+
+    Returns:
+      The `eval_scores` recorded.
+    """
+    import zoo.data
+
+    manifest_data = manifest.load_manifest(manifest_path)
+    entry = manifest.get_entry(manifest_data, name)
+    records = seed_rule.seed_records(entry)
+    seed = int(entry["training"]["seed"]) if seed is None else seed
+    if seed not in records or not seed_rule.is_shipped(records[seed]):
+        raise seed_rule.UnknownSeedError(f"{name!r} has no shipped training seed {seed}; its shipped seeds: "
+                                         f"{[s for s, r in records.items() if seed_rule.is_shipped(r)]}.")
+    record = records[seed]
+    settings = record.get("score_settings") or {}
+    if "metrics" not in settings:
+        raise ValueError(f"{name!r} seed {seed} records no score settings to score its evaluation seeds at.")
+    model = api.load(name, seed=seed, manifest_path=manifest_path)
+    data = data if data is not None else zoo.data.load(manifest.dataset_name(entry))
+    eval_scores = score_eval_seeds(model, data, record.get("scores") or {}, settings, seeds)
+    if not eval_scores:
+        return {}
+    records[seed] = {**record, "eval_scores": eval_scores}
+    if len(records) > 1:
+        _store_seeds(name, entry, records, manifest_data, manifest_path)
+    else:
+        manifest_data["models"][name] = {**entry, "eval_scores": eval_scores}
+        manifest.write_manifest(manifest_data, manifest_path)
+    return eval_scores
 
 
 def add_failed_seed(name: str, seed: int, reason: str, *, manifest_path=None) -> None:
