@@ -100,7 +100,7 @@ def test_eval_seeds_are_recorded_for_a_seed_already_in_the_zoo(repo):
 
     data = zoo.data.load("tiny")
     with pytest.raises(seed_rule.UnknownSeedError, match="no shipped training seed 5"):
-        registry.record_eval_seeds(NAME, 5, data=data, manifest_path=repo)
+        registry.record_eval_seeds(NAME, data, 5, manifest_path=repo)
     _add(repo, 1, 0.5)
     key = "beta_vae_score.eval_accuracy"
     entry = manifest.load_manifest(repo)["models"][NAME]
@@ -110,7 +110,7 @@ def test_eval_seeds_are_recorded_for_a_seed_already_in_the_zoo(repo):
     entry["score_settings"] = settings
     manifest.write_manifest(manifest.load_manifest(repo) | {"models": {NAME: entry}}, repo)
     other = next(s for s in zoo.seeds(NAME, manifest_path=repo) if s != entry["training"]["seed"])
-    recorded = registry.record_eval_seeds(NAME, other, data=data, manifest_path=repo)
+    recorded = registry.record_eval_seeds(NAME, data, other, manifest_path=repo)
     assert sorted(recorded) == ["0", "1", "2"]
     record = seed_rule.seed_records(manifest.load_manifest(repo)["models"][NAME])[other]
     assert record["eval_scores"] == recorded and recorded["0"][key] == record["scores"][key]

@@ -10,7 +10,7 @@ preset folder's files afterwards, so its sha256 sums always match what is on dis
     note_selection("factorvae-dsprites", "...")                   # how it was picked, into its card
     add_to_zoo(folder, "factorvae-dsprites")                      # weights/<name>/ + manifest entry
     add_to_zoo(run_preset, "factorvae-dsprites", seed=2)          # another training seed of that name
-    record_eval_seeds("factorvae-dsprites", seed=0)               # its sampled scores at eval seeds 1, 2
+    record_eval_seeds("factorvae-dsprites", data, seed=0)         # its sampled scores at eval seeds 1, 2
     pin("factorvae-dsprites", "org/factorvae-dsprites")           # push to the hub, pin the commit
 """
 
@@ -313,7 +313,7 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
     return target
 
 
-def record_eval_seeds(name: str, seed: int | None = None, *, data=None, seeds=EXTRA_EVAL_SEEDS,
+def record_eval_seeds(name: str, data, seed: int | None = None, *, seeds=EXTRA_EVAL_SEEDS,
                       manifest_path=None) -> dict[str, dict]:
     """Scores a zoo seed's sampled scores at further evaluation seeds (`score_eval_seeds`, at the seed's
     recorded sizes) and keeps them as its record's `eval_scores`: for the seeds added before
@@ -321,14 +321,13 @@ def record_eval_seeds(name: str, seed: int | None = None, *, data=None, seeds=EX
     is rewritten (its evaluation-seed sd column).
 
     Args:
+      data: the dataset the seed was scored on (`zoo.data.load` of the entry's dataset: the registry
+        does not load data itself).
       seed: the training seed (default: the served one); it must be shipped (its weights in the zoo).
-      data: the dataset to score on (default: `zoo.data.load` of the entry's dataset name).
 
     Returns:
       The `eval_scores` recorded.
     """
-    import zoo.data
-
     manifest_data = manifest.load_manifest(manifest_path)
     entry = manifest.get_entry(manifest_data, name)
     records = seed_rule.seed_records(entry)
@@ -341,7 +340,6 @@ def record_eval_seeds(name: str, seed: int | None = None, *, data=None, seeds=EX
     if "metrics" not in settings:
         raise ValueError(f"{name!r} seed {seed} records no score settings to score its evaluation seeds at.")
     model = api.load(name, seed=seed, manifest_path=manifest_path)
-    data = data if data is not None else zoo.data.load(manifest.dataset_name(entry))
     eval_scores = score_eval_seeds(model, data, record.get("scores") or {}, settings, seeds)
     if not eval_scores:
         return {}
