@@ -30,7 +30,7 @@ import zoo.data
 import zoo.metrics
 import zoo.runs
 from benchmarks import _report
-from zoo import presets
+from zoo import presets, registry
 from zoo.runs.folder import KL_TRACE, PRESET
 
 FORMAT = "zoo population v1"
@@ -48,8 +48,9 @@ PROBE_BATCH = 500
 # The two scores that sample their own points (BetaVAE, FactorVAE) are also scored at these further
 # evaluation seeds (issue 34), so that their evaluation noise can be told from the seed spread. The
 # row's `scores` keep the file's own evaluation seed; these sit beside them (`eval_seeds`).
-SAMPLED_SCORES = ("beta_vae_score", "factor_vae_score")
-EXTRA_EVAL_SEEDS = (1, 2)
+# The same two and the same seeds as a seed added to the zoo (zoo.registry).
+SAMPLED_SCORES = registry.SAMPLED_METRICS
+EXTRA_EVAL_SEEDS = registry.EXTRA_EVAL_SEEDS
 
 
 def finished_runs(runs_dir) -> list[Path]:
