@@ -366,3 +366,31 @@ def test_infogan_mnist_seeds_are_counted_against_its_bar():
 
     text = "\n".join(cards._seed_section(spread))
     assert ">= 0.9: met by 2 of 4 seeds" in text and "0.7600 – 0.9500" in text
+
+
+def test_infogan_mnist_code_rule_is_applied_to_every_seed():
+    # docs/seeds_rule.md: slant |rho_s| >= 0.7; width |rho_w| >= 0.7 and |rho_s| < 0.5.
+    def codes(c2, c3):
+        return {"infogan_codes.cluster_accuracy": 0.9, "infogan_codes.c2.slant_rho": c2[0],
+                "infogan_codes.c2.width_rho": c2[1], "infogan_codes.c3.slant_rho": c3[0],
+                "infogan_codes.c3.width_rho": c3[1]}
+
+    shipped = codes((0.998, 0.891), (-0.900, 0.550))  # the shipped seed's values: c2 slants (and widens), no width code
+    entry = {"dataset": {"name": "mnist"}, "training": {"seed": 2}, "scores": shipped,
+             "files": [{"path": "w/x/config.json"}],
+             "seeds": {"0": {"training": {"seed": 0}, "scores": codes((0.2, 0.8), (-0.75, 0.1))},
+                       "1": {"training": {"seed": 1}, "scores": codes((0.1, 0.69), (0.70, 0.72))},
+                       "3": {"training": {"seed": 3}, "scores": codes((0.49, 0.71), (0.71, 0.2))}}}
+    roles = seed_rule.seed_spread(entry, "infogan-mnist")["code_roles"]
+    assert {seed: (r["slant"], r["width"], r["both"]) for seed, r in roles.items()} == {
+        "0": (["c3"], ["c2"], True),    # c3 slants, c2 widens
+        "1": (["c3"], [], False),       # c2's width rho below 0.7; c3 slants too much to count as width
+        "2": (["c2", "c3"], [], False),  # both slant; c2's width rho 0.89 comes with slant 0.998
+        "3": (["c3"], ["c2"], True)}    # c2's slant 0.49 is under the 0.5 bound
+    assert seed_rule.code_roles({"infogan_codes.cluster_accuracy": 0.9}) is None
+    from zoo import cards
+
+    text = "\n".join(cards._seed_section(seed_rule.seed_spread(entry, "infogan-mnist")))
+    assert "| 2 (served) | c2: +1.00, +0.89, c3: -0.90, +0.55 | c2, c3 | none | no |" in text
+    assert "Slant and width each on a code of its own: 2 of 4 seeds." in text
+    assert "|rho(code, slant)| < 0.5" in text

@@ -316,11 +316,32 @@ def _seed_section(spread: Mapping[str, Any]) -> list[str]:
     for key, row in scores.items():
         if "bar" in row:
             out += ["", f"{metric_name(key)} `{key}` >= {row['bar']:g}: met by {row['met_by']} of {row['n']} seeds."]
+    out += _code_roles_lines(spread.get("code_roles") or {}, spread.get("code_rule") or {}, served)
     out += ["", "sd: the sample standard deviation over training seeds (n - 1). "
             + ("Evaluation-seed sd: the spread of a sampled score (BetaVAE, FactorVAE) over evaluation seeds at "
                "one training seed, averaged over the training seeds scored so; set it beside the training-seed sd "
                "to tell training-seed spread from evaluation noise. " if with_eval else "")
             + "The model-index in this card's header carries the served seed's values only."]
+    return out
+
+
+def _code_roles_lines(roles: Mapping[str, Any], rule: Mapping[str, float], served: int) -> list[str]:
+    """The InfoGAN code rule of docs/seeds_rule.md applied to every seed (`zoo.seed_rule.code_roles`)."""
+    if not roles:
+        return []
+    rho, bound = rule["rho"], rule["width_max_slant_rho"]
+    out = ["", "Continuous codes of every seed, by the rule fixed before the extra seeds trained: a *slant* code has "
+           f"|rho(code, slant)| >= {rho:g}; a *width* code has |rho(code, width)| >= "
+           f"{rho:g} and |rho(code, slant)| < {bound:g} (rho: Spearman, "
+           "`benchmarks.infogan.infogan_codes`).", "",
+           "| seed | rho with slant, with width per code | slant code | width code | slant and width on different codes |",
+           "|---|---|---|---|---|"]
+    for seed, role in sorted(roles.items(), key=lambda item: int(item[0])):
+        rho = ", ".join(f"{code}: {s:+.2f}, {w:+.2f}" for code, (s, w) in role["rho"].items())
+        out.append(f"| {seed}{' (served)' if int(seed) == served else ''} | {rho} | {', '.join(role['slant']) or 'none'} "
+                   f"| {', '.join(role['width']) or 'none'} | {'yes' if role['both'] else 'no'} |")
+    met = sum(role["both"] for role in roles.values())
+    out += ["", f"Slant and width each on a code of its own: {met} of {len(roles)} seeds."]
     return out
 
 

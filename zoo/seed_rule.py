@@ -35,6 +35,12 @@ RULE_SCORES = {"mnist": "infogan_codes.cluster_accuracy"}
 RULE_SCORE = "mig.mig"
 # Bars a card counts the seeds against ("met by k of n seeds"): the cluster accuracy infogan-mnist is held to.
 SEED_BARS = {"infogan_codes.cluster_accuracy": 0.90}
+# infogan-mnist's continuous codes (docs/seeds_rule.md, fixed before the extra seeds trained): a code is a
+# slant code when |rho(code, slant)| >= 0.7, a width code when |rho(code, width)| >= 0.7 and
+# |rho(code, slant)| < 0.5 (so that a code which slants digits, and widens them by slanting, is no width code).
+CODE_RHO = 0.7
+WIDTH_MAX_SLANT_RHO = 0.5
+_CODE_PREFIX = "infogan_codes."
 _SEED_FIELDS = ("config", "training", "files", "scores", "score_settings", "eval_scores", "command", "status")
 
 
@@ -144,6 +150,37 @@ def get_seed(manifest: dict, name: str, seed: int) -> dict:
     return record
 
 
+def code_roles(scores: dict) -> dict | None:
+    """The rule of docs/seeds_rule.md applied to one seed's InfoGAN code correlations.
+
+    Args:
+      scores: flat scores with `infogan_codes.<code>.slant_rho` and `.width_rho` per continuous code
+        (`benchmarks.infogan.infogan_codes`).
+
+    Returns:
+      `{"slant": [codes], "width": [codes], "both": bool, "rho": {code: (slant_rho, width_rho)}}`, where
+      `both` says that the seed has a slant code and a width code (the paper's fig. 2: different codes,
+      which the slant bound guarantees, a width code's |rho| with slant being under 0.7); None when the
+      scores hold no code correlations.
+
+    >>> code_roles({"infogan_codes.c2.slant_rho": 0.99, "infogan_codes.c2.width_rho": 0.89,
+    ...             "infogan_codes.c3.slant_rho": -0.2, "infogan_codes.c3.width_rho": 0.75})["width"]
+    ['c3']
+    """
+    rho = {}
+    for key, value in scores.items():
+        parts = key.split(".")
+        if key.startswith(_CODE_PREFIX) and len(parts) == 3 and parts[2] in ("slant_rho", "width_rho"):
+            rho.setdefault(parts[1], {})[parts[2]] = float(value)
+    rho = {code: (r["slant_rho"], r["width_rho"]) for code, r in sorted(rho.items())
+           if "slant_rho" in r and "width_rho" in r}
+    if not rho:
+        return None
+    slant = [code for code, (s, _) in rho.items() if abs(s) >= CODE_RHO]
+    width = [code for code, (s, w) in rho.items() if abs(w) >= CODE_RHO and abs(s) < WIDTH_MAX_SLANT_RHO]
+    return {"slant": slant, "width": width, "both": bool(slant and width), "rho": rho}
+
+
 def seed_spread(entry: dict, name: str | None = None) -> dict | None:
     """What a card's seed section shows (`zoo.cards`): every score over the training seeds (mean, sd,
     per-seed values), the served seed, the evaluation-seed sd of the sampled scores where recorded,
@@ -177,8 +214,12 @@ def seed_spread(entry: dict, name: str | None = None) -> dict | None:
             row["eval_sd"] = statistics.fmean(eval_sds)
             row["eval_sd_seeds"] = len(eval_sds)
         scores[key] = row
+    roles = {str(seed): code_roles(s) for seed, s in scored.items()}
+    roles = {seed: r for seed, r in roles.items() if r is not None}
     return {"name": name, "rule": SEEDS_RULE.format(score=rule_score(entry)), "rule_score": rule_score(entry),
             "served_seed": served, "seeds": sorted(scored), "trained": len(records),
+            **({"code_roles": roles, "code_rule": {"rho": CODE_RHO, "width_max_slant_rho": WIDTH_MAX_SLANT_RHO}}
+               if roles else {}),
             "status": {str(seed): r["status"] for seed, r in records.items() if r["status"] != "ok"},
             "scores_only": [seed for seed in sorted(scored) if not is_shipped(records[seed])],
             "scores": scores}
