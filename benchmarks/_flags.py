@@ -87,6 +87,9 @@ flags.DEFINE_multi_string("model", [], "Zoo name or preset folder (sample_spread
                           "infogan-dsprites; infogan_codes: one, default infogan-mnist).")
 flags.DEFINE_bool("update_card", False, "infogan_codes: write the scores and the three pictures into the model's "
                   "preset folder (its card and metadata.json) and, for a manifest model, its manifest entry.")
+flags.DEFINE_string("add_seed", None, "infogan_codes: after --update_card, add the scored run (a preset folder "
+                    "trained with `python -m recipes.train --recipe_of=NAME --seed=N`) to the zoo as training seed N of "
+                    "NAME (zoo.registry.add_seed; e.g. --add_seed=infogan-mnist).")
 flags.DEFINE_string("held_out", None, "infogan_codes: zoo.data.load('mnist') options of the held-out digits, k=v,... "
                     "(e.g. source=file for MNIST's 10,000 test digits; default: those of the model's training data).")
 flags.DEFINE_integer("n", 256, "Samples per model and frames of the data.")

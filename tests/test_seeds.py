@@ -208,7 +208,7 @@ def test_the_rule_passes_over_an_unshipped_seed_and_a_failed_one():
     assert seed_rule.choose_served(records, "mig.mig") == 0  # 0.1, 0.3: the lower middle
     with pytest.raises(manifest.ManifestError, match="none of the seeds"):
         seed_rule.choose_served(_records({0: 0.1}, shipped=set()), "mig.mig")
-    assert seed_rule.rule_score({"dataset": {"name": "mnist"}}) == "infogan_codes.cluster_accuracy"
+    assert seed_rule.rule_score({"dataset": {"name": "mnist"}}) == "infogan_codes.train_cluster_accuracy"
 
 
 def test_a_run_of_another_recipe_is_refused_with_the_differences(repo):
@@ -361,7 +361,8 @@ def test_infogan_mnist_seeds_are_counted_against_its_bar():
     spread = seed_rule.seed_spread(entry, "infogan-mnist")
     row = spread["scores"]["infogan_codes.cluster_accuracy"]
     assert (row["min"], row["max"], row["met_by"], row["n"]) == (0.76, 0.95, 2, 4)
-    assert spread["scores_only"] == [0, 1, 3] and spread["rule_score"] == "infogan_codes.cluster_accuracy"
+    assert spread["scores_only"] == [0, 1, 3] and spread["rule_score"] == "infogan_codes.train_cluster_accuracy"
+    assert "on the model's training digits" in spread["rule"]
     from zoo import cards
 
     text = "\n".join(cards._seed_section(spread))
