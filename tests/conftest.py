@@ -1,8 +1,36 @@
-"""Test-wide settings: quiet TensorFlow, CPU only, small thread pools (CI has 2 cores)."""
+"""Test-wide settings: quiet TensorFlow, CPU only, small thread pools (CI has 2 cores); each test leaves
+TensorFlow's op determinism as it found it."""
 
 import os
+import sys
+
+import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(autouse=True)
+def _op_determinism_restored():
+    """Each test leaves TensorFlow's op determinism as it found it.
+
+    A deterministic training run (`zoo.runs.train` with `deterministic=True`) enables it for the whole
+    process, and Keras then compiles no model with XLA (`jit_compile=True` silently becomes False), so a
+    later test of the XLA path in the same worker would test the plain path instead.
+    """
+    def enabled():
+        tf = sys.modules.get("tensorflow")
+        if tf is None:
+            return False
+        from tensorflow.python.framework import config
+
+        return config.is_op_determinism_enabled()
+
+    before = enabled()
+    yield
+    if enabled() and not before:
+        from tensorflow.python.framework import config
+
+        config.disable_op_determinism()

@@ -45,7 +45,8 @@ class RunSettings:
       hparams: every hyperparameter of the objective (`resolve_hparams` fills in the defaults).
       steps: total training steps (a resumed run counts the steps already done).
       strategy: `tf.distribute` strategy name (`zoo.runs.make_strategy`).
-      deterministic: TensorFlow op determinism (a killed and resumed run ends bitwise equal).
+      deterministic: TensorFlow op determinism (a killed and resumed run ends bitwise equal). It is
+        enabled for the whole process, and Keras then compiles no model with XLA in that process.
       init_from: the pretrained model a fine-tuning run started from (None for a fresh run).
       init_from_training: that model's own training as it was then (kept in the new model card).
       optimizer: None for the objective's own optimizers; else each player's Adam exactly, as a
