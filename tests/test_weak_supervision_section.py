@@ -104,6 +104,9 @@ def test_train_speed_counts_a_pair_step_as_128_images():
     assert ws.train_speed({"results": {"beta_vae": result(8.0)}}) == [] and ws.train_speed(None) == []
     text = ws.markdown({"weak": [], "targets": [], "train_speed": rows})
     assert "| ada_gvae | 4.00 [3.00, 5.00] | 512 | 1.00x |" in text
+    where = {"finished": "2026-12-07T15:07:53Z", "cpu": "AMD EPYC", "cpus": 2, "load": [1.65, 2.21]}
+    text = ws.markdown({"weak": [], "targets": [], "train_speed": rows, "train_machine": where})
+    assert "; run 2026-12-07T15:07:53Z, AMD EPYC, 2 cores, load 1.65 at the start, 2.21 at the end):" in text
 
 
 def _weak_row(seed, mig, steps=10000):
@@ -161,8 +164,7 @@ def test_the_committed_section_is_current():
     from benchmarks.papers import _population_markdown as pm
 
     readme = (ws.POPULATION_FILE.parent / "README.md").read_text()
-    result = ws.compare(manifest.load_manifest(), json.loads(ws.POPULATION_FILE.read_text()),
-                        json.loads(ws.WEAK_POPULATION_FILE.read_text()))
+    result = ws.collect(ws.POPULATION_FILE.parent)
     png = "weak_supervision.png" if (ws.POPULATION_FILE.parent / "weak_supervision.png").is_file() else None
     expected = pm.with_section(readme, ws.section(result, png), ws.TITLE, ws.BEGIN, ws.END)
     assert readme == expected, ("docs/bench/README.md's weak-supervision section is stale: run python -m "

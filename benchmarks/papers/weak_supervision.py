@@ -245,8 +245,14 @@ def markdown(result: dict) -> str:
                           f"{', '.join('-' if a is None else str(a) for a in g['above'][key])} of {g['num_models']}"
                           for key, _ in SCORES] for g in result["same_steps"]], align="lrl" + "l" * len(SCORES))]
     if result.get("train_speed"):
+        where = result.get("train_machine") or {}
+        machine = ", ".join(filter(None, [
+            where.get("finished") and f"run {where['finished']}", where.get("cpu"),
+            where.get("cpus") and f"{where['cpus']} cores",
+            where.get("load") and f"load {where['load'][0]:g} at the start, {where['load'][1]:g} at the end"]))
         lines += ["", "What the pairs cost in training (`benchmarks.speed.train_bench`, one run, interleaved rounds; "
-                      "a weak step is 64 pairs, 128 images through the networks):", "",
+                      "a weak step is 64 pairs, 128 images through the networks"
+                      + (f"; {machine}" if machine else "") + "):", "",
                   _report.markdown_table(
                       ["objective", "steps/s (median [min, max])", "images/s", "images/s vs beta-VAE"],
                       [[r["objective"], f"{r['steps_per_s']:.2f} [{r['steps_per_s_min_max'][0]:.2f}, "
@@ -302,15 +308,28 @@ def section(result: dict, png_name: str | None) -> str:
     return "\n".join([INTRO, "", markdown(result)] + (["", f"![{TITLE}]({png_name})"] if png_name else []))
 
 
-def run(quick: bool, out: Path, *, manifest_path=None, population_file=None, weak_population_file=None) -> dict:
-    """Reads the manifest, the population file and the weak runs' same-steps file; writes
-    `<out>/weak_supervision.png` when there is something to plot. `quick` is unused (nothing is computed)."""
+def collect(out: Path, *, manifest_path=None, population_file=None, weak_population_file=None) -> dict:
+    """The section's numbers from the files: the manifest, the population file, the weak runs'
+    same-steps file and, when `benchmarks.speed.train_bench` wrote `<out>/train.json` with the weak
+    objectives, what the pairs cost in training."""
     from zoo.manifest import load_manifest
 
     result = compare(load_manifest(manifest_path), _read(Path(population_file or POPULATION_FILE)),
                      _read(Path(weak_population_file or WEAK_POPULATION_FILE)))
-    train_path = Path(out) / "train.json"
-    result["train_speed"] = train_speed(json.loads(train_path.read_text()) if train_path.is_file() else None)
+    train = _read(Path(out) / "train.json")
+    result["train_speed"] = train_speed(train)
+    if result["train_speed"]:
+        machine = train.get("machine") or {}
+        result["train_machine"] = {"finished": train.get("finished"), "cpu": machine.get("cpu"),
+                                   "cpus": machine.get("cpus"), "load": machine.get("load_average_1min_start_end")}
+    return result
+
+
+def run(quick: bool, out: Path, *, manifest_path=None, population_file=None, weak_population_file=None) -> dict:
+    """Reads the files (`collect`); writes `<out>/weak_supervision.png` when there is something to
+    plot. `quick` is unused (nothing is computed)."""
+    result = collect(out, manifest_path=manifest_path, population_file=population_file,
+                     weak_population_file=weak_population_file)
     print(markdown(result))
     png = plot(result, Path(out) / f"{NAME}.png")
     if png:

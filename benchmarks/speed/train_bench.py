@@ -252,7 +252,9 @@ def run(quick: bool, out: Path, *, objectives=None, log=print) -> dict:
     report = {
         "benchmark": "train_step steps/s, batch 64, 64x64x1, 10 latents, Adam",
         "quick": quick, "steps_per_round": steps, "rounds": rounds,
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu": _report.machine()["cpu"],
+                    "cpus": os.cpu_count(),
                     "load_average_1min_start_end": [round(load_start[0], 2), round(os.getloadavg()[0], 2)],
                     "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]},
         "versions": {"python": sys.version.split()[0], "tensorflow": tf.__version__, "keras": keras.__version__},
