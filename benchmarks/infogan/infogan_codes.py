@@ -335,14 +335,14 @@ def markdown(result: dict) -> str:
 
 def main(argv) -> int:
     _report.no_arguments(argv)
+    if FLAGS.add_seed and not FLAGS.update_card:  # before scoring
+        raise SystemExit("--add_seed adds the run with the scores this writes into its card: pass --update_card too.")
     out = Path(FLAGS.out or FLAGS.out_dir)  # --out is this benchmark's folder, as --out_dir
     result = _report.run_and_save(sys.modules[__name__], quick=FLAGS.quick, out=out,
                                   model=FLAGS.model[-1] if FLAGS.model else "infogan-mnist",
                                   dataset_options=parse_options(FLAGS.held_out))
     files.write_text(out / "infogan_codes.md", result["markdown"])
     print(result["markdown"])
-    if FLAGS.add_seed and not FLAGS.update_card:
-        raise SystemExit("--add_seed adds the run with the scores this writes into its card: pass --update_card too.")
     if FLAGS.update_card:
         print(f"wrote the scores and pictures into {update_card(result['model'], result, out)}")
     if FLAGS.add_seed:
