@@ -6,7 +6,9 @@
 #
 #   tools/train_seeds.sh            # train the missing seeds (hours of CPU each: 30,000 steps)
 #   tools/train_seeds.sh add        # score each finished dSprites seed at the study's sizes and add it
-#                                   # to the zoo under its name (recipes.evaluate --add_to_zoo --as_seed)
+#                                   # to the zoo under its name (recipes.evaluate --add_to_zoo --as_seed);
+#                                   # infogan-mnist's by benchmarks.infogan.infogan_codes --add_seed
+#                                   # (its training digits need `make mnist-data`)
 #   JOBS="vae-dsprites:1 vae-dsprites:2" tools/train_seeds.sh   # only these name:seed pairs
 #
 # Not started by anyone yet. annealedvae-color-dsprites seeds 1 and 2 are trained by runs/seeds/queue.sh
@@ -56,6 +58,9 @@ train)
     name=${job%%:*}; seed=${job##*:}
     if finished "$name" "$seed"; then echo "$name seed $seed: trained"; continue; fi
     echo "$(date -u +%FT%TZ) $name seed $seed: training"
+    if [ "$name" = infogan-mnist ]; then  # it trains on MNIST's files (source=file): installed once, checked
+      $PY -m recipes.get_data --dataset=mnist || { echo "$name seed $seed: no MNIST files (exit $?)"; continue; }
+    fi
     nice -n 19 $PY -m recipes.train --recipe_of="$name" --seed="$seed" --progress=false \
       --out="runs/seeds/$name/seed$seed" || echo "$name seed $seed: exit $? (rerun to resume; a NaN loss is exit 3: record it with zoo.registry.add_failed_seed)"
   done ;;
@@ -64,8 +69,10 @@ add)
     name=${job%%:*}; seed=${job##*:}
     finished "$name" "$seed" || { echo "$name seed $seed: not finished"; continue; }
     if in_zoo "$name" "$seed"; then echo "$name seed $seed: in the zoo"; continue; fi
-    if [ "$name" = infogan-mnist ]; then
-      echo "$name seed $seed: scored by cluster accuracy (benchmarks.infogan.infogan_codes), not recipes.evaluate: add it by hand (docs/seeds.md)"; continue
+    if [ "$name" = infogan-mnist ]; then  # its own measures (cluster accuracy, the codes' slant and width)
+      nice -n 19 $PY -m benchmarks.infogan.infogan_codes --model="runs/seeds/$name/seed$seed/preset" --update_card \
+        --add_seed="$name" --out="out/seeds/$name-seed$seed" || echo "$name seed $seed: not added (exit $?)"
+      continue
     fi
     nice -n 19 $PY -m recipes.evaluate --model="runs/seeds/$name/seed$seed" --add_to_zoo="$name" --as_seed \
       --json="out/seeds/$name-seed$seed.json" || echo "$name seed $seed: not added (exit $?)"
