@@ -9,6 +9,8 @@
 #                                   # to the zoo under its name (recipes.evaluate --add_to_zoo --as_seed);
 #                                   # infogan-mnist's by benchmarks.infogan.infogan_codes --add_seed
 #                                   # (its training digits need `make mnist-data`)
+#   tools/train_seeds.sh eval_seeds # the sampled scores at evaluation seeds 1 and 2 of every shipped seed
+#                                   # added before recipes.evaluate scored them itself
 #   JOBS="vae-dsprites:1 vae-dsprites:2" tools/train_seeds.sh   # only these name:seed pairs
 #
 # Not started by anyone yet. annealedvae-color-dsprites seeds 1 and 2 are trained by runs/seeds/queue.sh
@@ -77,5 +79,24 @@ add)
     nice -n 19 $PY -m recipes.evaluate --model="runs/seeds/$name/seed$seed" --add_to_zoo="$name" --as_seed \
       --json="out/seeds/$name-seed$seed.json" || echo "$name seed $seed: not added (exit $?)"
   done ;;
-*) echo "usage: $0 [train|add]" >&2; exit 2 ;;
+eval_seeds)
+  # The sampled scores (BetaVAE, FactorVAE) of every shipped seed added before recipes.evaluate scored
+  # them at evaluation seeds 1 and 2 itself (zoo.registry.record_eval_seeds), one seed at a time; each
+  # is written to the manifest when it is done, so a kill loses only the seed being scored.
+  $PY - <<'PY'
+import zoo.data
+from zoo import manifest, registry, seed_rule
+
+for name, entry in manifest.load_manifest()["models"].items():
+    for seed, record in seed_rule.seed_records(entry).items():
+        if record.get("eval_scores") or not seed_rule.is_shipped(record):
+            continue
+        if not any(k.split(".")[0] in ("beta_vae_score", "factor_vae_score") for k in record.get("scores") or {}):
+            continue  # no sampled score to draw again (infogan-mnist's are its own measures)
+        scores = registry.record_eval_seeds(name, zoo.data.load(manifest.dataset_name(entry)), seed)
+        print(f"{name} seed {seed}:", {s: {k: round(v, 4) for k, v in d.items() if "eval_accuracy" in k}
+                                       for s, d in scores.items()}, flush=True)
+PY
+  ;;
+*) echo "usage: $0 [train|add|eval_seeds]" >&2; exit 2 ;;
 esac
