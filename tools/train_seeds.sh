@@ -94,7 +94,7 @@ for name, entry in manifest.load_manifest()["models"].items():
     for seed, record in seed_rule.seed_records(entry).items():
         if record.get("eval_scores") or not seed_rule.is_shipped(record):
             continue
-        if not any(k.split(".")[0] in ("beta_vae_score", "factor_vae_score") for k in record.get("scores") or {}):
+        if not any(k.split(".")[0] in registry.SAMPLED_METRICS for k in record.get("scores") or {}):
             continue  # no sampled score to draw again (infogan-mnist's are its own measures)
         scores = registry.record_eval_seeds(name, zoo.data.load(manifest.dataset_name(entry)), seed)
         print(f"{name} seed {seed}:", {s: {k: round(v, 4) for k, v in d.items() if "eval_accuracy" in k}

@@ -258,11 +258,7 @@ def targets(result: dict) -> dict[str, bool]:
     slant for one code; |rho| >= 0.7 with width and under 0.5 with slant for another)."""
     from zoo import seed_rule
 
-    flat = {}
-    for i, c in enumerate(result["codes"]):
-        code = c.get("code", f"c{i + 2}")
-        flat.update({f"infogan_codes.{code}.slant_rho": c["slant_rho"], f"infogan_codes.{code}.width_rho": c["width_rho"]})
-    roles = seed_rule.code_roles(flat)
+    roles = seed_rule.code_roles(_code_scores(result["codes"]))
     return {"cluster_accuracy >= 0.90": result["cluster_accuracy"] >= TARGET_CLUSTER_ACCURACY,
             CODES_TARGET: bool(roles and roles["both"])}
 
@@ -282,9 +278,16 @@ def card_scores(result: dict) -> dict[str, float]:
     scores = {"infogan_codes.cluster_accuracy": result["cluster_accuracy"]}
     if "train_cluster_accuracy" in result:
         scores["infogan_codes.train_cluster_accuracy"] = result["train_cluster_accuracy"]
-    for c in result["codes"]:
-        scores.update({f"infogan_codes.{c['code']}.slant_rho": c["slant_rho"],
-                       f"infogan_codes.{c['code']}.width_rho": c["width_rho"]})
+    return {**scores, **_code_scores(result["codes"])}
+
+
+def _code_scores(codes: list[dict]) -> dict[str, float]:
+    """Each continuous code's rank correlations as flat card keys, `infogan_codes.<code>.slant_rho` and
+    `.width_rho` (a code without its name is c2, c3, ... in order)."""
+    scores = {}
+    for i, c in enumerate(codes):
+        code = c.get("code", f"c{i + 2}")
+        scores.update({f"infogan_codes.{code}.slant_rho": c["slant_rho"], f"infogan_codes.{code}.width_rho": c["width_rho"]})
     return scores
 
 
