@@ -50,6 +50,27 @@ def test_a_bad_start_writes_nothing_and_the_corrected_command_runs(tmp_path, cap
     assert json.loads((out / "run.json").read_text())["steps"] == 2
 
 
+@pytest.mark.parametrize("args, message", [
+    # Both trained the source's vae with its 10 latents without a word.
+    (["--model=beta_vae"], "--model=beta_vae differs from the pretrained model's model (vae)"),
+    (["--latent_dim=5"], "--latent_dim=5 differs from the pretrained model's latent_dim (10)"),
+    (["--dataset=tiny"], "--dataset=tiny has 16x16 images, but vae-dsprites was trained on 64x64 images"),
+    (["--out={file}"], "is a file, not a folder"),
+])
+def test_finetune_refuses_what_the_source_fixes(tmp_path, capsys, args, message):
+    """In this process (each case in a process of its own cost 9 s of TensorFlow's import); the recipes'
+    real-process refusals (absl's exit code 2, no traceback) are tests/test_recipes_flags.py's."""
+    from recipes import finetune
+
+    (tmp_path / "file").write_text("x")
+    out = [] if any(a.startswith("--out") for a in args) else [f"--out={tmp_path / 'o'}"]
+    code, err = _main(finetune, ["--from=vae-dsprites", "--steps=2", "--noprogress",
+                                 *([] if any(a.startswith("--dataset") for a in args) else ["--dataset=color_dsprites"]),
+                                 *out, *[a.format(file=tmp_path / "file") for a in args]], capsys)
+    assert code == 2 and err.startswith("error: ") and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_unknown_strategy_leaves_no_run_behind(tmp_path):
     """`zoo.runs.train` itself checks the settings (and builds the strategy, the data and the model)
     before run.json, which would otherwise pin the folder to a run that never trained."""
