@@ -156,10 +156,15 @@ def test_finetune_records_where_it_started(tmp_path):
     """A fine-tuned preset keeps its source's training (the source's name may later hold other weights)."""
     from zoo import cards, presets
 
-    source = tmp_path / "source"
-    _train(source, "--steps=5", "--preset", "--name=betavae-tiny")
-    _recipe("finetune", f"--from={source / 'preset'}", "--dataset=tiny", "--batch_size=8", "--steps=3", "--seed=1",
-            "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny")
+    from recipes import finetune, train
+    from zoo_testing import run_main
+
+    source = tmp_path / "source"  # both recipes in this process: two processes importing TensorFlow took 18 s
+    assert run_main(train, ["--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=3",
+                            "--checkpoint_every=5", "--noprogress", "--deterministic", f"--out={source}", "--steps=5",
+                            "--preset", "--name=betavae-tiny"]) == 0
+    assert run_main(finetune, [f"--from={source / 'preset'}", "--dataset=tiny", "--batch_size=8", "--steps=3",
+                               "--seed=1", "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny"]) == 0
     training = presets.read_metadata(tmp_path / "ft" / "preset")["training"]
     assert training["steps"] == 3 and training["seed"] == 1
     assert training["init_from_training"]["steps"] == 5 and training["init_from_training"]["seed"] == 0

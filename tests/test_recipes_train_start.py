@@ -6,17 +6,12 @@ import json
 import math
 
 import pytest
-from absl import flags
+from zoo_testing import run_main
 
 
 def _main(recipe, argv, capsys):
     """Runs a recipe's `main` in this process with `argv`; returns (exit code, stderr)."""
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS([recipe.__name__, *argv])
-    try:
-        code = recipe.main([recipe.__name__])
-    finally:
-        flags.FLAGS.unparse_flags()
+    code = run_main(recipe, argv)
     return code, capsys.readouterr().err
 
 
