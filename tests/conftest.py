@@ -1,5 +1,10 @@
-"""Test-wide settings: quiet TensorFlow, CPU only, small thread pools (CI has 2 cores); each test leaves
-TensorFlow's op determinism as it found it."""
+"""Test-wide settings: quiet TensorFlow, CPU only, the hub offline; each test leaves TensorFlow's op
+determinism as it found it.
+
+TensorFlow keeps its default thread pools. One thread per process was tried (2026-12-07): test_models.py
+on two workers took 188 s instead of 212 s, but a network's codes of an image then depended on the batch
+it was encoded in (in the low bits), which test_metrics_encode_once.py's exact comparison of the two
+encoding paths caught, so the tests would no longer run what users run."""
 
 import os
 import sys
