@@ -117,9 +117,12 @@ def main(argv):
     except (ValueError, LookupError, FileNotFoundError, TypeError) as e:
         return _common.fail(e)
     start = time.time()
+    # With --add_to_zoo the evaluation seeds reuse the codes this scoring computes (one cache).
+    deterministic = bool(getattr(data, "deterministic_observations", False))
+    cache = zoo.metrics.CodeCache() if FLAGS.add_to_zoo and deterministic else None
     scores, settings = registry.score(model, data, metrics=FLAGS.metrics, num_train=FLAGS.num_train,
                                       num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend=FLAGS.dci_backend,
-                                      precision=FLAGS.precision)
+                                      precision=FLAGS.precision, code_cache=cache)
     print(f"\n{name or folder} on {data.name} ({FLAGS.num_train} / {FLAGS.num_test} points, seed {FLAGS.seed}, "
           f"{time.time() - start:.0f} s):")
     _common.print_table(scores, meta.get("scores") or None)
@@ -134,7 +137,8 @@ def main(argv):
                  f"`python -m recipes.push --model={name}` to upload and pin the new card" if stale else ""))
     eval_scores = {}
     if FLAGS.add_to_zoo:
-        eval_scores = registry.score_eval_seeds(model, data, scores, settings, eval_seeds)
+        eval_scores = registry.score_eval_seeds(model, data, scores, settings, eval_seeds,
+                                                code_cache=None if FLAGS.precision != "float32" else cache)
         for seed, sampled in eval_scores.items():
             print(f"evaluation seed {seed}: " + ", ".join(f"{k} {v:.4f}" for k, v in sorted(sampled.items())
                                                          if isinstance(v, float)))

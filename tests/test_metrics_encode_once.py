@@ -195,3 +195,73 @@ def test_smallnorb_draws_its_instance_from_the_rng(tmp_path):
     before = rng.bit_generator.state
     images = data.sample_observations_from_factors(np.array([latent] * 20), rng)
     assert rng.bit_generator.state != before and len(np.unique(images.reshape(20, -1)[:, 0])) > 1
+
+
+# ----------------------------------------------------------------------------- the cache across calls
+
+
+def test_code_cache_encodes_only_the_images_it_has_not_seen():
+    cache = zoo.metrics.CodeCache()
+    asked = []
+
+    def encode(indices):  # a "code" that names its image
+        asked.append(indices.copy())
+        return np.stack([indices, -indices], axis=1).astype(np.float32)
+
+    codes, encoded = cache.codes_of(np.array([2, 5, 9]), encode)
+    assert encoded == 3 and codes[:, 0].tolist() == [2, 5, 9]
+    codes, encoded = cache.codes_of(np.array([1, 5, 9, 12]), encode)
+    assert encoded == 2 and asked[-1].tolist() == [1, 12]  # 5 and 9 come from the cache
+    np.testing.assert_array_equal(codes, [[1, -1], [5, -5], [9, -9], [12, -12]])
+    codes, encoded = cache.codes_of(np.array([1, 2, 12]), encode)
+    assert encoded == 0 and len(asked) == 2 and codes[:, 0].tolist() == [1, 2, 12]
+    assert cache.num_encoded == 5
+
+
+def test_evaluation_seeds_sharing_a_cache_give_the_scores_of_separate_calls():
+    data = zoo.data.load("tiny")
+    fn = CountingFn(cases.tiny_mixed)
+    cache = zoo.metrics.CodeCache()
+    metrics = ["mig", "beta_vae_score", "factor_vae_score"]
+    for seed in (0, 1, 2):
+        shared = zoo.metrics.evaluate(fn, data, metrics=metrics, seed=seed, progress=False, metric_options=OPTIONS,
+                                      code_cache=cache, **SMALL)
+        alone = zoo.metrics.evaluate(cases.tiny_mixed, data, metrics=metrics, seed=seed, progress=False,
+                                     metric_options=OPTIONS, **SMALL)
+        assert _scores(shared) == _scores(alone), seed
+        if seed == 0:
+            first = sum(fn.calls)
+    # Tiny has 144 distinct images: the first seed's draws cover most of them, the others add the rest.
+    assert sum(fn.calls) == cache.num_encoded <= 144 and first <= cache.num_encoded
+    assert sum(fn.calls) < 3 * first
+
+
+def test_a_cache_serves_one_function_and_dataset_and_needs_the_table():
+    data = zoo.data.load("tiny")
+    cache = zoo.metrics.CodeCache()
+    kwargs = dict(metrics=["mig"], progress=False, num_train=50, num_test=20)
+    zoo.metrics.evaluate(cases.tiny_mixed, data, code_cache=cache, **kwargs)
+    with pytest.raises(ValueError, match="another representation function, dataset or precision"):
+        zoo.metrics.evaluate(lambda images: cases.tiny_mixed(images) * 2, data, code_cache=cache, **kwargs)
+    with pytest.raises(ValueError, match="another representation function, dataset or precision"):
+        zoo.metrics.evaluate(cases.tiny_mixed, zoo.data.load("tiny"), code_cache=cache, **kwargs)
+    with pytest.raises(ValueError, match="needs encode_once"):
+        zoo.metrics.evaluate(cases.tiny_mixed, data, code_cache=zoo.metrics.CodeCache(), encode_once=False, **kwargs)
+
+
+def test_score_eval_seeds_encodes_each_image_once_over_its_seeds():
+    from types import SimpleNamespace
+
+    from zoo import registry
+
+    model = SimpleNamespace(representation=CountingFn(cases.tiny_mixed))
+    data = zoo.data.load("tiny")
+    settings = {"metrics": ["mig", "beta_vae_score"], "num_train": 400, "num_test": 200, "seed": 0}
+    out = registry.score_eval_seeds(model, data, {"beta_vae_score.eval_accuracy": 0.5, "mig.mig": 0.1}, settings,
+                                    seeds=(1, 2))
+    assert sorted(out) == ["0", "1", "2"] and out["0"] == {"beta_vae_score.eval_accuracy": 0.5}
+    for seed in (1, 2):
+        alone = zoo.metrics.evaluate(cases.tiny_mixed, data, metrics=["beta_vae_score"], seed=seed, progress=False,
+                                     num_train=400, num_test=200)
+        assert out[str(seed)] == _scores(alone)
+    assert sum(model.representation.calls) <= 144  # both seeds: each distinct image encoded once

@@ -84,8 +84,10 @@ eval_seeds)
   # them at evaluation seeds 1 and 2 itself (zoo.registry.record_eval_seeds), one seed at a time; each
   # is written to the manifest when it is done, so a kill loses only the seed being scored. Single-threaded
   # like the rest of this script, it is slow: on this 2-core EPYC (2026-12-07, beside two trainings) the
-  # BetaVAE score alone of one evaluation seed of annealedvae-color-dsprites took 30 minutes, so a seed's
-  # two evaluation seeds cost over an hour of CPU, about 15-20 CPU-hours for the eleven seeds lacking them.
+  # BetaVAE score alone of one evaluation seed of annealedvae-color-dsprites took 30 minutes, most of it
+  # encoding the images it draws. Since 2026-12-07 a seed's two evaluation seeds share one code cache
+  # (zoo.metrics.CodeCache): the second finds 98% of its images encoded (measured on dSprites' draws at the
+  # study's sizes), so a seed should cost about half an hour, not over an hour (not yet timed with a model).
   $PY - <<'PY'
 import zoo.data
 from zoo import manifest, registry, seed_rule

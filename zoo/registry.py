@@ -42,7 +42,7 @@ def resolve_model(spec: str, *, manifest_path=None):
 
 
 def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, num_test: int = 5000, seed: int = 0,
-          dci_backend: str = "exact", precision: str = "float32") -> tuple[dict, dict]:
+          dci_backend: str = "exact", precision: str = "float32", code_cache=None) -> tuple[dict, dict]:
     """Runs `zoo.metrics.evaluate` on `model.representation`; returns `(scores, settings)`.
 
     Args:
@@ -50,6 +50,8 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
       num_train, num_test, seed: the sampling (the study's sizes by default).
       dci_backend: "exact" (the reference's gradient boosting), "fast" or "sklearn" (the reference itself).
       precision: encoding precision, "float32" (the reference) or "bfloat16" (recorded in the settings).
+      code_cache: a `zoo.metrics.CodeCache` to read and keep the codes in (`score_eval_seeds` can then reuse
+        them); None encodes afresh.
 
     Returns:
       The flat score dict and the settings that produced it (what a card records beside them).
@@ -59,10 +61,16 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
     chosen = settings["metrics"]
     options = {"dci": {"backend": dci_backend}} if "dci" in chosen else None
     scores = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed, num_train=num_train,
-                                  num_test=num_test, metric_options=options, precision=precision)
+                                  num_test=num_test, metric_options=options, precision=precision,
+                                  code_cache=code_cache if _deterministic(data) else None)
     if precision != "float32":
         settings["precision"] = precision
     return scores, settings
+
+
+def _deterministic(data) -> bool:
+    """Whether `data`'s images are functions of its factors (the code table and its cache apply)."""
+    return bool(getattr(data, "deterministic_observations", False))
 
 
 # The scores that draw their own points (issue 31): a seed added to the zoo is also scored at these
@@ -72,11 +80,14 @@ EXTRA_EVAL_SEEDS = (1, 2)
 
 
 def score_eval_seeds(model, data, scores: Mapping[str, Any], settings: Mapping[str, Any],
-                     seeds=EXTRA_EVAL_SEEDS) -> dict[str, dict]:
+                     seeds=EXTRA_EVAL_SEEDS, code_cache=None) -> dict[str, dict]:
     """The sampled scores (`SAMPLED_METRICS`, those among `settings["metrics"]`) at the scoring's own
     evaluation seed, read from `scores`, and at each of `seeds`, at the same sizes and dataset:
     `{"<evaluation seed>": flat scores}`, a manifest record's `eval_scores`. {} when nothing sampled
-    was scored or no seed is given."""
+    was scored or no seed is given.
+
+    On a deterministic dataset the seeds share one `zoo.metrics.CodeCache` (`code_cache`, e.g. the one
+    `score` filled; a new one otherwise), so each distinct image is encoded once over all of them."""
     chosen = [m for m in SAMPLED_METRICS if m in settings["metrics"]]
     seeds = [int(s) for s in seeds]
     if not chosen or not seeds:
@@ -85,9 +96,12 @@ def score_eval_seeds(model, data, scores: Mapping[str, Any], settings: Mapping[s
         raise ValueError(f"the further evaluation seeds {seeds} must differ from each other and from the "
                          f"scoring's own seed {settings['seed']}.")
     out = {str(settings["seed"]): {k: scores[k] for k in scores if k.split(".", 1)[0] in chosen}}
+    if _deterministic(data) and code_cache is None:
+        code_cache = zoo.metrics.CodeCache()
     for seed in seeds:
         result = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed,
-                                      num_train=settings["num_train"], num_test=settings["num_test"])
+                                      num_train=settings["num_train"], num_test=settings["num_test"],
+                                      code_cache=code_cache if _deterministic(data) else None)
         out[str(seed)] = {k: v for k, v in result.items() if not k.startswith("timing.")}
     return out
 

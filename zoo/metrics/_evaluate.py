@@ -42,7 +42,7 @@ def check_metric_names(metrics) -> list[str]:
 
 def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 10_000, num_test: int = 5_000,
              batch_size: int = 64, metric_options: dict | None = None, progress: bool = True,
-             encode_once: bool | None = None, precision: str = "float32") -> dict[str, float]:
+             encode_once: bool | None = None, precision: str = "float32", code_cache=None) -> dict[str, float]:
     """Scores one representation with every requested metric and returns one flat dict.
 
     `num_train` training and `num_test` test points are sampled once (factors uniform on the
@@ -88,6 +88,9 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
         function that says so itself (a `precision` attribute). Faster where the CPU has AMX or
         AVX-512 BF16 units, or on a GPU; its score differences from float32:
         `benchmarks.speed.precision_bench`.
+      code_cache: a `zoo.metrics.CodeCache` shared by calls with the same `representation_fn`, `data`
+        and `precision` (e.g. one per evaluation seed): each distinct image is encoded once over all of
+        them. Needs the code table (`encode_once`).
 
     Returns:
       `dict[str, float]`.
@@ -118,9 +121,11 @@ def evaluate(representation_fn, data, *, metrics=ALL, seed=0, num_train: int = 1
             raise TypeError(f"metric_options[{name!r}] must be a dict of keywords; got {type(kwargs).__name__}.")
     if isinstance(seed, np.random.Generator):
         seed = int(seed.integers(2**31 - 1))
+    if code_cache is not None:
+        code_cache.bind(data, representation_fn, precision)
     representation_fn = at_precision(representation_fn, precision)
     results: dict[str, float] = {}
-    encoder = make_encoder(data, representation_fn, encode_once, progress=progress)
+    encoder = make_encoder(data, representation_fn, encode_once, progress=progress, cache=code_cache)
     start = time.perf_counter()
     shared = None
     if any(n not in _INTERVENTION for n in names):

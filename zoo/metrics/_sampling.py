@@ -17,8 +17,16 @@ codes of factor samples with `request(factors, rng, reduce=...)` while it draws 
   for the same image, so every score is the same as the immediate path's, while the
   BetaVAE score's 1.9 million encodings at the study's settings (64 pairs per point) become the
   at most 737,280 distinct dSprites images. That equality needs `representation_fn` to be a
-  deterministic function of each image, whatever else is in its batch (`zoo`'s models are; a
-  sampled code is not: pass `encode_once=False` for one).
+  deterministic function of each image, whatever else is in its batch (`zoo`'s models are under
+  TensorFlow's default threads; with one intra-op thread, tried 2026-12-07, a network's codes moved
+  in their last bits with the batch, and a continuous score such as IRS then differed in its tenth
+  digit; a sampled code is not: pass `encode_once=False` for one).
+
+A `CodeCache` carries the codes already computed from one table to the next: the same
+representation scored at several evaluation seeds (`zoo.registry.score_eval_seeds`) encodes each
+distinct image once over all of them, not once per seed. At the study's sizes on dSprites, the
+BetaVAE and FactorVAE draws of evaluation seed 0 touch 722,397 of the 737,280 images; seed 1's add
+14,608 and seed 2's 269 (measured 2026-12-07), so further seeds cost their sampling and scoring alone.
 
 Peak memory of the table path: the indices of all requests (int64; 2.9 million, 23 MB, for
 `evaluate` at the study's settings), the code table (at most 737,280 x 10 float32, 29 MB, for
@@ -95,10 +103,13 @@ def encode_factors(data, representation_fn, factors: np.ndarray, rng, per_call: 
     return np.concatenate(parts, axis=0)
 
 
-def make_encoder(data, representation_fn, encode_once: bool | None = None, *, progress: bool = False):
-    """The encoder for `data`: a `CodeTable` when `encode_once` (default: `data.deterministic_observations`).
+def make_encoder(data, representation_fn, encode_once: bool | None = None, *, progress: bool = False,
+                 cache: CodeCache | None = None):
+    """The encoder for `data`: a `CodeTable` when `encode_once` (default: `data.deterministic_observations`),
+    reading and filling `cache` when one is given.
 
-    Raises if `encode_once=True` is asked of a dataset whose images are random given the factors.
+    Raises if `encode_once=True` is asked of a dataset whose images are random given the factors, or a
+    cache is given for the immediate path (which has no table to keep).
     """
     if encode_once is not None and not isinstance(encode_once, (bool, np.bool_)):  # "false" is truthy
         raise TypeError(f"encode_once must be True, False or None; got {type(encode_once).__name__} {encode_once!r}.")
@@ -110,7 +121,10 @@ def make_encoder(data, representation_fn, encode_once: bool | None = None, *, pr
                          f"{getattr(data, 'name', type(data).__name__)} declares deterministic_observations="
                          "False (its images carry nuisance randomness). Use encode_once=None or False.")
     if encode_once:
-        return CodeTable(data, representation_fn, progress=progress)
+        return CodeTable(data, representation_fn, progress=progress, cache=cache)
+    if cache is not None:
+        raise ValueError("a code cache keeps the code table's codes; it needs encode_once (a dataset whose images "
+                         "are a function of the factors), not encode_once=False.")
     return ImmediateEncoder(data, representation_fn)
 
 
@@ -169,11 +183,13 @@ class CodeTable:
 
     immediate = False
 
-    def __init__(self, data, representation_fn, *, chunk: int = TABLE_CHUNK, progress: bool = False):
+    def __init__(self, data, representation_fn, *, chunk: int = TABLE_CHUNK, progress: bool = False,
+                 cache: CodeCache | None = None):
         self.data = data
         self.representation_fn = representation_fn
         self.chunk = int(chunk)
         self.progress = progress
+        self.cache = cache
         self._requests: list[Request] = []
         self.num_requested = 0
         self.num_encoded = 0
@@ -191,7 +207,11 @@ class CodeTable:
         indices = np.concatenate([r.indices for r in pending])
         unique, inverse = np.unique(indices, return_inverse=True)
         inverse = inverse.reshape(-1)
-        table = self._encode(unique)
+        if self.cache is None:
+            table = self._encode(unique)
+            encoded = len(unique)
+        else:
+            table, encoded = self.cache.codes_of(unique, self._encode)
         start = 0
         for request in pending:
             stop = start + len(request.indices)
@@ -200,7 +220,7 @@ class CodeTable:
             start = stop
         self._requests = []
         self.num_requested += len(indices)
-        self.num_encoded += len(unique)
+        self.num_encoded += encoded
 
     def _encode(self, unique: np.ndarray) -> np.ndarray:
         """Codes `[len(unique), D]` of the observations at flat indices `unique` (sorted)."""
@@ -236,3 +256,55 @@ class CodeTable:
                 table[bounds[i]:bounds[i + 1]] = codes
                 bar.update(len(codes))
         return table
+
+
+class CodeCache:
+    """The codes of one representation function on one deterministic dataset, kept across code tables.
+
+    `evaluate(..., code_cache=cache)` calls with the same function and dataset (several evaluation
+    seeds, say) then encode only the images no earlier call encoded; the scores are those of calls
+    without it, as the table's codes are (a code is a function of its image alone). Holds the codes of
+    every image encoded so far: at most `data.num_observations` x D numbers (29 MB for dSprites and
+    10 latents, float32).
+
+    Attributes:
+      num_encoded: distinct images encoded through this cache.
+    """
+
+    def __init__(self):
+        self._owner = None
+        self._indices = np.empty(0, np.int64)  # sorted flat indices of the images encoded so far
+        self._codes = None
+        self.num_encoded = 0
+
+    def bind(self, data, representation_fn, precision: str = "float32") -> None:
+        """Ties the cache to its first (dataset, function, precision); another one later is refused."""
+        owner = (data, representation_fn, precision)
+        if self._owner is None:
+            self._owner = owner
+            return
+        if not (self._owner[0] is data and self._owner[1] == representation_fn and self._owner[2] == precision):
+            raise ValueError("this code cache holds the codes of another representation function, dataset or "
+                             "precision; use one cache per (function, dataset, precision).")
+
+    def codes_of(self, unique: np.ndarray, encode_fn) -> tuple[np.ndarray, int]:
+        """Codes `[len(unique), D]` of the images at sorted flat indices `unique`, encoding (with
+        `encode_fn(indices)`) only those not yet held; returns them and how many were encoded."""
+        known = self._indices
+        position = np.searchsorted(known, unique)
+        hit = np.zeros(len(unique), bool)
+        inside = position < len(known)
+        hit[inside] = known[position[inside]] == unique[inside]
+        missing = unique[~hit]
+        if len(missing):
+            new_codes = encode_fn(missing)
+            if self._codes is not None and new_codes.shape[1:] != self._codes.shape[1:]:
+                raise ValueError(f"representation_fn returned {new_codes.shape[1]} dimensions, earlier "
+                                 f"{self._codes.shape[1]}.")
+            indices = np.concatenate([known, missing])
+            codes = new_codes if self._codes is None else np.concatenate([self._codes,
+                                                                          new_codes.astype(self._codes.dtype)])
+            order = np.argsort(indices, kind="stable")
+            self._indices, self._codes = indices[order], codes[order]
+            self.num_encoded += len(missing)
+        return self._codes[np.searchsorted(self._indices, unique)], len(missing)
