@@ -87,7 +87,8 @@ eval_seeds)
   # BetaVAE score alone of one evaluation seed of annealedvae-color-dsprites took 30 minutes, most of it
   # encoding the images it draws. Since 2026-12-07 a seed's two evaluation seeds share one code cache
   # (zoo.metrics.CodeCache): the second finds 98% of its images encoded (measured on dSprites' draws at the
-  # study's sizes), so a seed should cost about half an hour, not over an hour (not yet timed with a model).
+  # study's sizes), so a dSprites seed should cost about half an hour, not over an hour (not yet timed with
+  # a model). Colour dSprites' images are random given the factors: no code table, no cache, no gain.
   $PY - <<'PY'
 import zoo.data
 from zoo import manifest, registry, seed_rule
