@@ -117,9 +117,9 @@ def main(argv):
     except (ValueError, LookupError, FileNotFoundError, TypeError) as e:
         return _common.fail(e)
     start = time.time()
-    # With --add_to_zoo the evaluation seeds reuse the codes this scoring computes (one cache).
-    deterministic = bool(getattr(data, "deterministic_observations", False))
-    cache = zoo.metrics.CodeCache() if FLAGS.add_to_zoo and deterministic else None
+    # With --add_to_zoo the evaluation seeds reuse the codes this scoring computes (one cache; the
+    # registry leaves it aside for datasets with random images).
+    cache = zoo.metrics.CodeCache() if FLAGS.add_to_zoo else None
     scores, settings = registry.score(model, data, metrics=FLAGS.metrics, num_train=FLAGS.num_train,
                                       num_test=FLAGS.num_test, seed=FLAGS.seed, dci_backend=FLAGS.dci_backend,
                                       precision=FLAGS.precision, code_cache=cache)

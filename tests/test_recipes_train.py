@@ -22,10 +22,13 @@ def _recipe(name, *args, check=True):
     return proc
 
 
+def _train_args(out, *extra):
+    return ["--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=3", "--checkpoint_every=5",
+            "--noprogress", "--nopreset", "--deterministic", f"--out={out}", *extra]
+
+
 def _train(out, *extra, check=True):
-    return _recipe("train", "--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=3",
-                   "--checkpoint_every=5", "--noprogress", "--nopreset", "--deterministic", f"--out={out}", *extra,
-                   check=check)
+    return _recipe("train", *_train_args(out, *extra), check=check)
 
 
 def _weights(run):
@@ -160,9 +163,7 @@ def test_finetune_records_where_it_started(tmp_path):
     from zoo_testing import run_main
 
     source = tmp_path / "source"  # both recipes in this process: two processes importing TensorFlow took 18 s
-    assert run_main(train, ["--model=beta_vae", "--dataset=tiny", "--batch_size=8", "--latent_dim=3",
-                            "--checkpoint_every=5", "--noprogress", "--deterministic", f"--out={source}", "--steps=5",
-                            "--preset", "--name=betavae-tiny"]) == 0
+    assert run_main(train, _train_args(source, "--steps=5", "--preset", "--name=betavae-tiny")) == 0
     assert run_main(finetune, [f"--from={source / 'preset'}", "--dataset=tiny", "--batch_size=8", "--steps=3",
                                "--seed=1", "--noprogress", f"--out={tmp_path / 'ft'}", "--name=betavae-tiny"]) == 0
     training = presets.read_metadata(tmp_path / "ft" / "preset")["training"]

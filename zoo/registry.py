@@ -51,7 +51,7 @@ def score(model, data, *, metrics: str | None = "all", num_train: int = 10000, n
       dci_backend: "exact" (the reference's gradient boosting), "fast" or "sklearn" (the reference itself).
       precision: encoding precision, "float32" (the reference) or "bfloat16" (recorded in the settings).
       code_cache: a `zoo.metrics.CodeCache` to read and keep the codes in (`score_eval_seeds` can then reuse
-        them); None encodes afresh.
+        them); None encodes afresh, as does a dataset with random images (no code table), which ignores it.
 
     Returns:
       The flat score dict and the settings that produced it (what a card records beside them).
@@ -96,12 +96,14 @@ def score_eval_seeds(model, data, scores: Mapping[str, Any], settings: Mapping[s
         raise ValueError(f"the further evaluation seeds {seeds} must differ from each other and from the "
                          f"scoring's own seed {settings['seed']}.")
     out = {str(settings["seed"]): {k: scores[k] for k in scores if k.split(".", 1)[0] in chosen}}
-    if _deterministic(data) and code_cache is None:
+    if not _deterministic(data):
+        code_cache = None  # random images: no code table to keep
+    elif code_cache is None:
         code_cache = zoo.metrics.CodeCache()
     for seed in seeds:
         result = zoo.metrics.evaluate(model.representation, data, metrics=chosen, seed=seed,
                                       num_train=settings["num_train"], num_test=settings["num_test"],
-                                      code_cache=code_cache if _deterministic(data) else None)
+                                      code_cache=code_cache)
         out[str(seed)] = {k: v for k, v in result.items() if not k.startswith("timing.")}
     return out
 

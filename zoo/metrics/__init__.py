@@ -44,13 +44,13 @@ from zoo.metrics._evaluate import ALL, evaluate
 from zoo.metrics._factor_vae import factor_vae_score
 from zoo.metrics._irs import irs
 from zoo.metrics._mig import mig
-from zoo.metrics._sampling import CodeCache
 from zoo.metrics._modularity_explicitness import modularity_explicitness
+from zoo.metrics._sampling import CodeCache
 from zoo.metrics._sap import sap
 from zoo.metrics._udr import udr
 from zoo.metrics._unsupervised import unsupervised
 from zoo.metrics._utils import entropy, histogram_discretize, mutual_information
 
-__all__ = ["ALL", "CodeCache", "beta_vae_score", "cluster_accuracy", "dci", "dci_completeness", "dci_disentanglement", "entropy",
-           "evaluate", "factor_vae_score", "fit_dci_classifiers", "histogram_discretize", "irs", "mig",
+__all__ = ["ALL", "CodeCache", "beta_vae_score", "cluster_accuracy", "dci", "dci_completeness", "dci_disentanglement",
+           "entropy", "evaluate", "factor_vae_score", "fit_dci_classifiers", "histogram_discretize", "irs", "mig",
            "modularity_explicitness", "mutual_information", "sap", "udr", "unsupervised"]
