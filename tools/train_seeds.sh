@@ -13,9 +13,9 @@
 #                                   # added before recipes.evaluate scored them itself
 #   JOBS="vae-dsprites:1 vae-dsprites:2" tools/train_seeds.sh   # only these name:seed pairs
 #
-# Not started by anyone yet. annealedvae-color-dsprites seeds 1 and 2 are trained by runs/seeds/queue.sh
-# (the plain command, whose recipe equals the preset's: fused Adam, epsilon 1e-8); they are left out of
-# training here and added by `add` once finished.
+# A sitting on this machine ends after 180 minutes and its runs/ folder does not outlive it, so only a
+# job that finishes inside one sitting counts: see docs/seeds.md, "What fits in one sitting", for each
+# job's measured time, and give JOBS a list that fits.
 set -u
 # (before the cd: "$0" may be relative to the caller's folder)
 if [ -z "${ZOO_OWN_SESSION:-}" ]; then ZOO_OWN_SESSION=1 exec setsid --wait bash "$0" "$@"; fi
@@ -34,6 +34,7 @@ DEFAULT_JOBS="
 vae-dsprites:1 vae-dsprites:2
 betavae-dsprites:0 betavae-dsprites:1
 annealedvae-dsprites:1 annealedvae-dsprites:2
+annealedvae-color-dsprites:2
 dipvae1-dsprites:1 dipvae1-dsprites:2
 dipvae2-dsprites:1 dipvae2-dsprites:2
 betatcvae-dsprites:1 betatcvae-dsprites:2
@@ -67,7 +68,7 @@ train)
       --out="runs/seeds/$name/seed$seed" || echo "$name seed $seed: exit $? (rerun to resume; a NaN loss is exit 3: record it with zoo.registry.add_failed_seed)"
   done ;;
 add)
-  for job in $JOBS annealedvae-color-dsprites:1 annealedvae-color-dsprites:2; do
+  for job in $JOBS; do
     name=${job%%:*}; seed=${job##*:}
     finished "$name" "$seed" || { echo "$name seed $seed: not finished"; continue; }
     if in_zoo "$name" "$seed"; then echo "$name seed $seed: in the zoo"; continue; fi

@@ -6,6 +6,7 @@
 # Resumable: rerun after a kill; finished seeds are skipped.
 #
 #   tools/train_weak.sh train ada_gvae     # one lane per objective: two lanes use the two cores
+#   THREADS=2 SEEDS=1 tools/train_weak.sh train ada_gvae   # one seed on both cores (fits one sitting)
 #   tools/train_weak.sh keep               # only for runs started before --snapshot_steps existed (both
 #                                          # seed 0s): keeps their step-10,000 checkpoint, which the
 #                                          # checkpoint manager (last 2 kept) would delete
@@ -19,7 +20,11 @@ set -u
 # (before the cd: "$0" may be relative to the caller's folder)
 if [ -z "${ZOO_OWN_SESSION:-}" ]; then ZOO_OWN_SESSION=1 exec setsid --wait bash "$0" "$@"; fi
 cd "$(dirname "$0")/.."
-export TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=1 TF_CPP_MIN_LOG_LEVEL=3
+# THREADS=2 gives one seed both cores (train_bench, default threads: 3.4 steps/s; each of two single-threaded
+# lanes ran 2.0-2.2), so a seed trains in about 2.5 hours, the only way one fits a 180-minute sitting
+# (docs/seeds.md).
+THREADS=${THREADS:-1}
+export TF_NUM_INTRAOP_THREADS=$THREADS TF_NUM_INTEROP_THREADS=1 OMP_NUM_THREADS=$THREADS TF_CPP_MIN_LOG_LEVEL=3
 # Niced group as in tools/train_seeds.sh, in a session of its own so that the caller's shell keeps its share.
 echo 19 > /proc/self/autogroup 2>/dev/null || true
 PY=.venv/bin/python
