@@ -152,3 +152,51 @@ def test_entry_from_preset_records_every_file(tmp_path):
     for f in entry["files"]:
         assert f["path"].startswith(f"weights/{NAME}/")
         assert manifest.file_digest(tmp_path / f["path"]) == (f["size"], f["sha256"])
+
+
+def test_a_change_waits_for_the_lock_another_process_holds(tmp_path):
+    """Two processes changing the manifest at once: the second's read-change-write waits while the
+    first holds `manifest.locked` (an flock on the manifest's folder), so neither overwrites the
+    other's change. The holder here is a bare process taking the same flock (no zoo import)."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    path = tmp_path / manifest.MANIFEST_NAME
+    manifest.write_manifest(_manifest_with(ENTRY), path)
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        "fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        "open(sys.argv[2], 'w').close()\n"
+        "while not os.path.exists(sys.argv[3]): time.sleep(0.02)\n"), str(tmp_path), str(held), str(release)])
+    try:
+        deadline = time.monotonic() + 60
+        while not held.exists():
+            assert holder.poll() is None and time.monotonic() < deadline, "the lock holder did not start"
+            time.sleep(0.02)
+        changed = {**ENTRY, "description": "written while another process held the lock"}
+        writer = threading.Thread(target=manifest.set_entry, args=("betavae-dsprites", changed, path))
+        writer.start()
+        writer.join(1.0)
+        assert writer.is_alive(), "set_entry wrote while another process held the manifest's lock"
+        assert "description" not in manifest.load_manifest(path)["models"]["betavae-dsprites"]
+        release.touch()
+        writer.join(60)
+        assert not writer.is_alive()
+        assert manifest.load_manifest(path)["models"]["betavae-dsprites"]["description"] == changed["description"]
+    finally:
+        release.touch()
+        holder.wait(60)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([manifest.MANIFEST_NAME, "held", "release"])
+
+
+def test_the_lock_is_reentrant_within_a_process(tmp_path):
+    """A locked change may call `set_entry` (which locks again) without waiting on itself."""
+    path = tmp_path / manifest.MANIFEST_NAME
+    manifest.write_manifest(_manifest_with(ENTRY), path)
+    with manifest.locked(path):
+        with manifest.locked(path):
+            manifest.set_entry("betavae-dsprites", {**ENTRY, "description": "nested"}, path)
+    assert manifest.load_manifest(path)["models"]["betavae-dsprites"]["description"] == "nested"

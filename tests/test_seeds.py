@@ -119,6 +119,24 @@ def test_eval_seeds_are_recorded_for_a_seed_already_in_the_zoo(repo):
     assert recorded["1"][key] == pytest.approx(again[key])
 
 
+def test_eval_seeds_keep_a_seed_added_while_they_were_scored(repo, monkeypatch):
+    """`record_eval_seeds` scores for half an hour; a seed that `tools/train_seeds.sh add` adds in the
+    meantime (another process) must stay. Reading the manifest before scoring and writing that copy
+    back afterwards lost it: it is read again under `manifest.locked` once the scores are in."""
+    recorded = {"0": {"mig.mig": 0.3}, "1": {"mig.mig": 0.25}, "2": {"mig.mig": 0.35}}
+
+    def scoring_while_a_seed_is_added(model, data, scores, settings, seeds):
+        _add(repo, 1, 0.5)  # what the other process does, mid-scoring
+        return recorded
+
+    monkeypatch.setattr(registry.api, "load", lambda *args, **kwargs: None)
+    monkeypatch.setattr(registry, "score_eval_seeds", scoring_while_a_seed_is_added)
+    registry.record_eval_seeds(NAME, None, 0, manifest_path=repo)
+    records = seed_rule.seed_records(manifest.load_manifest(repo)["models"][NAME])
+    assert sorted(records) == [0, 1]
+    assert records[0]["eval_scores"] == recorded and "eval_scores" not in records[1]
+
+
 def test_seeds_load_by_number_and_the_rule_picks_the_served_one(repo):
     _add(repo, 1, 0.5)
     _add(repo, 2, 0.1)

@@ -192,9 +192,10 @@ def rescore(folder: Path, scores: Mapping[str, Any], settings: Mapping[str, Any]
     presets.update_scores(folder, scores, settings, images=images, selection=selection)
     if name is None:
         return None
-    stale = manifest.load_manifest(manifest_path)["models"][name].get("hub")
-    manifest.set_entry(name, manifest.entry_from_preset(folder, root=manifest.root_of(manifest_path), hub=None),
-                       manifest_path)
+    with manifest.locked(manifest_path):
+        stale = manifest.load_manifest(manifest_path)["models"][name].get("hub")
+        manifest.set_entry(name, manifest.entry_from_preset(folder, root=manifest.root_of(manifest_path), hub=None),
+                           manifest_path)
     return stale
 
 
@@ -221,16 +222,18 @@ def add_to_zoo(preset: Path, name: str, *, seed: int | None = None, status: str 
         return add_seed(preset, name, seed, status=status, eval_scores=eval_scores, manifest_path=manifest_path)
     if presets.read_metadata(preset).get("name") != name:
         raise ValueError(f"the preset at {preset} is named otherwise in its card; add it under that name.")
-    existing = manifest.load_manifest(manifest_path)["models"].get(name)
-    if existing is not None and existing.get("seeds"):
-        raise ValueError(f"{name!r} has {len(seed_rule.seed_records(existing))} training seeds; replacing the entry "
-                         "would drop them. Add the preset as one more seed (seed=N, recipes.evaluate --as_seed).")
-    root = manifest.root_of(manifest_path)
-    target = copy_folder(preset, root / "weights" / name)
-    entry = manifest.entry_from_preset(target, root=root, hub=None)
-    if eval_scores:
-        entry["eval_scores"] = {str(k): dict(v) for k, v in eval_scores.items()}
-    manifest.set_entry(name, entry, manifest_path)
+    with manifest.locked(manifest_path):
+        existing = manifest.load_manifest(manifest_path)["models"].get(name)
+        if existing is not None and existing.get("seeds"):
+            raise ValueError(f"{name!r} has {len(seed_rule.seed_records(existing))} training seeds; replacing the "
+                             "entry would drop them. Add the preset as one more seed (seed=N, recipes.evaluate "
+                             "--as_seed).")
+        root = manifest.root_of(manifest_path)
+        target = copy_folder(preset, root / "weights" / name)
+        entry = manifest.entry_from_preset(target, root=root, hub=None)
+        if eval_scores:
+            entry["eval_scores"] = {str(k): dict(v) for k, v in eval_scores.items()}
+        manifest.set_entry(name, entry, manifest_path)
     return target
 
 
@@ -292,6 +295,11 @@ def add_seed(preset: Path, name: str, seed: int, *, status: str = "ok",
       RecipeMismatchError: naming every difference from the recorded recipe.
       ValueError: a wrong name, seed or status, or scores at other settings.
     """
+    with manifest.locked(manifest_path):
+        return _add_seed(Path(preset), name, seed, status, eval_scores, manifest_path)
+
+
+def _add_seed(preset: Path, name: str, seed: int, status: str, eval_scores, manifest_path) -> Path | None:
     data = manifest.load_manifest(manifest_path)
     entry = manifest.get_entry(data, name)
     meta = presets.read_metadata(preset)
@@ -344,8 +352,7 @@ def record_eval_seeds(name: str, data, seed: int | None = None, *, seeds=EXTRA_E
     Returns:
       The `eval_scores` recorded.
     """
-    manifest_data = manifest.load_manifest(manifest_path)
-    entry = manifest.get_entry(manifest_data, name)
+    entry = manifest.get_entry(manifest.load_manifest(manifest_path), name)
     records = seed_rule.seed_records(entry)
     seed = int(entry["training"]["seed"]) if seed is None else seed
     if seed not in records or not seed_rule.is_shipped(records[seed]):
@@ -359,18 +366,32 @@ def record_eval_seeds(name: str, data, seed: int | None = None, *, seeds=EXTRA_E
     eval_scores = score_eval_seeds(model, data, record.get("scores") or {}, settings, seeds)
     if not eval_scores:
         return {}
-    records[seed] = {**record, "eval_scores": eval_scores}
-    if len(records) > 1:
-        _store_seeds(name, entry, records, manifest_data, manifest_path)
-    else:
-        manifest_data["models"][name] = {**entry, "eval_scores": eval_scores}
-        manifest.write_manifest(manifest_data, manifest_path)
+    # Scoring took minutes: the manifest is read again under its lock, so that what others wrote
+    # meanwhile (another model, another seed of this one) stays.
+    with manifest.locked(manifest_path):
+        manifest_data = manifest.load_manifest(manifest_path)
+        entry = manifest.get_entry(manifest_data, name)
+        records = seed_rule.seed_records(entry)
+        if seed not in records or records[seed].get("scores") != record.get("scores"):
+            raise ValueError(f"{name!r} seed {seed} changed while its evaluation seeds were scored (its record "
+                             "is gone or rescored); score them again.")
+        records[seed] = {**records[seed], "eval_scores": eval_scores}
+        if len(records) > 1:
+            _store_seeds(name, entry, records, manifest_data, manifest_path)
+        else:
+            manifest_data["models"][name] = {**entry, "eval_scores": eval_scores}
+            manifest.write_manifest(manifest_data, manifest_path)
     return eval_scores
 
 
 def add_failed_seed(name: str, seed: int, reason: str, *, manifest_path=None) -> None:
     """Records training seed `seed` of `name` as failed (no model came out: `reason`, e.g. a NaN loss at
     step 12,000): it has no scores, but the card counts it among the seeds ever trained."""
+    with manifest.locked(manifest_path):
+        _add_failed_seed(name, seed, reason, manifest_path)
+
+
+def _add_failed_seed(name: str, seed: int, reason: str, manifest_path) -> None:
     data = manifest.load_manifest(manifest_path)
     entry = manifest.get_entry(data, name)
     records = seed_rule.seed_records(entry)
@@ -406,7 +427,8 @@ def _folder_files(folder: Path, root: Path) -> list[dict]:
 
 def _store_seeds(name: str, entry: dict, records: dict, data: dict, manifest_path) -> None:
     """Arranges the entry so the rule's seed is served, writes the seed section into the served
-    seed's card (and takes it out of a card no longer served), and writes the manifest."""
+    seed's card (and takes it out of a card no longer served), and writes the manifest. The caller
+    holds `manifest.locked` and read `data` under it."""
     root = manifest.root_of(manifest_path)
     before = int(entry["training"]["seed"])
     arranged = seed_rule.arrange_seeds(entry, records)
