@@ -354,6 +354,25 @@ def test_score_step_writes_a_full_row_once_and_refuses_another_setting(tiny_runs
         ps.score_population(tiny_runs, path, {**TINY, "num_train": 300}, log=lambda s: None)
 
 
+def test_score_step_keeps_rows_another_process_wrote_while_it_scored(tiny_runs, tmp_path, monkeypatch):
+    """Two score steps into one file (two lanes): each reads the file again under its folder's lock
+    before adding its row, so the other's rows stay (it read the file once and wrote that copy back)."""
+    from benchmarks.papers import _population_score as ps
+
+    path = tmp_path / "population.json"
+    other = {"name": "another-lane-row", "scores": {}}
+
+    def score_run(run_dir, settings, data, *, name, **kwargs):  # the other lane writes its row meanwhile
+        ps._report.write_json(path, {"format": ps.FORMAT, "settings": TINY, "rows": [other]})
+        return {"name": name, "scores": {}, "seconds": 0.0, "timing": {}}
+
+    monkeypatch.setattr(ps, "score_run", score_run)
+    content = ps.score_population(tiny_runs, path, TINY, log=lambda s: None)
+    names = ["another-lane-row", "beta_vae-beta4-seed0"]
+    assert [r["name"] for r in content["rows"]] == names
+    assert [r["name"] for r in json.loads(path.read_text())["rows"]] == names
+
+
 def test_score_step_scores_a_snapshot_as_its_own_row_with_the_trace_to_its_step(tiny_runs, tmp_path):
     import shutil
 

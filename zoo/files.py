@@ -16,6 +16,9 @@ never half-written and a changed file always fails the same way:
   file or the new one, never a mix.
 * `staged_folder(directory)` does the same for a whole folder (a preset): fill the temp folder it
   yields, and on success it is swapped in place of `directory`; `copy_folder` builds on it.
+* `folder_lock(path)` is the lock for a file that several processes extend (the manifest, a
+  population table): read it, change it and write it inside the block, and no process's change is
+  dropped by another's write.
 
 Example:
     >>> import tempfile, pathlib
@@ -37,6 +40,11 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one writer at a time is then the user's to keep
+    fcntl = None
 
 _BLOCK = 1 << 20
 
@@ -176,6 +184,44 @@ def atomic_file(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# Folders whose lock this process holds, with the depth of nested `folder_lock` blocks.
+_HELD: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def folder_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Holds an exclusive `flock` on the folder that holds `path`, for a read-change-write of `path`.
+
+    For a file that several processes extend (the weights manifest, a population table): each reads
+    it, adds its part and writes it whole, so without a lock the later write drops the earlier's
+    change. Read the file only once the lock is held, and write it before letting go. The lock is on
+    the folder, not the file: the file is replaced by a rename at each write (`atomic_file`; a lock on
+    it would be on the file that was), and a lock file would be one more file beside it. Re-entrant
+    within a process; where `fcntl` is missing (Windows) it does nothing. Missing folders are created,
+    as a write would.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if fcntl is None or _HELD.get(folder):
+        _HELD[folder] = _HELD.get(folder, 0) + 1
+        try:
+            yield
+        finally:
+            _HELD[folder] -= 1
+        return
+    os.makedirs(folder, exist_ok=True)
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD[folder] = 1
+        try:
+            yield
+        finally:
+            _HELD[folder] = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)
 
 
 @contextlib.contextmanager

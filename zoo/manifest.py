@@ -41,13 +41,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; one writer at a time is then the user's to keep
-    fcntl = None
-
 from zoo import presets
-from zoo.files import IntegrityError, file_digest, write_json  # noqa: F401  (re-exported: zoo.load names it)
+from zoo.files import IntegrityError, file_digest, folder_lock, write_json  # noqa: F401  (re-exported: zoo.load names it)
 from zoo.names import did_you_mean
 
 SCHEMA_VERSION = 1
@@ -298,40 +293,16 @@ def set_entry(name: str, entry: dict, manifest_path: str | os.PathLike | None = 
         write_manifest(data, manifest_path)
 
 
-# Folders whose manifest lock this process holds, with the depth of nested `locked` blocks.
-_HELD: dict[str, int] = {}
-
-
 @contextlib.contextmanager
 def locked(manifest_path: str | os.PathLike | None = None) -> Iterator[None]:
-    """Holds the manifest's write lock: an exclusive `flock` on the folder that holds it.
+    """Holds the manifest's write lock (`zoo.files.folder_lock` on the folder that holds it).
 
     Every change to the manifest reads it, changes it and writes it whole; two processes doing that
     at once (a seed being added while another model's evaluation seeds are recorded, each after
     minutes of scoring) would each write their own copy, and the later would silently drop the
     earlier's change. So a change reads the manifest only once it holds this lock, and writes it
-    before letting go; scoring is done before taking it. The lock is on the folder, not a file of
-    its own: the manifest itself is replaced by a rename at each write (a lock on it would be on the
-    file that was), and a lock file would be one more file beside it. Re-entrant within a process (a
-    locked change may call `set_entry`); where `fcntl` is missing (Windows) it does nothing.
+    before letting go; scoring is done before taking it. Re-entrant within a process (a locked
+    change may call `set_entry`).
     """
-    folder = os.path.dirname(os.path.abspath(manifest_path or default_manifest_path()))
-    if fcntl is None or _HELD.get(folder):
-        _HELD[folder] = _HELD.get(folder, 0) + 1
-        try:
-            yield
-        finally:
-            _HELD[folder] -= 1
-        return
-    os.makedirs(folder, exist_ok=True)  # as a write would
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _HELD[folder] = 1
-        try:
-            yield
-        finally:
-            _HELD[folder] = 0
-            fcntl.flock(handle, fcntl.LOCK_UN)
-    finally:
-        os.close(handle)
+    with folder_lock(manifest_path or default_manifest_path()):
+        yield

@@ -31,6 +31,7 @@ import zoo.metrics
 import zoo.runs
 from benchmarks import _report
 from zoo import presets, registry
+from zoo.files import folder_lock
 from zoo.runs.folder import KL_TRACE, PRESET
 
 FORMAT = "zoo population v1"
@@ -83,6 +84,25 @@ def read_population(path) -> dict:
     if content.get("format") != FORMAT or not isinstance(content.get("rows"), list):
         raise ValueError(f"{path} is not a population file (format {FORMAT!r} with a list of rows); "
                          "pass another --population_file.")
+    return content
+
+
+def _append_row(population_file: Path, settings: dict, row: dict, log) -> dict:
+    """Adds `row` to the population file as it is now: read again under `zoo.files.folder_lock`, so
+    that rows another score step wrote while this one scored (two lanes into one file) stay."""
+    with folder_lock(population_file):
+        content = read_population(population_file)
+        if content["settings"] is None:
+            content["settings"] = settings
+        elif content["settings"] != settings:
+            raise ValueError(f"{population_file} was rewritten with other settings while {row['name']} was scored; "
+                             "its row is not added.")
+        if any(r["name"] == row["name"] for r in content["rows"]):
+            log(f"  {row['name']}: scored meanwhile by another process; its row there is kept")
+            return content
+        content["rows"].append(row)
+        content["rows"].sort(key=lambda r: r["name"])
+        _report.write_json(population_file, content)
     return content
 
 
@@ -265,9 +285,7 @@ def score_population(runs_dir, population_file, settings: dict, *, limit: int | 
         data = datasets.setdefault(dataset, zoo.data.load(dataset))
         row = score_run(run_dir, settings, data, progress=progress, dci_jobs=dci_jobs, name=row_name, trace_until=step,
                         extra_eval_seeds=extra_eval_seeds)
-        content["rows"].append(row)
-        content["rows"].sort(key=lambda r: r["name"])
-        _report.write_json(population_file, content)
+        content = _append_row(population_file, settings, row, log)
         s = {k: (float("nan") if v is None else v) for k, v in row["scores"].items()}
         log(f"  {row['name']:32s} BetaVAE {s.get('beta_vae_score.eval_accuracy', float('nan')):.3f} "
             f"FactorVAE {s.get('factor_vae_score.eval_accuracy', float('nan')):.3f} "
