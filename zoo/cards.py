@@ -298,8 +298,9 @@ def _seed_section(spread: Mapping[str, Any]) -> list[str]:
            "`zoo.load(name, seed=N)` (`zoo.seeds(name)` lists them)"
            + (f"; seed{'s' if len(spread.get('scores_only') or []) > 1 else ''} "
               f"{', '.join(map(str, spread['scores_only']))} "
-              "are recorded by scores, config and training command alone (weights over 10 MB): loading one names "
-              "the command that rebuilds it" if spread.get("scores_only") else "") + ".", ""]
+              f"{'are' if len(spread.get('scores_only') or []) > 1 else 'is'} recorded by scores, config and "
+              "training command alone (weights over 10 MB): loading one names the command that rebuilds it"
+              if spread.get("scores_only") else "") + ".", ""]
     header = ["metric", "key", "mean ± sd", "min – max", f"seed {served} (served)"] + [f"seed {s}" for s in seeds]
     if with_eval:
         header.append("evaluation-seed sd")
