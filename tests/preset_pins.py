@@ -10,7 +10,9 @@ the one pinned here.
 
 Regenerate only when a preset's weights are replaced on purpose: `python -m tests.preset_pins` (codes and
 card scores), or `python -m tests.preset_pins --card_scores` (only SAP and modularity/explicitness at
-2,000 + 500 points, the `card_scores` of each dSprites preset).
+2,000 + 500 points, the `card_scores` of each dSprites preset). `--only=NAME` (with either) repins one
+name and leaves the others' pins as they are: on another machine the other presets' codes move in their
+last digit, which is no change to pin.
 """
 
 from __future__ import annotations
@@ -102,15 +104,16 @@ def cheap_scores(model, objective: str, dataset: str = "dsprites") -> dict[str, 
     return {k: float(v) for k, v in scores.items() if not k.startswith("timing.")}
 
 
-def pin_card_scores() -> None:
-    """Adds (or refreshes) each dSprites preset's `card_scores` in preset_pins.json, leaving the rest as it is."""
+def pin_card_scores(only: str | None = None) -> None:
+    """Adds (or refreshes) each dSprites preset's `card_scores` in preset_pins.json (or `only` that one),
+    leaving the rest as it is."""
     import zoo
     from zoo import manifest
 
     pins = json.loads(PINS.read_text())
     for name, entry in sorted(manifest_models().items()):
         dataset = manifest.dataset_name(entry)
-        if dataset == "mnist":
+        if dataset == "mnist" or only not in (None, name):
             continue
         scores = cheap_scores(zoo.load(name), entry["objective"], dataset)
         pins["presets"][name]["card_scores"] = {k: round(scores[k], 6) for k in sorted(CARD_TOLERANCE)}
@@ -121,12 +124,14 @@ def pin_card_scores() -> None:
     print(f"wrote the card scores of {PINS}")
 
 
-def main() -> None:
+def main(only: str | None = None) -> None:
     import zoo
     from zoo import manifest
 
-    pins = {"factors": FACTORS, "presets": {}}
+    pins = {"factors": FACTORS, "presets": {}} if only is None else json.loads(PINS.read_text())
     for name, entry in sorted(manifest_models().items()):
+        if only not in (None, name):
+            continue
         model = zoo.load(name)
         codes = model.representation(images(manifest.dataset_name(entry)))
         pins["presets"][name] = {"weights_sha256": weights_sha256(entry), "codes": codes.astype(float).round(6).tolist()}
@@ -140,6 +145,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] != ["--card_scores"]:
-        main()
-    sys.exit(pin_card_scores())
+    args = sys.argv[1:]
+    only = next((a.split("=", 1)[1] for a in args if a.startswith("--only=")), None)
+    if only is not None and only not in manifest_models():
+        sys.exit(f"--only={only}: not a name in weights_manifest.json; the names: {', '.join(sorted(manifest_models()))}")
+    if [a for a in args if not a.startswith("--only=")] not in ([], ["--card_scores"]):
+        sys.exit("usage: python -m tests.preset_pins [--card_scores] [--only=NAME]")
+    if "--card_scores" not in args:
+        main(only)
+    sys.exit(pin_card_scores(only))

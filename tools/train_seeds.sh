@@ -49,9 +49,10 @@ finished() { [ -f "runs/seeds/$1/seed$2/preset/metadata.json" ]; }
 
 in_zoo() {
   $PY - "$1" "$2" <<'PY'
-import sys, zoo.manifest as m
+import sys
+from zoo import manifest as m, seed_rule
 entry = m.load_manifest()["models"][sys.argv[1]]
-sys.exit(0 if int(sys.argv[2]) in m.seed_records(entry) else 1)
+sys.exit(0 if int(sys.argv[2]) in seed_rule.seed_records(entry) else 1)
 PY
 }
 
@@ -60,6 +61,8 @@ train)
   for job in $JOBS; do
     name=${job%%:*}; seed=${job##*:}
     if finished "$name" "$seed"; then echo "$name seed $seed: trained"; continue; fi
+    # A seed added in an earlier sitting has no run folder here any more (runs/ does not outlive one).
+    if in_zoo "$name" "$seed"; then echo "$name seed $seed: in the zoo"; continue; fi
     echo "$(date -u +%FT%TZ) $name seed $seed: training"
     if [ "$name" = infogan-mnist ]; then  # it trains on MNIST's files (source=file): installed once, checked
       $PY -m recipes.get_data --dataset=mnist || { echo "$name seed $seed: no MNIST files (exit $?)"; continue; }
@@ -84,12 +87,10 @@ eval_seeds)
   # The sampled scores (BetaVAE, FactorVAE) of every shipped seed added before recipes.evaluate scored
   # them at evaluation seeds 1 and 2 itself (zoo.registry.record_eval_seeds), one seed at a time; each
   # is written to the manifest when it is done, so a kill loses only the seed being scored. Single-threaded
-  # like the rest of this script, it is slow: on this 2-core EPYC (2026-12-07, beside two trainings) the
-  # BetaVAE score alone of one evaluation seed of annealedvae-color-dsprites took 30 minutes, most of it
-  # encoding the images it draws. Since 2026-12-07 a seed's two evaluation seeds share one code cache
-  # (zoo.metrics.CodeCache): the second finds 98% of its images encoded (measured on dSprites' draws at the
-  # study's sizes), so a dSprites seed should cost about half an hour, not over an hour (not yet timed with
-  # a model). Colour dSprites' images are random given the factors: no code table, no cache, no gain.
+  # like the rest of this script. A seed's two evaluation seeds share one code cache (zoo.metrics.CodeCache):
+  # on this 2-core EPYC (2026-12-07, beside one training) a dSprites seed took 306-340 s; colour dSprites'
+  # images are random given the factors (no code table, no cache): one evaluation seed of
+  # annealedvae-color-dsprites took 763 s on both cores for its BetaVAE score alone.
   $PY - <<'PY'
 import zoo.data
 from zoo import manifest, registry, seed_rule

@@ -43,6 +43,10 @@ train)
   for seed in $SEEDS; do
     out=$RUNS/${objective//_/}-dsprites/seed$seed
     [ -f "$out/preset/metadata.json" ] && continue
+    # A seed added in an earlier sitting has no run folder here any more (runs/ does not outlive one).
+    $PY -c "import sys; from zoo import manifest, seed_rule; e = manifest.load_manifest()['models'].get(sys.argv[1]); \
+sys.exit(0 if e and int(sys.argv[2]) in seed_rule.seed_records(e) else 1)" "${objective//_/}-dsprites" "$seed" \
+      && { echo "${objective//_/}-dsprites seed $seed: in the zoo"; continue; }
     # shellcheck disable=SC2046
     # The model at 10,000 steps (the population's) is written as a snapshot preset on the way.
     nice -n 19 $PY -m recipes.train $(train_args "$objective" "$seed" 30000 "$out") --snapshot_steps=10000 \
@@ -87,11 +91,13 @@ add)
     [ -f "$run/preset/metadata.json" ] || { echo "$run: not finished"; continue; }
     name=$(basename "$(dirname "$run")"); seed=${run##*seed}
     state=$($PY - "$name" "$seed" <<'PY'
-import sys, zoo.manifest as m
+import sys
+from zoo import manifest as m, seed_rule
 entry = m.load_manifest()["models"].get(sys.argv[1])
-print("new" if entry is None else "in" if int(sys.argv[2]) in m.seed_records(entry) else "seed")
+print("new" if entry is None else "in" if int(sys.argv[2]) in seed_rule.seed_records(entry) else "seed")
 PY
 )
+    [ -n "$state" ] || { echo "$name seed $seed: could not read the manifest; not added"; continue; }
     [ "$state" = in ] && { echo "$name seed $seed: in the zoo"; continue; }
     nice -n 19 $PY -m recipes.evaluate --model="$run" --add_to_zoo="$name" $([ "$state" = seed ] && echo --as_seed) \
       --json="out/seeds/$name-seed$seed.json" || echo "$name seed $seed: not added (exit $?)"

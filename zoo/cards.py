@@ -312,7 +312,8 @@ def _seed_section(spread: Mapping[str, Any]) -> list[str]:
                  f"{_value(row.get('min'))} – {_value(row.get('max'))}",
                  _value(per_seed.get(str(served)))] + [_value(per_seed.get(str(s))) for s in seeds]
         if with_eval:
-            cells.append(f"{row['eval_sd']:.4f} ({row['eval_sd_seeds']} training seeds)" if "eval_sd" in row else "")
+            cells.append(f"{row['eval_sd']:.4f} ({row['eval_sd_seeds']} training seed"
+                         f"{'s' if row['eval_sd_seeds'] != 1 else ''})" if "eval_sd" in row else "")
         out.append("| " + " | ".join(cells) + " |")
     for key, row in scores.items():
         if "bar" in row:
