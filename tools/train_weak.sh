@@ -32,6 +32,15 @@ RUNS=runs/weak
 SEEDS=${SEEDS:-"0 1 2"}
 HPARAMS="beta=1,k=0,known_k=false"
 
+zoo_state() {  # name seed -> "new" (no such name), "in" (the seed is in the zoo) or "seed" (a seed to add)
+  $PY - "$1" "$2" <<'PY'
+import sys
+from zoo import manifest as m, seed_rule
+entry = m.load_manifest()["models"].get(sys.argv[1])
+print("new" if entry is None else "in" if int(sys.argv[2]) in seed_rule.seed_records(entry) else "seed")
+PY
+}
+
 train_args() {  # objective seed steps out
   echo --model="$1" --dataset=dsprites --hparams=$HPARAMS --steps="$3" --batch_size=64 --seed="$2" \
     --checkpoint_every=1000 --progress=false --out="$4"
@@ -44,9 +53,7 @@ train)
     out=$RUNS/${objective//_/}-dsprites/seed$seed
     [ -f "$out/preset/metadata.json" ] && continue
     # A seed added in an earlier sitting has no run folder here any more (runs/ does not outlive one).
-    $PY -c "import sys; from zoo import manifest, seed_rule; e = manifest.load_manifest()['models'].get(sys.argv[1]); \
-sys.exit(0 if e and int(sys.argv[2]) in seed_rule.seed_records(e) else 1)" "${objective//_/}-dsprites" "$seed" \
-      && { echo "${objective//_/}-dsprites seed $seed: in the zoo"; continue; }
+    [ "$(zoo_state "${objective//_/}-dsprites" "$seed")" = in ] && { echo "${objective//_/}-dsprites seed $seed: in the zoo"; continue; }
     # shellcheck disable=SC2046
     # The model at 10,000 steps (the population's) is written as a snapshot preset on the way.
     nice -n 19 $PY -m recipes.train $(train_args "$objective" "$seed" 30000 "$out") --snapshot_steps=10000 \
@@ -90,13 +97,7 @@ add)
   for run in $RUNS/*/seed*; do
     [ -f "$run/preset/metadata.json" ] || { echo "$run: not finished"; continue; }
     name=$(basename "$(dirname "$run")"); seed=${run##*seed}
-    state=$($PY - "$name" "$seed" <<'PY'
-import sys
-from zoo import manifest as m, seed_rule
-entry = m.load_manifest()["models"].get(sys.argv[1])
-print("new" if entry is None else "in" if int(sys.argv[2]) in seed_rule.seed_records(entry) else "seed")
-PY
-)
+    state=$(zoo_state "$name" "$seed")
     [ -n "$state" ] || { echo "$name seed $seed: could not read the manifest; not added"; continue; }
     [ "$state" = in ] && { echo "$name seed $seed: in the zoo"; continue; }
     nice -n 19 $PY -m recipes.evaluate --model="$run" --add_to_zoo="$name" $([ "$state" = seed ] && echo --as_seed) \
