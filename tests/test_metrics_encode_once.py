@@ -129,8 +129,10 @@ def test_datasets_declare_whether_rendering_draws_randomness(name):
 
 
 def test_evaluate_equal_with_and_without_encode_once_for_a_keras_encoder():
-    # A trained network on rendered dSprites: its codes of an image do not depend on the batch the
-    # image is in, so the table gives every score of the immediate path exactly.
+    # A trained network on rendered dSprites. Its code of an image may depend on the batch the image is
+    # in, in the last bits: oneDNN's convolutions can sum in another order for another batch size (seen
+    # on one core: IRS and the Gaussian TC 1e-9 apart relatively). So the table gives every score of the
+    # immediate path to within float32 rounding, the sampled scores (counts of votes) exactly.
     import zoo as zoo_api
 
     model = zoo_api.load("factorvae-dsprites")
@@ -142,7 +144,9 @@ def test_evaluate_equal_with_and_without_encode_once_for_a_keras_encoder():
     kwargs = dict(metrics=metrics, seed=1, num_train=300, num_test=150, progress=False, metric_options=options)
     a = zoo.metrics.evaluate(model.representation, data, encode_once=True, **kwargs)
     b = zoo.metrics.evaluate(model.representation, data, encode_once=False, **kwargs)
-    assert _scores(a) == _scores(b)
+    assert _scores(a) == pytest.approx(_scores(b), rel=1e-6, abs=1e-9)
+    sampled = [k for k in _scores(a) if k.startswith(("beta_vae_score.", "factor_vae_score."))]
+    assert sampled and {k: a[k] for k in sampled} == {k: b[k] for k in sampled}
 
 
 def _tiny_lookup():
