@@ -47,21 +47,14 @@ PHASE=${1:-train}
 
 finished() { [ -f "runs/seeds/$1/seed$2/preset/metadata.json" ]; }
 
-in_zoo() {
-  $PY - "$1" "$2" <<'PY'
-import sys
-from zoo import manifest as m, seed_rule
-entry = m.load_manifest()["models"][sys.argv[1]]
-sys.exit(0 if int(sys.argv[2]) in seed_rule.seed_records(entry) else 1)
-PY
-}
+in_zoo() { [ "$($PY -m tools.seed_state "$1" "$2")" = in ]; }
 
 case "$PHASE" in
 train)
   for job in $JOBS; do
     name=${job%%:*}; seed=${job##*:}
     if finished "$name" "$seed"; then echo "$name seed $seed: trained"; continue; fi
-    # A seed added in an earlier sitting has no run folder here any more (runs/ does not outlive one).
+    # A seed added in an earlier sitting may have no run folder here (runs/ outlives a sitting only on the same machine).
     if in_zoo "$name" "$seed"; then echo "$name seed $seed: in the zoo"; continue; fi
     echo "$(date -u +%FT%TZ) $name seed $seed: training"
     if [ "$name" = infogan-mnist ]; then  # it trains on MNIST's files (source=file): installed once, checked

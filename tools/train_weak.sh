@@ -32,14 +32,7 @@ RUNS=runs/weak
 SEEDS=${SEEDS:-"0 1 2"}
 HPARAMS="beta=1,k=0,known_k=false"
 
-zoo_state() {  # name seed -> "new" (no such name), "in" (the seed is in the zoo) or "seed" (a seed to add)
-  $PY - "$1" "$2" <<'PY'
-import sys
-from zoo import manifest as m, seed_rule
-entry = m.load_manifest()["models"].get(sys.argv[1])
-print("new" if entry is None else "in" if int(sys.argv[2]) in seed_rule.seed_records(entry) else "seed")
-PY
-}
+zoo_state() { $PY -m tools.seed_state "$1" "$2"; }  # name seed -> new, in or seed (tools/seed_state.py)
 
 train_args() {  # objective seed steps out
   echo --model="$1" --dataset=dsprites --hparams=$HPARAMS --steps="$3" --batch_size=64 --seed="$2" \
@@ -52,7 +45,7 @@ train)
   for seed in $SEEDS; do
     out=$RUNS/${objective//_/}-dsprites/seed$seed
     [ -f "$out/preset/metadata.json" ] && continue
-    # A seed added in an earlier sitting has no run folder here any more (runs/ does not outlive one).
+    # A seed added in an earlier sitting may have no run folder here (runs/ outlives a sitting only on the same machine).
     [ "$(zoo_state "${objective//_/}-dsprites" "$seed")" = in ] && { echo "${objective//_/}-dsprites seed $seed: in the zoo"; continue; }
     # shellcheck disable=SC2046
     # The model at 10,000 steps (the population's) is written as a snapshot preset on the way.
